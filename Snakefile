@@ -1,0 +1,31 @@
+# litthemes: thematic analysis of research literature, as a Snakemake workflow.
+# Stages: ingest -> segment (nlp) -> embed -> code -> topics -> trends -> figures & tables -> report.
+# All logic lives in the litthemes package; each rule calls one CLI subcommand.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/nlp.smk"
+include: "workflow/rules/embed.smk"
+include: "workflow/rules/code.smk"
+include: "workflow/rules/topics.smk"
+include: "workflow/rules/trends.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        BRIEF,
+        FIGURE_FILES,
+        TABLE_FILES,
+    default_target: True

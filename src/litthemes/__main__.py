@@ -1,0 +1,3 @@
+from litthemes.cli import main
+
+main()

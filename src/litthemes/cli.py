@@ -1,0 +1,284 @@
+"""Command-line interface: every workflow stage is a subcommand.
+
+Stage settings come from ``--config config.yaml`` (the section of that stage) or
+from ``--settings JSON`` (the section itself, as the Snakemake rules pass it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from litthemes import __version__
+from litthemes.config import ConfigError, json_schema, load
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _section(config: str | None, settings_json: str | None, name: str) -> dict[str, Any]:
+    if settings_json:
+        try:
+            value = json.loads(settings_json)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"--settings is not valid JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise click.BadParameter("--settings must be a JSON object")
+        return value
+    if config:
+        return getattr(load(config), name).model_dump(mode="json")
+    return {}
+
+
+config_option = click.option("--config", "config", type=click.Path(exists=True, dir_okay=False),
+                             help="config.yaml to take this stage's settings from.")
+settings_option = click.option("--settings", "settings_json", help="This stage's settings as a JSON object.")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="litthemes")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(verbose: bool) -> None:
+    """litthemes: thematic analysis of research literature."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", required=True, help="RECORDS.parquet to write.")
+@click.option("--flow", "flow_out", required=True, help="FLOW.json to write (per-file accounting).")
+@config_option
+@settings_option
+def ingest(paths: tuple[str, ...], out: str, flow_out: str, config: str | None, settings_json: str | None) -> None:
+    """Read exports (Scopus, WoS, RIS, BibTeX, OpenAlex, CSV, full texts) into one record table."""
+    from litthemes.ingest.run import run
+
+    flow = run(list(paths), out, flow_out, _section(config, settings_json, "ingest"))
+    totals = flow["totals"]
+    click.echo(f"read {totals['read']}: included {totals['included']}, duplicates {totals['duplicates']}, "
+               f"excluded {totals['excluded']}, quarantined {totals['quarantined']}", err=True)
+    for failed in (f for f in flow["files"] if f["error"]):
+        click.echo(f"unreadable: {failed['error']}", err=True)
+
+
+@main.command()
+def formats() -> None:
+    """List the reader formats that ingest.formats can name."""
+    from litthemes.ingest import FORMATS
+
+    click.echo("\n".join(FORMATS))
+
+
+@main.command("segment")
+@click.argument("records")
+@click.option("--out", required=True, help="segments.parquet to write.")
+@config_option
+@settings_option
+def segment_cmd(records: str, out: str, config: str | None, settings_json: str | None) -> None:
+    """Split records into titles, sentences and passages, with lemmas (NLP stage)."""
+    from litthemes.nlp.run import run
+
+    n = run(records, out, _section(config, settings_json, "nlp"))
+    click.echo(f"{n} segments", err=True)
+
+
+@main.command()
+@click.argument("records")
+@click.argument("segments")
+@click.option("--segments-out", required=True)
+@click.option("--documents-out", required=True)
+@config_option
+@settings_option
+def embed(records: str, segments: str, segments_out: str, documents_out: str, config: str | None,
+          settings_json: str | None) -> None:
+    """Embed segments and documents (cached by text hash and model)."""
+    from litthemes.embed.run import run
+
+    n_seg, n_doc = run(records, segments, segments_out, documents_out, _section(config, settings_json, "embed"))
+    click.echo(f"{n_seg} segments and {n_doc} documents embedded", err=True)
+
+
+@main.command()
+@click.argument("records")
+@click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, help="CODES.parquet to write (record x theme).")
+@click.option("--segments", "segments_path", help="segments.parquet from `litthemes segment`.")
+@click.option("--vectors", "vectors_path", help="segment embeddings from `litthemes embed`.")
+@click.option("--segment-codes-out")
+@click.option("--dimensions-out", help="record x credential type / stakeholder / setting.")
+@click.option("--evidence-out", help="best quotes per record and code.")
+@config_option
+@click.option("--settings", "settings_json", help="code settings as JSON.")
+@click.option("--embed-settings", "embed_json", help="embed settings as JSON.")
+@click.option("--nlp-settings", "nlp_json", help="nlp settings as JSON.")
+def code(records: str, codebook: str, out: str, segments_path: str | None, vectors_path: str | None,
+         segment_codes_out: str | None, dimensions_out: str | None, evidence_out: str | None,
+         config: str | None, settings_json: str | None, embed_json: str | None, nlp_json: str | None) -> None:
+    """Code records into the codebook's themes (deductive)."""
+    from litthemes.code.run import run
+
+    summary = run(records, codebook, out, segments_path=segments_path, vectors_path=vectors_path,
+                  segment_codes_out=segment_codes_out, dimensions_out=dimensions_out, evidence_out=evidence_out,
+                  settings=_section(config, settings_json, "code"), embed_settings=_section(config, embed_json, "embed"),
+                  nlp_settings=_section(config, nlp_json, "nlp"))
+    click.echo(f"{summary['records']} records, {summary['segments']} segments, {summary['coded']} record-theme codes", err=True)
+
+
+@main.command()
+@click.argument("records")
+@click.argument("document_vectors")
+@click.argument("codes")
+@click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, help="topics.parquet")
+@click.option("--doc-topics-out", required=True)
+@click.option("--summary-out", required=True)
+@click.option("--hierarchy-out")
+@config_option
+@settings_option
+@click.option("--embed-settings", "embed_json")
+@click.option("--nlp-settings", "nlp_json")
+def topics(records: str, document_vectors: str, codes: str, codebook: str, out: str, doc_topics_out: str,
+           summary_out: str, hierarchy_out: str | None, config: str | None, settings_json: str | None,
+           embed_json: str | None, nlp_json: str | None) -> None:
+    """Fit inductive topics and align them to the codebook."""
+    from litthemes.topics.run import run
+
+    summary = run(records, document_vectors, codes, codebook, out, doc_topics_out, summary_out, hierarchy_out,
+                  _section(config, settings_json, "topics"), _section(config, embed_json, "embed"),
+                  _section(config, nlp_json, "nlp"))
+    click.echo(json.dumps(summary), err=True)
+
+
+@main.command()
+@click.option("--records", required=True)
+@click.option("--codes", required=True)
+@click.option("--dimensions", required=True)
+@click.option("--segment-codes", required=True)
+@click.option("--segments", required=True)
+@click.option("--doc-topics", required=True)
+@click.option("--topics", "topics_path", required=True)
+@click.option("--codebook", required=True)
+@click.option("--out-dir", required=True)
+@config_option
+@settings_option
+@click.option("--nlp-settings", "nlp_json")
+def trends(records: str, codes: str, dimensions: str, segment_codes: str, segments: str, doc_topics: str,
+           topics_path: str, codebook: str, out_dir: str, config: str | None, settings_json: str | None,
+           nlp_json: str | None) -> None:
+    """Compute prevalence, trends, co-occurrence, maps and the claims ledger."""
+    from litthemes.trends.run import run
+
+    written = run(records, codes, dimensions, segment_codes, segments, doc_topics, topics_path, codebook, out_dir,
+                  _section(config, settings_json, "trends"), _section(config, nlp_json, "nlp"))
+    click.echo(f"{len(written)} tables", err=True)
+
+
+@main.command()
+@click.option("--trends-dir", required=True)
+@click.option("--topics", "topics_path", required=True)
+@click.option("--codebook", required=True)
+@click.option("--out-dir", required=True)
+@click.option("--study", default="corpus")
+@config_option
+@settings_option
+def figures(trends_dir: str, topics_path: str, codebook: str, out_dir: str, study: str, config: str | None,
+            settings_json: str | None) -> None:
+    """Render the figures (PNG/SVG) from the trend tables."""
+    from litthemes.figures.run import run_figures
+
+    written = run_figures(trends_dir, topics_path, codebook, out_dir, study, _section(config, settings_json, "figures"))
+    click.echo(f"{len(written)} figure files", err=True)
+
+
+@main.command()
+@click.option("--trends-dir", required=True)
+@click.option("--topics", "topics_path", required=True)
+@click.option("--flow", "flow_path", required=True)
+@click.option("--codebook", required=True)
+@click.option("--out-dir", required=True)
+@click.option("--study", default="corpus")
+def tables(trends_dir: str, topics_path: str, flow_path: str, codebook: str, out_dir: str, study: str) -> None:
+    """Write the captioned tables (CSV, Markdown, LaTeX)."""
+    from litthemes.figures.run import run_tables
+
+    written = run_tables(trends_dir, topics_path, flow_path, codebook, out_dir, study)
+    click.echo(f"{len(written)} table files", err=True)
+
+
+@main.command()
+@click.option("--records", required=True)
+@click.option("--flow", "flow_path", required=True)
+@click.option("--codes", required=True)
+@click.option("--evidence", required=True)
+@click.option("--trends-dir", required=True)
+@click.option("--topics", "topics_path", required=True)
+@click.option("--topic-summary", required=True)
+@click.option("--figures-dir", required=True)
+@click.option("--codebook", required=True)
+@click.option("--out", required=True)
+@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False))
+@click.option("--settings", "settings_json", help="the whole validated config as JSON")
+def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: str, topics_path: str,
+           topic_summary: str, figures_dir: str, codebook: str, out: str, config: str | None,
+           settings_json: str | None) -> None:
+    """Write the policy brief (self-contained HTML)."""
+    from litthemes.report import run
+
+    if settings_json:
+        from litthemes.config import validate
+
+        full = validate(json.loads(settings_json)).model_dump(mode="json")
+    elif config:
+        full = load(config).model_dump(mode="json")
+    else:
+        raise click.UsageError("give --config or --settings")
+    run(records, flow_path, codes, evidence, trends_dir, topics_path, topic_summary, figures_dir, codebook, out,
+        full, full["report"])
+    click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def check(path: str) -> None:
+    """Validate a config file (or a codebook, by its 'codes' key) and report every problem."""
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if isinstance(data, dict) and "codes" in data:
+        from litthemes.codebook import load_codebook
+
+        book = load_codebook(path)
+        click.echo(f"codebook OK: {book.stamp}, {len(book.codes)} codes")
+    else:
+        load(path)
+        click.echo("config OK")
+
+
+@main.command()
+@click.option("--out", default="workflow/schemas/config.schema.yaml", show_default=True)
+def schema(out: str) -> None:
+    """Regenerate the config JSON schema that the Snakefile validates against."""
+    text = "# Generated by `litthemes schema` from litthemes.config; do not edit by hand.\n"
+    text += yaml.safe_dump(json_schema(), sort_keys=True, allow_unicode=True, width=100)
+    Path(out).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,286 @@
+"""Code stage: deductive coding of segments and records with the codebook.
+
+Each segment gets, for each code,
+- ``lexical``: 1.0 when an inclusion cue (term or token pattern, matched on lemmas)
+  occurs and is not covered by an exclusion cue, else 0.0;
+- ``semantic``: the cosine similarity between the segment's embedding and the
+  code's closest prototype (its definition or an example), rescaled so that
+  ``semantic_floor`` maps to 0 and 1 to 1, clipped to [0, 1];
+- ``score`` = ``lexical_weight`` * lexical + (1 - ``lexical_weight``) * semantic,
+  which lies in [0, 1] for every code, so scores are comparable across codes.
+
+A segment carries a code (``present``) when it has a lexical cue and its score
+reaches ``present_threshold``, or when its semantic similarity alone reaches
+``semantic_threshold``. A record carries a code when one of its segments does;
+its score is the best segment's score.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from litthemes.codebook import Code, Codebook
+from litthemes.config import CodeSettings, ConfigError, EmbedSettings
+from litthemes.nlp import lemmatize, load_pipeline
+from litthemes.tables import CODES, EVIDENCE, SEGMENT_CODES
+
+log = logging.getLogger(__name__)
+
+# Rows of segment_codes below this score carry no evidence and are not stored.
+STORE_MIN_SCORE = 0.25
+TOP_THEMES_KEPT = 3
+
+
+def _lemma_doc(nlp: Language, lemmas: str) -> Doc:
+    words = lemmas.split()
+    return Doc(nlp.vocab, words=words, lemmas=words)
+
+
+@dataclass
+class _Matchers:
+    include_phrases: PhraseMatcher
+    include_patterns: Matcher
+    exclude_phrases: PhraseMatcher
+    exclude_patterns: Matcher
+
+
+def _pattern_words(patterns: list[list[dict[str, Any]]]) -> set[str]:
+    words: set[str] = set()
+    for pattern in patterns:
+        for token in pattern:
+            value = token.get("LEMMA")
+            if isinstance(value, str):
+                words.add(value)
+            elif isinstance(value, dict):
+                for items in value.values():
+                    if isinstance(items, list):
+                        words.update(_yaml_word(v) for v in items)
+    return words
+
+
+def _yaml_word(value: Any) -> str:
+    # YAML 1.1 reads bare no/yes/on/off as booleans; in a cue list they were words.
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _lemma_pattern(pattern: list[dict[str, Any]], lemma_of: dict[str, str]) -> list[dict[str, Any]]:
+    """Write LEMMA values as the pipeline lemmatises them, so users can write plain words."""
+    out = []
+    for token in pattern:
+        token = dict(token)
+        value = token.get("LEMMA")
+        if isinstance(value, str):
+            token["LEMMA"] = lemma_of.get(value, value.lower())
+        elif isinstance(value, dict):
+            token["LEMMA"] = {
+                op: sorted({lemma_of.get(_yaml_word(v), _yaml_word(v).lower()) for v in items})
+                if isinstance(items, list) else items
+                for op, items in value.items()
+            }
+        out.append(token)
+    return out
+
+
+class LexicalCoder:
+    """spaCy PhraseMatcher and Matcher over lemmas, one set per code."""
+
+    def __init__(self, codebook: Codebook, nlp: Language) -> None:
+        self.nlp = nlp
+        self.codes = codebook.codes
+        self.matchers = _Matchers(
+            PhraseMatcher(nlp.vocab, attr="LEMMA"), Matcher(nlp.vocab),
+            PhraseMatcher(nlp.vocab, attr="LEMMA"), Matcher(nlp.vocab),
+        )
+        all_terms = {t for c in self.codes for t in (*c.include.terms, *c.exclude.terms)}
+        for c in self.codes:
+            all_terms |= _pattern_words(c.include.patterns) | _pattern_words(c.exclude.patterns)
+        ordered = sorted(all_terms)
+        lemma_of = dict(zip(ordered, lemmatize(ordered), strict=True))
+        for code in self.codes:
+            self._add(code.id, code.include.terms, code.include.patterns, lemma_of,
+                      self.matchers.include_phrases, self.matchers.include_patterns)
+            self._add(code.id, code.exclude.terms, code.exclude.patterns, lemma_of,
+                      self.matchers.exclude_phrases, self.matchers.exclude_patterns)
+
+    def _add(self, key: str, terms: list[str], patterns: list[list[dict[str, Any]]],
+             lemma_of: dict[str, str], phrases: PhraseMatcher, tokens: Matcher) -> None:
+        docs = [_lemma_doc(self.nlp, lemma_of[t]) for t in terms if lemma_of[t].strip()]
+        if docs:
+            phrases.add(key, docs)
+        lowered = [_lemma_pattern(pattern, lemma_of) for pattern in patterns]
+        if lowered:
+            try:
+                tokens.add(key, lowered)
+            except ValueError as exc:  # spaCy's MatchPatternError
+                raise ConfigError(f"codebook code {key!r}: invalid token pattern: {exc}") from None
+
+    def match(self, lemmas: str) -> dict[str, str]:
+        """code id -> the first inclusion cue that survives the exclusion cues ('' if excluded)."""
+        doc = _lemma_doc(self.nlp, lemmas)
+        vocab = self.nlp.vocab.strings
+        found: dict[str, list[tuple[int, int]]] = {}
+        for match_id, start, end in [*self.matchers.include_phrases(doc), *self.matchers.include_patterns(doc)]:
+            found.setdefault(vocab[match_id], []).append((start, end))
+        if not found:
+            return {}
+        blocked: dict[str, list[tuple[int, int]]] = {}
+        for match_id, start, end in [*self.matchers.exclude_phrases(doc), *self.matchers.exclude_patterns(doc)]:
+            blocked.setdefault(vocab[match_id], []).append((start, end))
+        result: dict[str, str] = {}
+        for code_id, spans in found.items():
+            stops = blocked.get(code_id, [])
+            alive = sorted(s for s in spans if not any(s[0] < e and b < s[1] for b, e in stops))
+            if alive:
+                start, end = alive[0]
+                result[code_id] = doc[start:end].text
+            else:
+                result[code_id] = ""
+        return result
+
+
+class SemanticCoder:
+    """Similarity of segment embeddings to each code's prototypes."""
+
+    def __init__(self, codebook: Codebook, embed_settings: EmbedSettings) -> None:
+        from litthemes.embed import embed_texts
+
+        self.codes = [c for c in codebook.codes if c.semantic]
+        texts: list[str] = []
+        self.owner: list[int] = []
+        for i, code in enumerate(self.codes):
+            for proto in code.prototypes:
+                texts.append(proto)
+                self.owner.append(i)
+        self.vectors = embed_texts(texts, embed_settings) if texts else np.zeros((0, 384), np.float32)
+
+    def similarities(self, vectors: np.ndarray) -> np.ndarray:
+        """(n_segments, n_semantic_codes) best cosine similarity per code."""
+        if not self.codes or len(vectors) == 0:
+            return np.zeros((len(vectors), len(self.codes)), dtype=np.float32)
+        sims = vectors @ self.vectors.T
+        owner = np.asarray(self.owner)
+        out = np.full((len(vectors), len(self.codes)), -1.0, dtype=np.float32)
+        for i in range(len(self.codes)):
+            out[:, i] = sims[:, owner == i].max(axis=1)
+        return out
+
+
+def code_segments(segments: pd.DataFrame, vectors: np.ndarray | None, codebook: Codebook,
+                  settings: CodeSettings | None = None, embed_settings: EmbedSettings | None = None,
+                  nlp_model: str = "auto") -> pd.DataFrame:
+    """Score every segment against every code; keep rows with evidence (see module doc)."""
+    settings = settings or CodeSettings()
+    embed_settings = embed_settings or EmbedSettings()
+    nlp = load_pipeline(nlp_model)
+    lexical = LexicalCoder(codebook, nlp)
+    codes = codebook.codes
+    index = {c.id: i for i, c in enumerate(codes)}
+    n = len(segments)
+    lex = np.zeros((n, len(codes)), dtype=np.float32)
+    blocked = np.zeros((n, len(codes)), dtype=bool)
+    cues = np.full((n, len(codes)), "", dtype=object)
+    for row, lemmas in enumerate(segments["lemmas"].tolist()):
+        for code_id, cue in lexical.match(lemmas or "").items():
+            if cue:
+                lex[row, index[code_id]] = 1.0
+                cues[row, index[code_id]] = cue
+            else:
+                blocked[row, index[code_id]] = True
+    sem = np.zeros((n, len(codes)), dtype=np.float32)
+    if vectors is not None and n:
+        semantic = SemanticCoder(codebook, embed_settings)
+        sims = semantic.similarities(vectors)
+        floor = settings.semantic_floor
+        scaled = np.clip((sims - floor) / (1.0 - floor), 0.0, 1.0)
+        for j, code in enumerate(semantic.codes):
+            sem[:, index[code.id]] = scaled[:, j]
+    sem[blocked] = 0.0
+    w = settings.lexical_weight
+    score = w * lex + (1 - w) * sem
+    present = ((lex > 0) & (score >= settings.present_threshold)) | (sem >= settings.semantic_threshold)
+    # Keep each segment's strongest themes even when weak, so every record has a
+    # meaningful best score per theme and a strongest code, without storing the
+    # full segment x code matrix.
+    is_theme = np.array([c.dimension == "theme" for c in codes])
+    theme_scores = np.where(is_theme[None, :], score, -1.0)
+    top = np.argsort(-theme_scores, axis=1, kind="stable")[:, :TOP_THEMES_KEPT] if n else np.zeros((0, 0), int)
+    strongest = np.zeros_like(present)
+    if n:
+        np.put_along_axis(strongest, top, True, axis=1)
+        strongest &= (score > 0) & is_theme[None, :]
+    keep_rows, keep_cols = np.nonzero((score >= STORE_MIN_SCORE) | present | strongest)
+    frame = pd.DataFrame({
+        "record_id": segments["record_id"].to_numpy()[keep_rows],
+        "segment_index": segments["segment_index"].to_numpy()[keep_rows].astype(np.int64),
+        "code": [codes[j].id for j in keep_cols],
+        "dimension": [codes[j].dimension for j in keep_cols],
+        "lexical": lex[keep_rows, keep_cols].astype(float),
+        "semantic": np.round(sem[keep_rows, keep_cols].astype(float), 6),
+        "score": np.round(score[keep_rows, keep_cols].astype(float), 6),
+        "present": present[keep_rows, keep_cols],
+        "cue": [cues[r, c] if cues[r, c] else ("semantic" if present[r, c] else "") for r, c in zip(keep_rows, keep_cols, strict=True)],
+    }, columns=SEGMENT_CODES.names)
+    return frame.sort_values(["record_id", "segment_index", "code"], kind="stable").reset_index(drop=True)
+
+
+def aggregate(segment_codes: pd.DataFrame, record_ids: list[str], codebook: Codebook,
+              dimension: str | None = "theme") -> pd.DataFrame:
+    """Record x code table: best score, presence and number of supporting segments.
+
+    ``dimension='theme'`` gives CODES (one row per record and theme); another
+    dimension gives its own table; ``None`` gives every code.
+    """
+    codes: list[Code] = [c for c in codebook.codes if dimension is None or c.dimension == dimension]
+    grid = pd.MultiIndex.from_product([sorted(set(record_ids)), [c.id for c in codes]],
+                                      names=["record_id", "theme"]).to_frame(index=False)
+    subset = segment_codes[segment_codes["code"].isin([c.id for c in codes])]
+    if len(subset):
+        ordered = subset.sort_values(["record_id", "code", "score", "segment_index"],
+                                     ascending=[True, True, False, True], kind="stable")
+        best = ordered.drop_duplicates(["record_id", "code"])[["record_id", "code", "score", "segment_index"]]
+        support = subset[subset["present"]].groupby(["record_id", "code"]).size().rename("n_segments")
+        best = best.merge(support.reset_index(), on=["record_id", "code"], how="left")
+        best = best.rename(columns={"code": "theme", "segment_index": "best_segment"})
+    else:
+        best = pd.DataFrame(columns=["record_id", "theme", "score", "best_segment", "n_segments"])
+    table = grid.merge(best, on=["record_id", "theme"], how="left")
+    table["score"] = table["score"].astype(float).fillna(0.0)
+    table["n_segments"] = table["n_segments"].astype(float).fillna(0).astype(np.int64)
+    table["best_segment"] = table["best_segment"].astype(float).fillna(-1).astype(np.int64)
+    table["present"] = table["n_segments"] > 0
+    meta = {c.id: c for c in codes}
+    table["group"] = [meta[t].group or "" for t in table["theme"]]
+    table["dimension"] = [meta[t].dimension for t in table["theme"]]
+    table["codebook_version"] = codebook.version
+    table["codebook_hash"] = codebook.source_hash[:16]
+    return table[CODES.names]
+
+
+def evidence(segment_codes: pd.DataFrame, segments: pd.DataFrame, per_code: int) -> pd.DataFrame:
+    """Best quotes per record and code, with offsets into the field they came from."""
+    present = segment_codes[segment_codes["present"]]
+    ranked = present.sort_values(["record_id", "code", "score", "segment_index"],
+                                 ascending=[True, True, False, True], kind="stable")
+    ranked = ranked.groupby(["record_id", "code"], sort=False).head(per_code).copy()
+    ranked["rank"] = ranked.groupby(["record_id", "code"], sort=False).cumcount() + 1
+    merged = ranked.merge(segments[["record_id", "segment_index", "field", "start_char", "end_char", "text"]],
+                          on=["record_id", "segment_index"], how="left")
+    merged = merged.rename(columns={"code": "theme", "text": "quote"})
+    merged["rank"] = merged["rank"].astype(np.int64)
+    return merged[EVIDENCE.names].reset_index(drop=True)
+
+
+def top_code(codes: pd.DataFrame) -> pd.Series:
+    """The strongest theme of each record (ties broken by theme id)."""
+    ordered = codes.sort_values(["record_id", "score", "theme"], ascending=[True, False, True], kind="stable")
+    return ordered.drop_duplicates("record_id").set_index("record_id")["theme"]

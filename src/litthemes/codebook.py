@@ -1,0 +1,120 @@
+"""The versioned codebook: schema, loading, hashing."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from litthemes.config import ConfigError, describe_errors
+
+
+class Cues(BaseModel):
+    """Lexical cues: terms/phrases (matched on lemmas) and spaCy token patterns."""
+
+    model_config = ConfigDict(extra="forbid")
+    terms: list[str] = Field(default_factory=list)
+    patterns: list[list[dict[str, Any]]] = Field(default_factory=list)
+
+
+class Code(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    dimension: str
+    group: str | None = None
+    label: str
+    definition: str
+    colour: str = Field("#777777", pattern=r"^#[0-9A-Fa-f]{6}$")
+    semantic: bool = True
+    include: Cues = Field(default_factory=Cues)
+    exclude: Cues = Field(default_factory=Cues)
+    examples: list[str] = Field(default_factory=list)
+
+    @field_validator("definition", "label")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @property
+    def prototypes(self) -> list[str]:
+        """Texts that stand for the code in semantic matching."""
+        return [self.definition, *self.examples]
+
+
+class Codebook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    version: str
+    description: str = ""
+    groups: dict[str, str] = Field(default_factory=dict)
+    dimensions: dict[str, str]
+    codes: list[Code] = Field(min_length=1)
+    source_hash: str = Field("", exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Codebook:
+        ids = [c.id for c in self.codes]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"code ids must be unique; repeated: {duplicated}")
+        for code in self.codes:
+            if code.dimension not in self.dimensions:
+                raise ValueError(
+                    f"code {code.id!r}: dimension {code.dimension!r} is not one of {sorted(self.dimensions)}"
+                )
+            if code.dimension == "theme" and code.group not in self.groups:
+                raise ValueError(f"code {code.id!r}: group {code.group!r} is not one of {sorted(self.groups)}")
+            if not code.include.terms and not code.include.patterns and not code.semantic:
+                raise ValueError(f"code {code.id!r}: has no inclusion cues and semantic matching is off")
+        if "theme" not in self.dimensions:
+            raise ValueError("dimensions must include 'theme'")
+        return self
+
+    @cached_property
+    def themes(self) -> list[Code]:
+        return [c for c in self.codes if c.dimension == "theme"]
+
+    def by_dimension(self, dimension: str) -> list[Code]:
+        return [c for c in self.codes if c.dimension == dimension]
+
+    def code(self, code_id: str) -> Code:
+        for code in self.codes:
+            if code.id == code_id:
+                return code
+        raise KeyError(code_id)
+
+    @property
+    def stamp(self) -> str:
+        return f"{self.name} v{self.version} ({self.source_hash[:12]})"
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Load and validate a codebook; errors name the code and the key."""
+    raw = Path(path).read_bytes()
+    try:
+        data = yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"codebook {path}: not valid YAML ({exc})") from None
+    if isinstance(data, dict):
+        # Name the code, not only its position, in error messages.
+        for i, code in enumerate(data.get("codes") or []):
+            if isinstance(code, dict) and "id" in code:
+                data.setdefault("_ids", {})[i] = code["id"]
+        ids = data.pop("_ids", {})
+    else:
+        ids = {}
+    try:
+        book = Codebook.model_validate(data)
+    except ValidationError as exc:
+        text = describe_errors(exc)
+        for i, code_id in ids.items():
+            text = text.replace(f"codes.{i}.", f"codes.{i} ({code_id}).")
+        raise ConfigError(f"invalid codebook {path}:\n{text}") from None
+    book.source_hash = hashlib.sha256(raw).hexdigest()
+    return book

@@ -1,0 +1,249 @@
+"""The one validated configuration of a litthemes run.
+
+The pydantic models below are the single source of truth: the JSON schema that
+the Snakefile validates against (``workflow/schemas/config.schema.yaml``) is
+generated from them by ``litthemes schema`` and a test keeps the two in step.
+Each stage receives only its own section, through Snakemake ``params:``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DedupSettings(_Section):
+    """How duplicate records are found."""
+
+    title_threshold: float = Field(
+        93.0, ge=50, le=100, description="Minimum rapidfuzz ratio (0-100) of normalised titles."
+    )
+    year_tolerance: int = Field(1, ge=0, le=5, description="Years two duplicates may differ by.")
+
+
+class ScreeningSettings(_Section):
+    """Rules that mark records as excluded (never deleted)."""
+
+    year_min: int | None = Field(None, description="Exclude records published before this year.")
+    year_max: int | None = Field(None, description="Exclude records published after this year.")
+    exclude_doc_types: list[str] = Field(
+        default_factory=list, description="Normalised document types to exclude (e.g. erratum)."
+    )
+    languages: list[str] = Field(
+        default_factory=list,
+        description="ISO 639-1 codes to keep; empty keeps all. Records with unknown language are kept.",
+    )
+    include_terms: list[str] = Field(
+        default_factory=list,
+        description="If given, a record must mention one of these (title/abstract/keywords).",
+    )
+    exclude_terms: list[str] = Field(
+        default_factory=list, description="Exclude records whose title/abstract mention one of these."
+    )
+
+
+class OpenAlexSettings(_Section):
+    """Online OpenAlex access: off unless a user switches it on."""
+
+    search: bool = Field(False, description="Run the OpenAlex search below and ingest its results.")
+    enrich_dois: bool = Field(
+        False, description="Fill missing abstracts/years/venues/keywords of DOI records from OpenAlex."
+    )
+    query: str = Field(
+        '"micro-credential" OR "micro-credentials" OR "microcredential" OR "digital badges" OR "open badges"',
+        description="OpenAlex search expression.",
+    )
+    email: str = Field("", description="E-mail for OpenAlex's polite pool (recommended).")
+    max_records: int = Field(1000, ge=1, le=100000, description="Stop the search after this many.")
+    cache_dir: str = Field("data/cache/openalex", description="On-disk response cache.")
+
+
+class IngestSettings(_Section):
+    """Reading, cleaning, de-duplicating and screening."""
+
+    formats: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-file reader override: path -> format (see `litthemes formats`).",
+    )
+    column_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Generic CSV/TSV/XLSX: canonical field -> column name in the file.",
+    )
+    dedup: DedupSettings = Field(default_factory=DedupSettings)
+    screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    openalex: OpenAlexSettings = Field(default_factory=OpenAlexSettings)
+
+
+class NlpSettings(_Section):
+    """spaCy processing and segmentation."""
+
+    model: str = Field(
+        "auto",
+        description="'auto' (trained English pipeline if installed, else blank), 'blank', or a spaCy pipeline name.",
+    )
+    batch_size: int = Field(256, ge=1, le=100000, description="Texts per nlp.pipe batch.")
+    max_segment_chars: int = Field(
+        1200, ge=100, le=100000, description="Longer sentences/paragraphs are split at this length."
+    )
+
+
+class EmbedSettings(_Section):
+    """Sentence embeddings shared by semantic coding and topics."""
+
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="'all-MiniLM-L6-v2' (offline package) or any sentence-transformers name/path.",
+    )
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to run the model.")
+    batch_size: int = Field(64, ge=1, le=4096, description="Texts per encode batch.")
+    cache_dir: str = Field("data/cache/embeddings", description="Embedding cache (text hash x model).")
+    progress: bool = Field(True, description="Show a progress bar on long runs.")
+
+
+class CodeSettings(_Section):
+    """Deductive coding with the codebook."""
+
+    lexical_weight: float = Field(
+        0.6, ge=0, le=1, description="Weight of lexical evidence in the score; semantic gets the rest."
+    )
+    semantic_floor: float = Field(
+        0.15,
+        ge=-1,
+        le=1,
+        description="Cosine similarity treated as 'no semantic evidence'; similarities are rescaled from here to 1.",
+    )
+    semantic_threshold: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="Rescaled similarity at which a segment is coded without a lexical cue.",
+    )
+    present_threshold: float = Field(
+        0.5, ge=0, le=1, description="Combined score at which a segment carries a code."
+    )
+    evidence_per_code: int = Field(3, ge=1, le=50, description="Quotes kept per record and code.")
+
+
+class TopicSettings(_Section):
+    """Inductive topic discovery."""
+
+    method: Literal["bertopic", "nmf"] = Field("bertopic", description="Primary topic model.")
+    min_topic_size: int | Literal["auto"] = Field(
+        "auto", description="'auto' scales with corpus size (about n/40, at least 5)."
+    )
+    n_neighbors: int = Field(15, ge=2, le=200, description="UMAP neighbours.")
+    n_components: int = Field(5, ge=2, le=100, description="UMAP dimensions.")
+    seed: int = Field(42, description="Seed for UMAP, NMF and sampling.")
+    reduce_outliers: bool = Field(True, description="Reassign HDBSCAN outliers to topics.")
+    nmf_topics: int | Literal["auto"] = Field("auto", description="Topics for NMF ('auto': like BERTopic's count).")
+    emergent_threshold: float = Field(
+        0.3, ge=0, le=1, description="A topic whose best theme alignment is below this is emergent."
+    )
+    stability_runs: int = Field(3, ge=1, le=20, description="Refits with other seeds for stability.")
+    stability_threshold: float = Field(
+        0.5, ge=0, le=1, description="Mean best-match Jaccard below which a topic is unstable."
+    )
+    top_terms: int = Field(10, ge=3, le=50, description="Terms kept per topic.")
+
+
+class TrendSettings(_Section):
+    """Statistics over the coding."""
+
+    covid_split_year: int = Field(2020, description="First year of the 'from COVID-19' period.")
+    min_records_per_year: int = Field(
+        5, ge=1, description="Years with fewer records get no interval and are flagged in captions."
+    )
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="Significance level after FDR correction.")
+    bootstrap: int = Field(1000, ge=100, le=100000, description="Bootstrap resamples where used.")
+    seed: int = Field(7, description="Seed for bootstrap and permutation.")
+
+
+class FigureSettings(_Section):
+    """Figures."""
+
+    dpi: int = Field(300, ge=72, le=1200, description="PNG resolution.")
+    formats: list[Literal["png", "svg", "pdf"]] = Field(
+        default_factory=lambda: ["png", "svg"], description="File formats written per figure."
+    )
+    max_labels: int = Field(16, ge=4, le=100, description="Most categories labelled on one axis.")
+
+
+class ReportSettings(_Section):
+    """The policy brief."""
+
+    title: str = Field(
+        "Micro-credentials, digital badges and Open Badges: what the literature says",
+        description="Title of the brief.",
+    )
+    findings: int = Field(6, ge=1, le=30, description="Key findings in the executive summary.")
+    quotes_per_theme: int = Field(3, ge=0, le=20, description="Evidence quotes shown per theme.")
+
+
+class Settings(_Section):
+    """Top level of ``config/config.yaml``."""
+
+    study: str = Field("microcredentials", description="Short name of the study, stamped on outputs.")
+    inputs: list[str] = Field(..., min_length=1, description="Export files or folders to ingest.")
+    codebook: str = Field("config/codebook.yaml", description="Codebook YAML.")
+    interim_dir: str = Field("data/interim", description="Intermediate tables.")
+    processed_dir: str = Field("data/processed", description="Tables the notebooks read.")
+    reports_dir: str = Field("reports", description="Figures, tables and the brief.")
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    nlp: NlpSettings = Field(default_factory=NlpSettings)
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    code: CodeSettings = Field(default_factory=CodeSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
+    trends: TrendSettings = Field(default_factory=TrendSettings)
+    figures: FigureSettings = Field(default_factory=FigureSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the key and what is allowed."""
+
+
+def describe_errors(exc: ValidationError, prefix: str = "") -> str:
+    """Turn pydantic errors into lines 'key.path: problem (got value)'."""
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        got = err.get("input")
+        detail = err["msg"]
+        if err["type"] == "extra_forbidden":
+            detail = "unknown key (check spelling; see config/config.yaml for allowed keys)"
+        lines.append(f"{prefix}{key}: {detail} (got {got!r})")
+    return "\n".join(lines)
+
+
+def validate(data: dict[str, Any], source: str = "config") -> Settings:
+    """Validate a config mapping, raising :class:`ConfigError` naming every bad key."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid {source}:\n" + describe_errors(exc)) from None
+
+
+def load(path: str | Path) -> Settings:
+    """Load and validate a YAML config file."""
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    return validate(data, str(path))
+
+
+def section(settings: BaseModel) -> dict[str, Any]:
+    """A plain dict of one section, as passed through Snakemake ``params:``."""
+    return settings.model_dump(mode="json")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON schema of :class:`Settings` for Snakemake's ``validate()``."""
+    schema = Settings.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

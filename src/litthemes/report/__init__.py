@@ -1,0 +1,188 @@
+"""Report stage: the policy brief (self-contained HTML), written from the numbers by templates.
+
+Every text that comes from a record is escaped by Jinja2's autoescaping; links are
+made only from DOIs that look like DOIs and from http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import platform
+import re
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from litthemes.codebook import Codebook, load_codebook
+from litthemes.figures import CAPTIONS
+from litthemes.figures.run import load_trend_tables
+from litthemes.tables import CODES, EVIDENCE, RECORDS, TOPICS, read_table, write_text
+from litthemes.trends.claims import citation
+
+_DOI = re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$")
+SOFTWARE = ("litthemes", "snakemake", "spacy", "sentence-transformers", "bertopic", "umap-learn", "hdbscan",
+            "scikit-learn", "statsmodels", "scipy", "pandas", "pyarrow", "matplotlib", "jinja2", "torch")
+
+
+def doi_link(doi: Any) -> str:
+    """https://doi.org/... for a well-formed DOI, else '' (never a javascript: or other link)."""
+    text = str(doi or "").strip()
+    return "https://doi.org/" + quote(text, safe="/:;()._-") if _DOI.match(text) else ""
+
+
+def safe_url(url: Any) -> str:
+    text = str(url or "").strip()
+    return text if re.match(r"^https?://[^\s\"<>]+$", text, re.I) else ""
+
+
+def _image(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def software_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in SOFTWARE:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _pct(x: float) -> str:
+    return "n/a" if pd.isna(x) else f"{x * 100:.0f}%"
+
+
+def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, limit: int) -> list[dict[str, str]]:
+    """Key findings as sentences built from the tables, each pointing at its figure."""
+    label = {c.id: c.label for c in book.codes}
+    out: list[dict[str, str]] = []
+    prev = t["prevalence"][~t["prevalence"]["theme"].str.startswith("group:")].sort_values(
+        ["share", "theme"], ascending=[False, True])
+    if len(prev) and prev["coded"].sum() > 0:
+        top = prev.head(3)
+        parts = [f"{label[r.theme]} ({_pct(r.share)}, 95% CI {_pct(r.ci_low)}–{_pct(r.ci_high)})" for r in top.itertuples()]
+        out.append({"text": f"The most discussed themes are {', '.join(parts)} of {int(top['records'].iloc[0])} records.",
+                    "figure": "theme_prevalence", "theme": str(top["theme"].iloc[0])})
+    groups = t["prevalence"][t["prevalence"]["theme"].str.startswith("group:")].sort_values("share", ascending=False)
+    if len(groups) and groups["coded"].sum() > 0:
+        g = groups.iloc[0]
+        out.append({"text": f"Of the four groups, {g.label.lower()} are raised most often: in {_pct(g.share)} of records.",
+                    "figure": "theme_prevalence", "theme": ""})
+    tests = t["trend_tests"]
+    moving = tests[tests["direction"].isin(["rising", "falling"])].sort_values("q_value")
+    if len(moving):
+        parts = [f"{label[r.theme]} is {r.direction} (odds ×{r.odds_ratio_per_year:.2f} per year, 95% CI "
+                 f"{r.ci_low:.2f}–{r.ci_high:.2f}, q = {r.q_value:.3g})" for r in moving.head(3).itertuples()]
+        out.append({"text": "; ".join(parts) + ".", "figure": "theme_trends", "theme": str(moving["theme"].iloc[0])})
+    else:
+        tested = int(tests["q_value"].notna().sum())
+        out.append({"text": f"No theme shows a trend over the years that survives correction for multiple testing "
+                            f"({tested} themes tested).", "figure": "theme_trends", "theme": ""})
+    covid = t["covid_split"].dropna(subset=["difference"])
+    if len(covid):
+        r = covid.sort_values("difference", ascending=False).iloc[0]
+        out.append({"text": f"From the split year on, {label[r.theme]} changed most: {_pct(r.share_before)} of records "
+                            f"before vs {_pct(r.share_after)} after ({r.difference * 100:+.0f} points, 95% CI "
+                            f"{r.ci_low * 100:+.0f} to {r.ci_high * 100:+.0f}).", "figure": "covid_change", "theme": r.theme})
+    co = t["challenge_cooccurrence"]
+    co = co[co["n_both"] > 0].sort_values(["significant", "lift", "n_both"], ascending=[False, False, False])
+    if len(co):
+        r = co.iloc[0]
+        sig = "significantly more often than chance" if r.significant else "though not significantly more than chance"
+        out.append({"text": f"The challenges {label[r.theme_a]} and {label[r.theme_b]} appear together in {int(r.n_both)} "
+                            f"records (lift {r.lift:.1f}), {sig}.", "figure": "challenge_cooccurrence", "theme": r.theme_a})
+    term = t["terminology"]
+    if len(term):
+        years = sorted(term["year"].unique())
+        early, late = years[: max(1, len(years) // 3)], years[-max(1, len(years) // 3):]
+        def dominant(ys: list[int]) -> tuple[str, float]:
+            sub = term[term["year"].isin(ys)].groupby("credential_type")[["coded", "records"]].sum()
+            sub = sub.assign(share=sub["coded"] / sub["records"].clip(lower=1)).sort_values("share", ascending=False)
+            return str(sub.index[0]), float(sub["share"].iloc[0])
+        (a, sa), (b, sb) = dominant(early), dominant(late)
+        out.append({"text": f"In {early[0]}–{early[-1]} the dominant term was {label[a]} ({_pct(sa)} of records); in "
+                            f"{late[0]}–{late[-1]} it is {label[b]} ({_pct(sb)}).", "figure": "terminology_shift", "theme": ""})
+    emergent = topics[topics["emergent"]] if len(topics) else topics
+    if len(topics):
+        if len(emergent):
+            names = "; ".join(f"“{', '.join(str(r.top_terms).split('; ')[:4])}” ({int(r.size)} records)" for r in emergent.head(3).itertuples())
+            out.append({"text": f"{len(emergent)} inductive topic(s) match no codebook theme: {names}.", "figure": "topics", "theme": ""})
+        else:
+            out.append({"text": f"All {int((topics['topic'] >= 0).sum())} inductive topics align with a codebook theme.",
+                        "figure": "topics", "theme": ""})
+    return out[:limit]
+
+
+def quotes_for(theme: str, evidence: pd.DataFrame, records: pd.DataFrame, k: int) -> list[dict[str, str]]:
+    """The strongest evidence quotes for a theme, each with its citation and DOI link."""
+    sub = evidence[(evidence["theme"] == theme) & (evidence["rank"] == 1)].sort_values(
+        ["score", "record_id"], ascending=[False, True]).head(k)
+    meta = records.set_index("record_id")
+    return [{"quote": r.quote, "citation": citation(meta.loc[r.record_id]), "doi": doi_link(meta.loc[r.record_id, "doi"]),
+             "url": safe_url(meta.loc[r.record_id, "url"]), "field": r.field, "offsets": f"{r.start_char}–{r.end_char}",
+             "cue": r.cue, "record_id": r.record_id} for r in sub.itertuples()]
+
+
+def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, trends_dir: str, topics_path: str,
+        topic_summary_path: str, figures_dir: str, codebook_path: str, out: str, settings: dict[str, Any],
+        report_settings: dict[str, Any] | None = None) -> str:
+    from litthemes.config import ReportSettings
+
+    params = ReportSettings.model_validate(report_settings or {})
+    book = load_codebook(codebook_path)
+    records = read_table(records_path, RECORDS)
+    included = records[records["status"] == "included"]
+    flow = json.loads(Path(flow_path).read_text(encoding="utf-8"))
+    codes = read_table(codes_path, CODES)
+    evidence = read_table(evidence_path, EVIDENCE)
+    t = load_trend_tables(trends_dir)
+    topics = read_table(topics_path, TOPICS)
+    topic_summary = json.loads(Path(topic_summary_path).read_text(encoding="utf-8"))
+    figures = {p.stem: _image(p) for p in sorted(Path(figures_dir).glob("*.png"))}
+    label = {c.id: c.label for c in book.codes}
+    prevalence = t["prevalence"].set_index("theme")
+    direction = t["trend_tests"].set_index("theme")
+    sections = []
+    for group, group_label in book.groups.items():
+        themes = []
+        for code in book.themes:
+            if code.group != group:
+                continue
+            p = prevalence.loc[code.id]
+            d = direction.loc[code.id]
+            themes.append({"id": code.id, "label": code.label, "definition": code.definition,
+                           "share": _pct(p["share"]), "ci": f"{_pct(p['ci_low'])}–{_pct(p['ci_high'])}",
+                           "coded": int(p["coded"]), "direction": d["direction"],
+                           "quotes": quotes_for(code.id, evidence, records, params.quotes_per_theme)})
+        sections.append({"id": group, "label": group_label, "themes": themes})
+    key_findings = findings(t, book, topics, params.findings)
+    for finding in key_findings:
+        finding["quotes"] = quotes_for(finding["theme"], evidence, records, 2) if finding["theme"] else []
+    claims = t["claims"].head(60).to_dict("records")
+    for claim in claims:
+        claim["doi_link"] = doi_link(claim.get("doi"))
+    config_text = json.dumps(settings, sort_keys=True)
+    env = Environment(loader=PackageLoader("litthemes.report", "templates"), autoescape=select_autoescape(["j2", "html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    html = env.get_template("brief.html.j2").render(
+        title=params.title, study=settings.get("study", ""), findings=key_findings, sections=sections,
+        figures=figures, captions=CAPTIONS, flow=flow, fields=t["field_availability"].to_dict("records"),
+        topics=topics[topics["topic"] >= 0].to_dict("records"), topic_summary=topic_summary,
+        emergent=topics[topics["emergent"]].to_dict("records"), claims=claims, n_claims=len(t["claims"]),
+        label=label, codebook=book, codebook_stamp=book.stamp, records=len(included),
+        software=software_versions(), config_hash=hashlib.sha256(config_text.encode()).hexdigest()[:16],
+        settings=settings, date=when.strftime("%Y-%m-%d"), n_codes=int(codes["present"].sum()),
+    )
+    write_text(html, out)
+    return out

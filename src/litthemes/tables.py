@@ -1,0 +1,187 @@
+"""Declared schemas of the Parquet tables passed between stages, and atomic I/O.
+
+Every stage reads and writes through :func:`write_table` / :func:`read_table`, so a
+table on disk always has its declared columns and types, and a killed job never
+leaves a half-written file behind (write to a temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# The canonical record table: the one contract every reader produces.
+RECORDS = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("source_id", pa.string()),
+        ("source_file", pa.string()),
+        ("source_format", pa.string()),
+        ("source_location", pa.string()),
+        ("title", pa.string()),
+        ("abstract", pa.string()),
+        ("fulltext", pa.string()),
+        ("year", pa.int64()),
+        ("doi", pa.string()),
+        ("url", pa.string()),
+        ("authors", pa.string()),
+        ("venue", pa.string()),
+        ("keywords", pa.string()),
+        ("language", pa.string()),
+        ("doc_type", pa.string()),
+        ("status", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("merged_from", pa.string()),
+        ("excluded_by", pa.string()),
+    ]
+)
+
+SEGMENTS = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("segment_index", pa.int64()),
+        ("field", pa.string()),
+        ("start_char", pa.int64()),
+        ("end_char", pa.int64()),
+        ("text", pa.string()),
+        ("lemmas", pa.string()),
+    ]
+)
+
+SEGMENT_CODES = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("segment_index", pa.int64()),
+        ("code", pa.string()),
+        ("dimension", pa.string()),
+        ("lexical", pa.float64()),
+        ("semantic", pa.float64()),
+        ("score", pa.float64()),
+        ("present", pa.bool_()),
+        ("cue", pa.string()),
+    ]
+)
+
+CODES = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("theme", pa.string()),
+        ("group", pa.string()),
+        ("dimension", pa.string()),
+        ("score", pa.float64()),
+        ("present", pa.bool_()),
+        ("n_segments", pa.int64()),
+        ("best_segment", pa.int64()),
+        ("codebook_version", pa.string()),
+        ("codebook_hash", pa.string()),
+    ]
+)
+
+EVIDENCE = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("theme", pa.string()),
+        ("rank", pa.int64()),
+        ("segment_index", pa.int64()),
+        ("field", pa.string()),
+        ("start_char", pa.int64()),
+        ("end_char", pa.int64()),
+        ("score", pa.float64()),
+        ("cue", pa.string()),
+        ("quote", pa.string()),
+    ]
+)
+
+DOC_TOPICS = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("topic", pa.int64()),
+        ("probability", pa.float64()),
+    ]
+)
+
+TOPICS = pa.schema(
+    [
+        ("topic", pa.int64()),
+        ("size", pa.int64()),
+        ("label", pa.string()),
+        ("top_terms", pa.string()),
+        ("aligned_theme", pa.string()),
+        ("alignment", pa.float64()),
+        ("emergent", pa.bool_()),
+        ("stability", pa.float64()),
+        ("stable", pa.bool_()),
+        ("representative_records", pa.string()),
+    ]
+)
+
+
+class SchemaError(ValueError):
+    """A table does not carry the columns its schema declares."""
+
+
+def conform(df: pd.DataFrame, schema: pa.Schema, name: str = "table") -> pa.Table:
+    """Return ``df`` as an Arrow table with exactly ``schema``'s columns, in order."""
+    missing = [f.name for f in schema if f.name not in df.columns]
+    if missing:
+        raise SchemaError(f"{name}: missing columns {missing}; declared: {schema.names}")
+    subset = df[schema.names]
+    return pa.Table.from_pandas(subset, schema=schema, preserve_index=False)
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``path`` and rename it over ``path`` on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_table(
+    df: pd.DataFrame, path: str | os.PathLike[str], schema: pa.Schema, name: str | None = None
+) -> None:
+    """Write ``df`` atomically as Parquet with the declared ``schema``."""
+    table = conform(df, schema, name or Path(path).name)
+    # Drop pandas metadata so the file depends only on the data, not on the index type.
+    table = table.replace_schema_metadata(None)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def read_table(path: str | os.PathLike[str], schema: pa.Schema | None = None) -> pd.DataFrame:
+    """Read a Parquet table; when ``schema`` is given, check its columns."""
+    table = pq.read_table(path)
+    if schema is not None:
+        missing = [n for n in schema.names if n not in table.column_names]
+        if missing:
+            raise SchemaError(f"{path}: missing columns {missing}")
+    return table.to_pandas()
+
+
+def write_json(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write JSON atomically, sorted and indented so it diffs well and is byte-stable."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> None:
+    """Write text atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -1,0 +1,218 @@
+"""Topics stage: inductive topics (BERTopic, or NMF), aligned to the codebook.
+
+BERTopic is assembled from explicit, configured components (UMAP, HDBSCAN, a
+CountVectorizer over spaCy lemmas without stop words, c-TF-IDF, KeyBERTInspired)
+and fed the embeddings of the embed stage. An NMF model on the same documents is
+fitted alongside as the alternative, and NPMI coherence is reported for both.
+Topics are aligned to the codebook's themes; a topic that matches none is emergent.
+Refits with other seeds measure stability.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import NMF
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from litthemes.config import TopicSettings
+
+log = logging.getLogger(__name__)
+
+MIN_DOCUMENTS = 30
+# Words frequent in any corpus of this kind that say nothing about a topic.
+DOMAIN_STOP_WORDS = {"study", "paper", "result", "use", "research", "article", "finding", "approach",
+                     "base", "new", "chapter", "conference", "proceeding", "journal", "review"}
+
+
+def stop_words() -> list[str]:
+    return sorted({w.lower() for w in STOP_WORDS} | DOMAIN_STOP_WORDS)
+
+
+def min_topic_size(n_docs: int, setting: int | str) -> int:
+    """About one fortieth of the corpus, at least 5, so 250 titles and 12,000 abstracts both work."""
+    if setting != "auto":
+        return int(setting)
+    return max(5, min(100, n_docs // 40))
+
+
+def _vectorizer(n_docs: int) -> CountVectorizer:
+    return CountVectorizer(stop_words=stop_words(), ngram_range=(1, 2),
+                           min_df=2 if n_docs >= 50 else 1, token_pattern=r"(?u)\b[a-z][a-z0-9\-]+\b")
+
+
+@dataclass
+class TopicModelResult:
+    method: str
+    assignments: np.ndarray
+    probabilities: np.ndarray
+    terms: dict[int, list[str]]
+    labels: dict[int, str]
+    outlier_share: float
+    hierarchy: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSettings, seed: int,
+                 embedding_model: Any = None, represent: bool = True) -> TopicModelResult:
+    """Fit BERTopic from configured components on precomputed embeddings."""
+    from bertopic import BERTopic
+    from bertopic.representation import KeyBERTInspired
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    n = len(docs)
+    size = min_topic_size(n, settings.min_topic_size)
+    umap_model = UMAP(n_neighbors=min(settings.n_neighbors, n - 1), n_components=settings.n_components,
+                      min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+    hdbscan_model = HDBSCAN(min_cluster_size=size, min_samples=max(1, size // 2), metric="euclidean",
+                            cluster_selection_method="eom", prediction_data=True)
+    representation = KeyBERTInspired(random_state=seed) if represent and embedding_model is not None else None
+    model = BERTopic(embedding_model=embedding_model, umap_model=umap_model, hdbscan_model=hdbscan_model,
+                     vectorizer_model=_vectorizer(n), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                     representation_model=representation, top_n_words=settings.top_terms,
+                     calculate_probabilities=False, verbose=False)
+    topics, probs = model.fit_transform(docs, embeddings)
+    topics = np.asarray(topics)
+    raw_outliers = float(np.mean(topics == -1))
+    if settings.reduce_outliers and raw_outliers > 0 and len(set(topics) - {-1}) > 0:
+        topics = np.asarray(model.reduce_outliers(docs, list(topics), strategy="embeddings", embeddings=embeddings))
+        model.update_topics(docs, topics=list(topics), vectorizer_model=_vectorizer(n),
+                            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                            representation_model=representation, top_n_words=settings.top_terms)
+    terms: dict[int, list[str]] = {}
+    for topic in sorted(set(topics.tolist())):
+        words = model.get_topic(topic) or []
+        terms[int(topic)] = [w for w, _ in words if w][: settings.top_terms]
+    hierarchy = pd.DataFrame()
+    if represent and len(terms) > 2:
+        try:
+            hierarchy = model.hierarchical_topics(docs)
+        except (ValueError, IndexError) as exc:  # too few topics to link
+            log.warning("hierarchical topics skipped: %s", exc)
+    probabilities = np.asarray(probs if probs is not None else np.ones(n), dtype=float).reshape(n, -1).max(axis=1)
+    return TopicModelResult("bertopic", topics, probabilities, terms,
+                            {t: _label(t, w) for t, w in terms.items()}, raw_outliers, hierarchy)
+
+
+def fit_nmf(docs: list[str], n_topics: int, settings: TopicSettings, seed: int) -> TopicModelResult:
+    """scikit-learn NMF on TF-IDF of the same lemma documents; each document takes its top topic."""
+    vectorizer = TfidfVectorizer(stop_words=stop_words(), ngram_range=(1, 2), min_df=2 if len(docs) >= 50 else 1,
+                                 token_pattern=r"(?u)\b[a-z][a-z0-9\-]+\b", sublinear_tf=True)
+    matrix = vectorizer.fit_transform(docs)
+    k = max(2, min(n_topics, matrix.shape[0] - 1, matrix.shape[1] - 1))
+    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
+    weights = model.fit_transform(matrix)
+    vocab = np.asarray(vectorizer.get_feature_names_out())
+    terms = {i: vocab[np.argsort(-model.components_[i])[: settings.top_terms]].tolist() for i in range(k)}
+    assignments = weights.argmax(axis=1)
+    empty = weights.max(axis=1) <= 0
+    assignments[empty] = -1
+    totals = weights.sum(axis=1)
+    probabilities = np.divide(weights.max(axis=1), totals, out=np.zeros(len(docs)), where=totals > 0)
+    return TopicModelResult("nmf", assignments, probabilities, terms,
+                            {t: _label(t, w) for t, w in terms.items()}, float(empty.mean()))
+
+
+def _label(topic: int, terms: list[str]) -> str:
+    return "Outliers" if topic == -1 else f"{topic}: " + ", ".join(terms[:3])
+
+
+def npmi_coherence(docs: list[str], terms: dict[int, list[str]], top_n: int = 10) -> float:
+    """Mean NPMI of top-term pairs over document co-occurrence (Bouma 2009)."""
+    vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=r"(?u)\b[a-z][a-z0-9\-]+\b")
+    matrix = vectorizer.fit_transform(docs).tocsc()
+    index = vectorizer.vocabulary_
+    n = matrix.shape[0]
+    scores = []
+    for topic, words in terms.items():
+        if topic == -1:
+            continue
+        cols = [index[w] for w in words[:top_n] if w in index]
+        for i in range(len(cols)):
+            for j in range(i + 1, len(cols)):
+                a, b = matrix[:, cols[i]], matrix[:, cols[j]]
+                p_a, p_b = a.sum() / n, b.sum() / n
+                p_ab = a.multiply(b).sum() / n
+                if p_ab == 0:
+                    scores.append(-1.0)
+                elif p_ab == 1:
+                    scores.append(1.0)
+                else:
+                    scores.append(float(np.log(p_ab / (p_a * p_b)) / -np.log(p_ab)))
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def _jaccard_best(base: np.ndarray, other: np.ndarray) -> dict[int, float]:
+    out: dict[int, float] = {}
+    other_sets = {t: set(np.flatnonzero(other == t)) for t in set(other.tolist()) if t != -1}
+    for topic in sorted(set(base.tolist()) - {-1}):
+        members = set(np.flatnonzero(base == topic))
+        out[topic] = max((len(members & s) / len(members | s) for s in other_sets.values()), default=0.0)
+    return out
+
+
+def stability(base: TopicModelResult, refits: list[TopicModelResult]) -> tuple[dict[str, float], dict[int, float]]:
+    """ARI/NMI between the base model and each refit, and each topic's mean best Jaccard."""
+    if not refits:
+        return {"runs": 1, "ari_mean": float("nan"), "nmi_mean": float("nan")}, {}
+    aris = [adjusted_rand_score(base.assignments, r.assignments) for r in refits]
+    nmis = [normalized_mutual_info_score(base.assignments, r.assignments) for r in refits]
+    per_topic: dict[int, list[float]] = {}
+    for refit in refits:
+        for topic, value in _jaccard_best(base.assignments, refit.assignments).items():
+            per_topic.setdefault(topic, []).append(value)
+    summary = {"runs": len(refits) + 1, "ari_mean": float(np.mean(aris)), "ari_min": float(np.min(aris)),
+               "nmi_mean": float(np.mean(nmis)), "nmi_min": float(np.min(nmis))}
+    return summary, {t: float(np.mean(v)) for t, v in per_topic.items()}
+
+
+def align(result: TopicModelResult, doc_vectors: np.ndarray, record_ids: list[str], codes: pd.DataFrame,
+          theme_vectors: dict[str, np.ndarray], settings: TopicSettings) -> pd.DataFrame:
+    """Best-matching theme per topic from embedding similarity and members' coding.
+
+    alignment = mean of (a) cosine similarity between the topic's centroid and the
+    theme's closest prototype, rescaled from 0.15..0.65 to 0..1, and (b) the share of
+    the topic's records coded with the theme. Below ``emergent_threshold`` a topic is
+    emergent: the codebook does not name it.
+    """
+    present = codes[codes["present"]].groupby("theme")["record_id"].apply(set).to_dict()
+    rows = []
+    ids = np.asarray(record_ids)
+    for topic in sorted(result.terms):
+        members = np.flatnonzero(result.assignments == topic)
+        best_theme, best = "", 0.0
+        if topic != -1 and len(members):
+            centroid = doc_vectors[members].mean(axis=0)
+            centroid /= np.linalg.norm(centroid) or 1.0
+            member_ids = set(ids[members].tolist())
+            for theme, vectors in theme_vectors.items():
+                sim = float((vectors @ centroid).max())
+                sim_scaled = float(np.clip((sim - 0.15) / 0.5, 0, 1))
+                share = len(member_ids & present.get(theme, set())) / len(member_ids)
+                value = 0.5 * sim_scaled + 0.5 * share
+                if value > best:
+                    best_theme, best = theme, value
+        rows.append({"topic": int(topic), "aligned_theme": best_theme, "alignment": round(best, 6),
+                     "emergent": bool(topic != -1 and best < settings.emergent_threshold)})
+    return pd.DataFrame(rows)
+
+
+def representative(result: TopicModelResult, doc_vectors: np.ndarray, record_ids: list[str], k: int = 3) -> dict[int, list[str]]:
+    """The ``k`` records closest to each topic's centroid."""
+    out: dict[int, list[str]] = {}
+    for topic in sorted(result.terms):
+        members = np.flatnonzero(result.assignments == topic)
+        if not len(members):
+            out[topic] = []
+            continue
+        centroid = doc_vectors[members].mean(axis=0)
+        order = np.argsort(-(doc_vectors[members] @ centroid), kind="stable")[:k]
+        out[topic] = [record_ids[members[i]] for i in order]
+    return out

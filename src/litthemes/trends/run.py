@@ -1,0 +1,97 @@
+"""Trends stage I/O: coding, records and topics -> one Parquet table per analysis."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from litthemes.codebook import load_codebook
+from litthemes.config import NlpSettings, TrendSettings
+from litthemes.embed import document_text
+from litthemes.tables import CODES, DOC_TOPICS, RECORDS, SEGMENT_CODES, SEGMENTS, TOPICS, atomic_path, read_table
+from litthemes.trends import (
+    cooccurrence,
+    corpus_profile,
+    covid_split,
+    cross_matrix,
+    opportunity_risk,
+    prevalence,
+    prevalence_by_year,
+    terminology,
+    theme_map,
+    topic_map,
+    topics_over,
+    trend_tests,
+)
+from litthemes.trends.claims import find_claims
+
+log = logging.getLogger(__name__)
+
+# Every table this stage writes, as <name>.parquet in the output folder.
+TREND_TABLES = (
+    "corpus_by_year", "corpus_by_credential_type", "field_availability", "prevalence",
+    "prevalence_by_year", "trend_tests", "covid_split", "terminology", "challenge_cooccurrence",
+    "theme_cooccurrence", "theme_by_stakeholder", "theme_by_credential_type", "theme_by_setting",
+    "thematic_map_themes", "thematic_map_topics", "opportunity_risk", "topics_by_year",
+    "topics_by_credential_type", "claims",
+)
+
+
+def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segment_codes: pd.DataFrame,
+            segments: pd.DataFrame, doc_topics: pd.DataFrame, topics: pd.DataFrame, codebook_path: str,
+            settings: TrendSettings, nlp_model: str = "auto") -> dict[str, pd.DataFrame]:
+    book = load_codebook(codebook_path)
+    included = records[records["status"] == "included"].reset_index(drop=True)
+    challenge_ids = [t.id for t in book.themes if t.group == "challenges"]
+    tables: dict[str, pd.DataFrame] = {}
+    tables.update(corpus_profile(records, dims))
+    tables["prevalence"] = prevalence(codes, book)
+    tables["prevalence_by_year"] = prevalence_by_year(codes, included, book, settings)
+    tables["trend_tests"] = trend_tests(codes, included, book, settings)
+    tables["covid_split"] = covid_split(codes, included, book, settings)
+    tables["terminology"] = terminology(dims, included, settings)
+    tables["challenge_cooccurrence"] = cooccurrence(codes, challenge_ids, settings)
+    tables["theme_cooccurrence"] = cooccurrence(codes, [t.id for t in book.themes], settings)
+    for dimension, name in (("stakeholder", "theme_by_stakeholder"), ("credential_type", "theme_by_credential_type"),
+                            ("setting", "theme_by_setting")):
+        tables[name] = cross_matrix(codes, dims, dimension)
+    tables["thematic_map_themes"] = theme_map(segment_codes, book)
+    docs = document_text(included.set_index("record_id").reindex(doc_topics["record_id"]).reset_index())
+    tables["thematic_map_topics"] = topic_map(doc_topics, topics, docs.reset_index(drop=True))
+    tables["opportunity_risk"] = opportunity_risk(codes, included, book, settings)
+    tables.update(topics_over(doc_topics, included, dims))
+    tables["claims"] = find_claims(segments, included, nlp_model)
+    missing = set(TREND_TABLES) - set(tables)
+    assert not missing, f"trend tables not computed: {missing}"
+    return tables
+
+
+def _stable(df: pd.DataFrame) -> pd.DataFrame:
+    """Round floats so tables are byte-identical across platforms' last-bit differences."""
+    out = df.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(10)
+    return out.reset_index(drop=True)
+
+
+def run(records_path: str, codes_path: str, dims_path: str, segment_codes_path: str, segments_path: str,
+        doc_topics_path: str, topics_path: str, codebook_path: str, out_dir: str,
+        settings: dict[str, Any] | None = None, nlp_settings: dict[str, Any] | None = None) -> list[str]:
+    params = TrendSettings.model_validate(settings or {})
+    nlp = NlpSettings.model_validate(nlp_settings or {})
+    tables = compute(read_table(records_path, RECORDS), read_table(codes_path, CODES),
+                     read_table(dims_path, CODES), read_table(segment_codes_path, SEGMENT_CODES),
+                     read_table(segments_path, SEGMENTS), read_table(doc_topics_path, DOC_TOPICS),
+                     read_table(topics_path, TOPICS), codebook_path, params, nlp.model)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in TREND_TABLES:
+        target = Path(out_dir) / f"{name}.parquet"
+        with atomic_path(target) as tmp:
+            _stable(tables[name]).to_parquet(tmp, index=False, compression="zstd")
+        written.append(str(target))
+    return written

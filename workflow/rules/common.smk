@@ -1,0 +1,32 @@
+# Shared definitions: the validated settings, paths, and how rules call the package.
+import json
+import sys
+
+from litthemes.config import validate as validate_settings
+from litthemes.figures import CAPTIONS, FIGURES
+from litthemes.figures.tables import TABLE_CAPTIONS
+from litthemes.trends.run import TREND_TABLES
+
+# pydantic fills defaults and gives typed sections; the schema check above names bad keys.
+CFG = validate_settings(config).model_dump(mode="json")
+# The interpreter running Snakemake has litthemes installed; jobs use the same one.
+LT = f'"{sys.executable}" -m litthemes'
+INTERIM = CFG["interim_dir"]
+PROCESSED = CFG["processed_dir"]
+REPORTS = CFG["reports_dir"]
+LOGS = "logs"
+BENCH = "logs/benchmarks"
+
+
+def as_json(section, keys=None):
+    """A config section as compact JSON for a rule's params (only `keys`, if given)."""
+    value = CFG[section] if keys is None else {k: CFG[section][k] for k in keys}
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+FIGURE_NAMES = list(FIGURES)
+FIGURE_FILES = [f"{REPORTS}/figures/{name}.{fmt}" for name in FIGURE_NAMES for fmt in CFG["figures"]["formats"]]
+TABLE_NAMES = list(TABLE_CAPTIONS)
+TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
+TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
+BRIEF = f"{REPORTS}/brief.html"

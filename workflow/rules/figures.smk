@@ -1,0 +1,62 @@
+rule figures:
+    """Figures (PNG and SVG) rendered from the trend tables."""
+    input:
+        trends=TREND_FILES,
+        topics=rules.topics.output.topics,
+        codebook=CFG["codebook"],
+    output:
+        [
+            report(
+                f"{REPORTS}/figures/{name}.{fmt}",
+                caption=f"../report/figures/{name}.rst",
+                category="Figures",
+                subcategory=fmt.upper(),
+            )
+            for name in FIGURE_NAMES
+            for fmt in CFG["figures"]["formats"]
+        ],
+    params:
+        settings=as_json("figures"),
+        study=CFG["study"],
+        trends_dir=f"{PROCESSED}/trends",
+        out_dir=f"{REPORTS}/figures",
+    log:
+        f"{LOGS}/figures.log",
+    benchmark:
+        f"{BENCH}/figures.tsv"
+    shell:
+        LT + " figures --trends-dir {params.trends_dir:q} --topics {input.topics:q} --codebook {input.codebook:q}"
+        " --out-dir {params.out_dir:q} --study {params.study:q} --settings {params.settings:q} > {log:q} 2>&1"
+
+
+rule tables:
+    """Captioned tables as CSV, Markdown and LaTeX."""
+    input:
+        trends=TREND_FILES,
+        topics=rules.topics.output.topics,
+        flow=rules.ingest.output.flow,
+        codebook=CFG["codebook"],
+    output:
+        [
+            report(
+                f"{REPORTS}/tables/{name}.{ext}",
+                caption=f"../report/tables/{name}.rst",
+                category="Tables",
+                subcategory=ext.upper(),
+            )
+            if ext == "csv"
+            else f"{REPORTS}/tables/{name}.{ext}"
+            for name in TABLE_NAMES
+            for ext in ("csv", "md", "tex")
+        ],
+    params:
+        study=CFG["study"],
+        trends_dir=f"{PROCESSED}/trends",
+        out_dir=f"{REPORTS}/tables",
+    log:
+        f"{LOGS}/tables.log",
+    benchmark:
+        f"{BENCH}/tables.tsv"
+    shell:
+        LT + " tables --trends-dir {params.trends_dir:q} --topics {input.topics:q} --flow {input.flow:q}"
+        " --codebook {input.codebook:q} --out-dir {params.out_dir:q} --study {params.study:q} > {log:q} 2>&1"

@@ -1,0 +1,16 @@
+rule ingest:
+    """Read every export into the canonical record table; account for every record."""
+    input:
+        CFG["inputs"],
+    output:
+        records=f"{INTERIM}/records.parquet",
+        flow=f"{INTERIM}/flow.json",
+    params:
+        settings=as_json("ingest"),
+    log:
+        f"{LOGS}/ingest.log",
+    benchmark:
+        f"{BENCH}/ingest.tsv"
+    shell:
+        LT + " ingest {input:q} --out {output.records:q} --flow {output.flow:q}"
+        " --settings {params.settings:q} > {log:q} 2>&1"

@@ -1,0 +1,14 @@
+rule segment:
+    """spaCy: titles, abstract sentences and full-text passages, with lemmas."""
+    input:
+        records=rules.ingest.output.records,
+    output:
+        segments=f"{INTERIM}/segments.parquet",
+    params:
+        settings=as_json("nlp"),
+    log:
+        f"{LOGS}/segment.log",
+    benchmark:
+        f"{BENCH}/segment.tsv"
+    shell:
+        LT + " segment {input.records:q} --out {output.segments:q} --settings {params.settings:q} > {log:q} 2>&1"

@@ -1,0 +1,27 @@
+rule report:
+    """The policy brief: self-contained HTML written from the numbers."""
+    input:
+        records=rules.ingest.output.records,
+        flow=rules.ingest.output.flow,
+        codes=rules.code.output.codes,
+        evidence=rules.code.output.evidence,
+        trends=TREND_FILES,
+        topics=rules.topics.output.topics,
+        topic_summary=rules.topics.output.summary,
+        figures=rules.figures.output,
+        codebook=CFG["codebook"],
+    output:
+        report(BRIEF, caption="../report/brief.rst", category="Brief"),
+    params:
+        settings=json.dumps(CFG, sort_keys=True, separators=(",", ":")),
+        trends_dir=f"{PROCESSED}/trends",
+        figures_dir=f"{REPORTS}/figures",
+    log:
+        f"{LOGS}/report.log",
+    benchmark:
+        f"{BENCH}/report.tsv"
+    shell:
+        LT + " report --records {input.records:q} --flow {input.flow:q} --codes {input.codes:q}"
+        " --evidence {input.evidence:q} --trends-dir {params.trends_dir:q} --topics {input.topics:q}"
+        " --topic-summary {input.topic_summary:q} --figures-dir {params.figures_dir:q}"
+        " --codebook {input.codebook:q} --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"

@@ -1,0 +1,26 @@
+rule trends:
+    """Prevalence, trend tests, COVID-19 split, co-occurrence, matrices, maps, claims."""
+    input:
+        records=rules.ingest.output.records,
+        codes=rules.code.output.codes,
+        dimensions=rules.code.output.dimensions,
+        segment_codes=rules.code.output.segment_codes,
+        segments=rules.segment.output.segments,
+        doc_topics=rules.topics.output.doc_topics,
+        topics=rules.topics.output.topics,
+        codebook=CFG["codebook"],
+    output:
+        TREND_FILES,
+    params:
+        settings=as_json("trends"),
+        nlp=as_json("nlp", ["model"]),
+        out_dir=f"{PROCESSED}/trends",
+    log:
+        f"{LOGS}/trends.log",
+    benchmark:
+        f"{BENCH}/trends.tsv"
+    shell:
+        LT + " trends --records {input.records:q} --codes {input.codes:q} --dimensions {input.dimensions:q}"
+        " --segment-codes {input.segment_codes:q} --segments {input.segments:q}"
+        " --doc-topics {input.doc_topics:q} --topics {input.topics:q} --codebook {input.codebook:q}"
+        " --out-dir {params.out_dir:q} --settings {params.settings:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"
