@@ -54,6 +54,9 @@ class Codebook(BaseModel):
     description: str = ""
     groups: dict[str, str] = Field(default_factory=dict)
     dimensions: dict[str, str]
+    # Texts about the corpus as a whole. Semantic evidence for a theme is how much
+    # closer a segment is to the theme than to the closest of these.
+    background: list[str] = Field(default_factory=list)
     codes: list[Code] = Field(min_length=1)
     source_hash: str = Field("", exclude=True)
 

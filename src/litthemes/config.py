@@ -113,17 +113,23 @@ class CodeSettings(_Section):
     lexical_weight: float = Field(
         0.6, ge=0, le=1, description="Weight of lexical evidence in the score; semantic gets the rest."
     )
-    semantic_floor: float = Field(
-        0.15,
-        ge=-1,
-        le=1,
-        description="Cosine similarity treated as 'no semantic evidence'; similarities are rescaled from here to 1.",
+    semantic_scale: float = Field(
+        0.2,
+        gt=0,
+        le=2,
+        description="Contrast (similarity to a code minus similarity to the closest background text) that counts as full semantic evidence.",
     )
     semantic_threshold: float = Field(
-        0.55,
+        0.3,
         ge=0,
         le=1,
-        description="Rescaled similarity at which a segment is coded without a lexical cue.",
+        description="Rescaled contrast at which a segment is coded without a lexical cue (its best code only).",
+    )
+    semantic_min_similarity: float = Field(
+        0.4,
+        ge=-1,
+        le=1,
+        description="Cosine similarity a segment also needs to be coded without a lexical cue.",
     )
     present_threshold: float = Field(
         0.5, ge=0, le=1, description="Combined score at which a segment carries a code."
@@ -151,6 +157,10 @@ class TopicSettings(_Section):
         0.5, ge=0, le=1, description="Mean best-match Jaccard below which a topic is unstable."
     )
     top_terms: int = Field(10, ge=3, le=50, description="Terms kept per topic.")
+    extra_stop_words: list[str] = Field(
+        default_factory=list,
+        description="Lemmas left out of topic terms: words every document of this corpus shares.",
+    )
 
 
 class TrendSettings(_Section):

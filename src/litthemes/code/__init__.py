@@ -3,15 +3,19 @@
 Each segment gets, for each code,
 - ``lexical``: 1.0 when an inclusion cue (term or token pattern, matched on lemmas)
   occurs and is not covered by an exclusion cue, else 0.0;
-- ``semantic``: the cosine similarity between the segment's embedding and the
-  code's closest prototype (its definition or an example), rescaled so that
-  ``semantic_floor`` maps to 0 and 1 to 1, clipped to [0, 1];
+- ``semantic``: how much closer the segment's embedding is to the code's closest
+  prototype (its definition or an example) than to the closest of the codebook's
+  ``background`` texts, divided by ``semantic_scale`` and clipped to [0, 1]. The
+  contrast matters because every prototype of a one-topic codebook is close to any
+  text on that topic: a title that only says "digital badges" is similar to all
+  themes, and is about none of them;
 - ``score`` = ``lexical_weight`` * lexical + (1 - ``lexical_weight``) * semantic,
   which lies in [0, 1] for every code, so scores are comparable across codes.
 
 A segment carries a code (``present``) when it has a lexical cue and its score
-reaches ``present_threshold``, or when its semantic similarity alone reaches
-``semantic_threshold``. A record carries a code when one of its segments does;
+reaches ``present_threshold``, or, without a cue, when the code is the segment's
+semantically closest one, its rescaled contrast reaches ``semantic_threshold`` and
+its raw similarity reaches ``semantic_min_similarity``. A record carries a code when one of its segments does;
 its score is the best segment's score.
 """
 
@@ -162,6 +166,16 @@ class SemanticCoder:
                 texts.append(proto)
                 self.owner.append(i)
         self.vectors = embed_texts(texts, embed_settings) if texts else np.zeros((0, 384), np.float32)
+        self.background = embed_texts(codebook.background, embed_settings) if codebook.background else None
+
+    def contrast(self, vectors: np.ndarray, similarities: np.ndarray) -> np.ndarray:
+        """Similarity to each code minus similarity to the closest background text
+        (or, without background texts, minus the mean similarity to all codes)."""
+        if self.background is not None and len(vectors):
+            return similarities - (vectors @ self.background.T).max(axis=1, keepdims=True)
+        if similarities.shape[1] > 1:
+            return similarities - similarities.mean(axis=1, keepdims=True)
+        return similarities
 
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
         """(n_segments, n_semantic_codes) best cosine similarity per code."""
@@ -197,17 +211,22 @@ def code_segments(segments: pd.DataFrame, vectors: np.ndarray | None, codebook: 
             else:
                 blocked[row, index[code_id]] = True
     sem = np.zeros((n, len(codes)), dtype=np.float32)
+    semantic_only = np.zeros((n, len(codes)), dtype=bool)
     if vectors is not None and n:
         semantic = SemanticCoder(codebook, embed_settings)
         sims = semantic.similarities(vectors)
-        floor = settings.semantic_floor
-        scaled = np.clip((sims - floor) / (1.0 - floor), 0.0, 1.0)
+        contrast = semantic.contrast(vectors, sims)
+        scaled = np.clip(contrast / settings.semantic_scale, 0.0, 1.0)
+        best = contrast == contrast.max(axis=1, keepdims=True)
+        strong = best & (scaled >= settings.semantic_threshold) & (sims >= settings.semantic_min_similarity)
         for j, code in enumerate(semantic.codes):
             sem[:, index[code.id]] = scaled[:, j]
+            semantic_only[:, index[code.id]] = strong[:, j]
     sem[blocked] = 0.0
+    semantic_only[blocked] = False
     w = settings.lexical_weight
     score = w * lex + (1 - w) * sem
-    present = ((lex > 0) & (score >= settings.present_threshold)) | (sem >= settings.semantic_threshold)
+    present = ((lex > 0) & (score >= settings.present_threshold)) | semantic_only
     # Keep each segment's strongest themes even when weak, so every record has a
     # meaningful best score per theme and a strongest code, without storing the
     # full segment x code matrix.

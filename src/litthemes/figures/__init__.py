@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -144,37 +145,43 @@ def fig_theme_prevalence(t: dict[str, pd.DataFrame], w: FigureWriter, book: Code
 
 
 def fig_theme_trends(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook) -> None:
+    """One small panel per theme (ordered by group), so lines and intervals never overlap."""
     df = t["prevalence_by_year"]
-    label = _label_of(book)
-    groups = list(book.groups)
-    cols = 2
-    rows = int(np.ceil(len(groups) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(10, 3.2 * rows), sharex=True, squeeze=False)
-    sparse_years: list[int] = []
-    for ax, group in zip(axes.flat, groups, strict=False):
-        sub = df[df["group"] == group]
-        if sub.empty:
+    themes = book.themes
+    cols = 4
+    rows = int(np.ceil(len(themes) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.3 * rows), sharex=True, squeeze=False)
+    sparse_years: set[int] = set()
+    for ax, theme in zip(axes.flat, themes, strict=False):
+        s = df[df["theme"] == theme.id].sort_values("year")
+        colour = GROUP_COLOURS.get(theme.group or "", "#333333")
+        ax.set_title(textwrap.fill(theme.label, 30), fontsize=8.5, color=colour)
+        if s.empty:
             _empty(ax, "No dated records")
             continue
-        for i, theme in enumerate(sorted(sub["theme"].unique())):
-            s = sub[sub["theme"] == theme].sort_values("year")
-            colour = OKABE_ITO[i % len(OKABE_ITO)]
-            ok = s["enough_records"].to_numpy(dtype=bool)
-            ax.plot(s["year"], s["share"] * 100, color=colour, lw=1.4, label=textwrap.shorten(label(theme), 38))
-            ax.scatter(s["year"][ok], s["share"][ok] * 100, color=colour, s=12)
-            ax.scatter(s["year"][~ok], s["share"][~ok] * 100, facecolors="none", edgecolors=colour, s=14)
-            ax.fill_between(s["year"], s["ci_low"] * 100, s["ci_high"] * 100, color=colour, alpha=0.12, lw=0)
-            sparse_years.extend(s.loc[~ok, "year"].tolist())
-        ax.set_title(book.groups[group])
-        ax.set_ylabel("Records coded (%)")
-        ax.legend(fontsize=6.5, loc="upper left")
-    for ax in axes[-1]:
-        ax.set_xlabel("Publication year")
-    for ax in list(axes.flat)[len(groups):]:
+        ok = s["enough_records"].to_numpy(dtype=bool)
+        ax.fill_between(s["year"], s["ci_low"] * 100, s["ci_high"] * 100, color=colour, alpha=0.18, lw=0)
+        ax.plot(s["year"], s["share"] * 100, color=colour, lw=1.3)
+        ax.scatter(s["year"][ok], s["share"][ok] * 100, color=colour, s=9, zorder=3)
+        ax.scatter(s["year"][~ok], s["share"][~ok] * 100, facecolors="white", edgecolors=colour, s=12, zorder=3)
+        ax.set_ylim(bottom=0)
+        ax.tick_params(labelsize=7)
+        sparse_years.update(int(y) for y in s.loc[~ok, "year"])
+    for ax in list(axes.flat)[len(themes):]:
         ax.set_visible(False)
-    fig.suptitle("Themes over time", y=1.01)
-    sparse = sorted(set(sparse_years))
-    note = f"years with too few records for an interval: {', '.join(map(str, sparse))}" if sparse else ""
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Records (%)", fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("Publication year", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    handles = [plt.Line2D([0], [0], color=c, lw=2) for c in GROUP_COLOURS.values()]
+    fig.legend(handles, [book.groups.get(g, g) for g in GROUP_COLOURS], loc="upper center", ncol=4,
+               bbox_to_anchor=(0.5, 1.02), fontsize=8)
+    fig.suptitle("Themes over time: share of each year's records", y=1.06)
+    fig.tight_layout()
+    sparse = sorted(sparse_years)
+    note = (f"hollow markers, no interval: years with too few records ({', '.join(map(str, sparse))})"
+            if sparse else "shaded: 95% Wilson interval")
     w.save(fig, "theme_trends", note)
 
 

@@ -31,8 +31,8 @@ DOMAIN_STOP_WORDS = {"study", "paper", "result", "use", "research", "article", "
                      "base", "new", "chapter", "conference", "proceeding", "journal", "review"}
 
 
-def stop_words() -> list[str]:
-    return sorted({w.lower() for w in STOP_WORDS} | DOMAIN_STOP_WORDS)
+def stop_words(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    return sorted({w.lower() for w in STOP_WORDS} | DOMAIN_STOP_WORDS | {w.lower() for w in extra})
 
 
 def min_topic_size(n_docs: int, setting: int | str) -> int:
@@ -42,8 +42,8 @@ def min_topic_size(n_docs: int, setting: int | str) -> int:
     return max(5, min(100, n_docs // 40))
 
 
-def _vectorizer(n_docs: int) -> CountVectorizer:
-    return CountVectorizer(stop_words=stop_words(), ngram_range=(1, 2),
+def _vectorizer(n_docs: int, extra: list[str]) -> CountVectorizer:
+    return CountVectorizer(stop_words=stop_words(extra), ngram_range=(1, 2),
                            min_df=2 if n_docs >= 50 else 1, token_pattern=r"(?u)\b[a-z][a-z0-9\-]+\b")
 
 
@@ -75,7 +75,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
                             cluster_selection_method="eom", prediction_data=True)
     representation = KeyBERTInspired(random_state=seed) if represent and embedding_model is not None else None
     model = BERTopic(embedding_model=embedding_model, umap_model=umap_model, hdbscan_model=hdbscan_model,
-                     vectorizer_model=_vectorizer(n), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                     vectorizer_model=_vectorizer(n, settings.extra_stop_words), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                      representation_model=representation, top_n_words=settings.top_terms,
                      calculate_probabilities=False, verbose=False)
     topics, probs = model.fit_transform(docs, embeddings)
@@ -83,7 +83,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     raw_outliers = float(np.mean(topics == -1))
     if settings.reduce_outliers and raw_outliers > 0 and len(set(topics) - {-1}) > 0:
         topics = np.asarray(model.reduce_outliers(docs, list(topics), strategy="embeddings", embeddings=embeddings))
-        model.update_topics(docs, topics=list(topics), vectorizer_model=_vectorizer(n),
+        model.update_topics(docs, topics=list(topics), vectorizer_model=_vectorizer(n, settings.extra_stop_words),
                             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                             representation_model=representation, top_n_words=settings.top_terms)
     terms: dict[int, list[str]] = {}
@@ -103,7 +103,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
 
 def fit_nmf(docs: list[str], n_topics: int, settings: TopicSettings, seed: int) -> TopicModelResult:
     """scikit-learn NMF on TF-IDF of the same lemma documents; each document takes its top topic."""
-    vectorizer = TfidfVectorizer(stop_words=stop_words(), ngram_range=(1, 2), min_df=2 if len(docs) >= 50 else 1,
+    vectorizer = TfidfVectorizer(stop_words=stop_words(settings.extra_stop_words), ngram_range=(1, 2), min_df=2 if len(docs) >= 50 else 1,
                                  token_pattern=r"(?u)\b[a-z][a-z0-9\-]+\b", sublinear_tf=True)
     matrix = vectorizer.fit_transform(docs)
     k = max(2, min(n_topics, matrix.shape[0] - 1, matrix.shape[1] - 1))
