@@ -128,17 +128,25 @@ class LexicalCoder:
             except ValueError as exc:  # spaCy's MatchPatternError
                 raise ConfigError(f"codebook code {key!r}: invalid token pattern: {exc}") from None
 
+    @staticmethod
+    def _run(phrases: PhraseMatcher, patterns: Matcher, doc: Doc) -> list[tuple[int, int, int]]:
+        # An empty matcher warns on every call; skip it instead.
+        found: list[tuple[int, int, int]] = list(phrases(doc)) if len(phrases) else []
+        if len(patterns):
+            found.extend(patterns(doc))
+        return found
+
     def match(self, lemmas: str) -> dict[str, str]:
         """code id -> the first inclusion cue that survives the exclusion cues ('' if excluded)."""
         doc = _lemma_doc(self.nlp, lemmas)
         vocab = self.nlp.vocab.strings
         found: dict[str, list[tuple[int, int]]] = {}
-        for match_id, start, end in [*self.matchers.include_phrases(doc), *self.matchers.include_patterns(doc)]:
+        for match_id, start, end in self._run(self.matchers.include_phrases, self.matchers.include_patterns, doc):
             found.setdefault(vocab[match_id], []).append((start, end))
         if not found:
             return {}
         blocked: dict[str, list[tuple[int, int]]] = {}
-        for match_id, start, end in [*self.matchers.exclude_phrases(doc), *self.matchers.exclude_patterns(doc)]:
+        for match_id, start, end in self._run(self.matchers.exclude_phrases, self.matchers.exclude_patterns, doc):
             blocked.setdefault(vocab[match_id], []).append((start, end))
         result: dict[str, str] = {}
         for code_id, spans in found.items():

@@ -153,8 +153,12 @@ _RICHNESS_FIELDS = ("title", "abstract", "fulltext", "year", "doi", "url", "auth
                     "keywords", "language", "doc_type")
 
 
+def _filled(value: Any) -> bool:
+    return not pd.isna(value) and bool(value) if not isinstance(value, str) else bool(value)
+
+
 def _richness(row: pd.Series) -> tuple[int, int, int]:
-    filled = sum(bool(row[f]) and not (isinstance(row[f], float) and pd.isna(row[f])) for f in _RICHNESS_FIELDS)
+    filled = sum(_filled(row[f]) for f in _RICHNESS_FIELDS)
     return (len(row["fulltext"] or "") > 0, filled, len(row["abstract"] or ""))
 
 
@@ -208,12 +212,23 @@ def find_duplicates(df: pd.DataFrame, settings: DedupSettings) -> list[list[int]
                 ya, yb = years[a], years[b]
                 if ya is not None and yb is not None and not pd.isna(ya) and not pd.isna(yb) and abs(int(ya) - int(yb)) > settings.year_tolerance:
                     continue
-                if fuzz.ratio(keys[a], keys[b]) >= settings.title_threshold:
+                if _same_title(keys[a], keys[b], ya, yb, settings.title_threshold):
                     union(a, b)
     clusters: dict[int, list[int]] = defaultdict(list)
     for pos in range(len(df)):
         clusters[find(pos)].append(pos)
     return [members for members in clusters.values() if len(members) > 1]
+
+
+def _same_title(a: str, b: str, year_a: Any, year_b: Any, threshold: float) -> bool:
+    """Near-identical titles, or one title plus a subtitle or translation of the other
+    (exports disagree on subtitles; bilingual journals append the translated title).
+    The second rule needs the same year and at least five words in the shorter title."""
+    if fuzz.ratio(a, b) >= threshold:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    same_year = year_a is not None and year_b is not None and not pd.isna(year_a) and not pd.isna(year_b) and int(year_a) == int(year_b)
+    return same_year and len(shorter.split()) >= 5 and longer.startswith(shorter)
 
 
 def merge_duplicates(df: pd.DataFrame, settings: DedupSettings) -> pd.DataFrame:

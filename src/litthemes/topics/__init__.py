@@ -26,13 +26,15 @@ from litthemes.config import TopicSettings
 log = logging.getLogger(__name__)
 
 MIN_DOCUMENTS = 30
+TOKEN_PATTERN = r"(?u)\b[a-z][a-z0-9\-]+\b"
 # Words frequent in any corpus of this kind that say nothing about a topic.
 DOMAIN_STOP_WORDS = {"study", "paper", "result", "use", "research", "article", "finding", "approach",
                      "base", "new", "chapter", "conference", "proceeding", "journal", "review"}
 
 
 def stop_words(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
-    return sorted({w.lower() for w in STOP_WORDS} | DOMAIN_STOP_WORDS | {w.lower() for w in extra})
+    # Contraction remainders ('ll', 've') are added so scikit-learn's consistency check stays quiet.
+    return sorted({w.lower() for w in STOP_WORDS} | DOMAIN_STOP_WORDS | {"ll", "ve"} | {w.lower() for w in extra})
 
 
 def min_topic_size(n_docs: int, setting: int | str) -> int:
@@ -42,9 +44,11 @@ def min_topic_size(n_docs: int, setting: int | str) -> int:
     return max(5, min(100, n_docs // 40))
 
 
-def _vectorizer(n_docs: int, extra: list[str]) -> CountVectorizer:
-    return CountVectorizer(stop_words=stop_words(extra), ngram_range=(1, 2),
-                           min_df=2 if n_docs >= 50 else 1, token_pattern=r"(?u)\b[a-z][a-z0-9\-]+\b")
+def _vectorizer(extra: list[str]) -> CountVectorizer:
+    # BERTopic fits this on one concatenated document per topic, so min_df stays 1:
+    # a higher value would drop every word specific to a single topic.
+    return CountVectorizer(stop_words=stop_words(extra), ngram_range=(1, 2), min_df=1,
+                           token_pattern=TOKEN_PATTERN)
 
 
 @dataclass
@@ -75,7 +79,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
                             cluster_selection_method="eom", prediction_data=True)
     representation = KeyBERTInspired(random_state=seed) if represent and embedding_model is not None else None
     model = BERTopic(embedding_model=embedding_model, umap_model=umap_model, hdbscan_model=hdbscan_model,
-                     vectorizer_model=_vectorizer(n, settings.extra_stop_words), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                     vectorizer_model=_vectorizer(settings.extra_stop_words), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                      representation_model=representation, top_n_words=settings.top_terms,
                      calculate_probabilities=False, verbose=False)
     topics, probs = model.fit_transform(docs, embeddings)
@@ -83,7 +87,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     raw_outliers = float(np.mean(topics == -1))
     if settings.reduce_outliers and raw_outliers > 0 and len(set(topics) - {-1}) > 0:
         topics = np.asarray(model.reduce_outliers(docs, list(topics), strategy="embeddings", embeddings=embeddings))
-        model.update_topics(docs, topics=list(topics), vectorizer_model=_vectorizer(n, settings.extra_stop_words),
+        model.update_topics(docs, topics=list(topics), vectorizer_model=_vectorizer(settings.extra_stop_words),
                             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                             representation_model=representation, top_n_words=settings.top_terms)
     terms: dict[int, list[str]] = {}
@@ -104,7 +108,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
 def fit_nmf(docs: list[str], n_topics: int, settings: TopicSettings, seed: int) -> TopicModelResult:
     """scikit-learn NMF on TF-IDF of the same lemma documents; each document takes its top topic."""
     vectorizer = TfidfVectorizer(stop_words=stop_words(settings.extra_stop_words), ngram_range=(1, 2), min_df=2 if len(docs) >= 50 else 1,
-                                 token_pattern=r"(?u)\b[a-z][a-z0-9\-]+\b", sublinear_tf=True)
+                                 token_pattern=TOKEN_PATTERN, sublinear_tf=True)
     matrix = vectorizer.fit_transform(docs)
     k = max(2, min(n_topics, matrix.shape[0] - 1, matrix.shape[1] - 1))
     model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
@@ -126,7 +130,7 @@ def _label(topic: int, terms: list[str]) -> str:
 
 def npmi_coherence(docs: list[str], terms: dict[int, list[str]], top_n: int = 10) -> float:
     """Mean NPMI of top-term pairs over document co-occurrence (Bouma 2009)."""
-    vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=r"(?u)\b[a-z][a-z0-9\-]+\b")
+    vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=TOKEN_PATTERN)
     matrix = vectorizer.fit_transform(docs).tocsc()
     index = vectorizer.vocabulary_
     n = matrix.shape[0]

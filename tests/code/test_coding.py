@@ -1,0 +1,105 @@
+"""Deductive coding: lexical cues with exclusions, semantic evidence, outputs, the CLI contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from litthemes.cli import main
+from litthemes.code import LexicalCoder, aggregate, code_segments, evidence
+from litthemes.codebook import load_codebook
+from litthemes.config import ConfigError, EmbedSettings
+from litthemes.embed import embed_texts
+from litthemes.nlp import load_pipeline, segment
+from litthemes.tables import CODES, read_table, write_table, RECORDS
+
+ROOT = Path(__file__).resolve().parents[2]
+CODEBOOK = ROOT / "config" / "codebook.yaml"
+
+
+def test_codebook_has_the_study_themes_and_dimensions() -> None:
+    book = load_codebook(CODEBOOK)
+    study = {"modularization_personalization", "education_employment_gap", "credentialing_technology",
+             "covid19_acceleration", "standardization_recognition", "digital_divide_access",
+             "employer_acceptance_trust", "credential_inflation", "privacy_data_security",
+             "competency_based_education", "flexible_learning_pathways", "assessment_practices",
+             "institutional_resistance", "stackable_pathways", "lifelong_learning_upskilling",
+             "digitalization_of_learning"}
+    assert {t.id for t in book.themes} == study
+    assert {c.id for c in book.by_dimension("credential_type")} == {"micro_credential", "digital_badge", "open_badge"}
+    assert len(book.by_dimension("stakeholder")) == 6 and len(book.by_dimension("setting")) == 4
+    assert all(t.definition and t.examples and t.include.terms for t in book.themes)
+    assert len(book.source_hash) == 64
+
+
+def test_codebook_errors_name_the_code(tmp_path: Path) -> None:
+    data = yaml.safe_load(CODEBOOK.read_text())
+    data["codes"][2]["colour"] = "red"
+    data["codes"][5]["dimension"] = "nonsense"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as info:
+        load_codebook(bad)
+    text = str(info.value)
+    assert "credentialing_technology" in text and "colour" in text
+
+
+def test_lexical_matching_on_lemmas_with_exclusion_cues() -> None:
+    book = load_codebook(CODEBOOK)
+    coder = LexicalCoder(book, load_pipeline())
+    from litthemes.nlp import lemmatize
+
+    found = coder.match(lemmatize(["Speech recognition systems were evaluated."])[0])
+    assert found.get("standardization_recognition") == ""  # matched, then excluded
+    found = coder.match(lemmatize(["Learners stacked three certificates into a degree."])[0])
+    assert found.get("stackable_pathways")
+    found = coder.match(lemmatize(["Open Badges and digital badges compared."])[0])
+    assert found.get("open_badge") and found.get("digital_badge") == "digital badge"
+
+
+def test_outputs_one_row_per_record_and_theme_with_traceable_evidence(embed_cache: str) -> None:
+    book = load_codebook(CODEBOOK)
+    records = pd.DataFrame([
+        {"record_id": "r1", "title": "Employer perceptions of digital badges", "status": "included",
+         "abstract": "Hiring managers doubted the value of badges. Blockchain wallets could help verify them.",
+         "fulltext": ""},
+        {"record_id": "r2", "title": "A note", "status": "included", "abstract": "", "fulltext": ""},
+    ])
+    seg = segment(records)
+    settings = EmbedSettings(cache_dir=embed_cache)
+    vectors = embed_texts(seg["text"].tolist(), settings)
+    seg_codes = code_segments(seg, vectors, book, embed_settings=settings)
+    codes = aggregate(seg_codes, ["r1", "r2"], book)
+    assert len(codes) == 2 * 16 and list(codes.columns) == CODES.names
+    r1 = codes[codes["record_id"] == "r1"].set_index("theme")
+    assert r1.loc["employer_acceptance_trust", "present"] and r1.loc["credentialing_technology", "present"]
+    assert not codes[codes["record_id"] == "r2"]["present"].any()
+    assert codes["score"].between(0, 1).all()
+    ev = evidence(seg_codes, seg, 3)
+    for row in ev.itertuples():
+        field = records.set_index("record_id").loc[row.record_id, row.field]
+        assert field[row.start_char:row.end_char] == row.quote
+
+
+def test_cli_code_contract(tmp_path: Path, embed_cache: str) -> None:
+    records = pd.DataFrame([{c: "" for c in RECORDS.names}] * 2)
+    records["record_id"] = ["x1", "x2"]
+    records["source_id"] = ["1", "2"]
+    records["title"] = ["Stackable micro-credentials toward a degree", "Privacy of learner data in badge systems"]
+    records["year"] = [2020, 2021]
+    records["status"] = "included"
+    write_table(records, tmp_path / "records.parquet", RECORDS)
+    result = CliRunner().invoke(main, ["code", str(tmp_path / "records.parquet"), "--codebook", str(CODEBOOK),
+                                       "--out", str(tmp_path / "codes.parquet"),
+                                       "--embed-settings", f'{{"cache_dir": "{embed_cache}"}}'])
+    assert result.exit_code == 0, result.output
+    codes = read_table(tmp_path / "codes.parquet", CODES)
+    assert {"record_id", "theme", "score", "present"} <= set(codes.columns)
+    assert codes["score"].dtype == float and codes["present"].dtype == bool
+    assert len(codes) == 2 * 16
+    top = codes.sort_values("score", ascending=False).drop_duplicates("record_id").set_index("record_id")["theme"]
+    assert top["x1"] == "stackable_pathways" and top["x2"] == "privacy_data_security"

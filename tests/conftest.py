@@ -1,0 +1,32 @@
+"""Shared fixtures. Tests that read ../shared/corpora skip when it is absent (a fresh clone)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = Path(os.environ.get("LITTHEMES_CORPORA", ROOT.parent / "shared" / "corpora"))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    if not CORPORA.is_dir():
+        pytest.skip(f"shared corpora not found at {CORPORA} (they sit beside the project in CI)")
+    return CORPORA
+
+
+@pytest.fixture(scope="session")
+def embed_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One embedding cache for the whole test session (tests re-embed the same texts)."""
+    return str(tmp_path_factory.mktemp("embeddings"))

@@ -1,0 +1,86 @@
+"""Normalisation, de-duplication, screening and the flow invariant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litthemes.config import IngestSettings, ScreeningSettings
+from litthemes.ingest import ingest
+from litthemes.ingest.clean import normalize_doi, normalize_doc_type, normalize_year, title_key
+
+
+def test_normalizers() -> None:
+    assert normalize_doi("https://doi.org/10.1000/ABC.1.") == "10.1000/abc.1"
+    assert normalize_doi("doi: 10.5171/2025.4621925") == "10.5171/2025.4621925"
+    assert normalize_doi("not a doi") == ""
+    assert normalize_year("Published 12 March 2021") == 2021
+    assert normalize_year("") is None
+    assert normalize_doc_type("Conference Paper") == "conference"
+    assert normalize_doc_type("JOUR") == "article"
+    assert title_key("Micro-Credentials: A Review!") == "micro credentials a review"
+
+
+def test_dedup_by_doi_then_fuzzy_title_with_year_tolerance(tmp_path: Path) -> None:
+    a = tmp_path / "a.csv"
+    a.write_text(
+        "title,year,doi,abstract\n"
+        "Digital badges in higher education: a review,2019,10.1000/abc,\n"
+        "Micro-credentials and employability of graduates,2021,,Long abstract here.\n"
+        "Micro-credentials and employability of graduates,2015,,\n",
+        encoding="utf-8",
+    )
+    b = tmp_path / "b.tsv"
+    b.write_text(
+        "title\tyear\tdoi\n"
+        "A different title entirely about badges\t2019\t10.1000/ABC\n"
+        "Micro credentials and the employability of graduates\t2022\t\n",
+        encoding="utf-8",
+    )
+    records, flow = ingest([str(a), str(b)])
+    status = dict(zip(records["title"], records["status"], strict=True))
+    # Same DOI (case differs) merges despite different titles.
+    assert status["A different title entirely about badges"] == "duplicate" or status[
+        "Digital badges in higher education: a review"] == "duplicate"
+    # Fuzzy title within a year merges; the 2015 record is six years away and stays.
+    merged = records[records["merged_from"] != ""]
+    assert len(merged) == 2
+    employ = records[records["title"].str.startswith("Micro")]
+    assert sorted(employ["status"]) == ["duplicate", "included", "included"]
+    kept = employ[(employ["status"] == "included") & (employ["year"] != 2015)].iloc[0]
+    assert kept["abstract"] == "Long abstract here."  # richest record survives
+    for row in flow["files"]:
+        assert row["read"] == row["included"] + row["duplicates"] + row["excluded"] + row["quarantined"]
+
+
+def test_screening_marks_excluded_with_rule(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("title,year,language\nOld badge study,2005,English\nNew badge study,2021,German\n"
+                    "Badges and gamification,2020,English\n", encoding="utf-8")
+    settings = IngestSettings(screening=ScreeningSettings(year_min=2010, languages=["en"], exclude_terms=["gamification"]))
+    records, flow = ingest([str(path)], settings)
+    reasons = dict(zip(records["title"], records["excluded_by"], strict=True))
+    assert reasons["Old badge study"].startswith("year_min")
+    assert reasons["New badge study"].startswith("languages")
+    assert reasons["Badges and gamification"].startswith("exclude_terms")
+    assert flow["totals"]["excluded"] == 3 and flow["totals"]["included"] == 0
+    assert flow["excluded_by_rule"] == {"exclude_terms": 1, "languages": 1, "year_min": 1}
+
+
+def test_unreadable_file_is_reported_not_raised(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ris"
+    empty.write_text("", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text("title\nA badge paper\n", encoding="utf-8")
+    records, flow = ingest([str(empty), str(good)])
+    assert len(records) == 1
+    failed = [f for f in flow["files"] if f["error"]]
+    assert len(failed) == 1 and "empty" in failed[0]["error"] and failed[0]["file"].endswith("empty.ris")
+
+
+def test_record_ids_are_stable_and_unique(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("title,year\nSame title,2020\nSame title,2020\nOther,2021\n", encoding="utf-8")
+    first, _ = ingest([str(path)])
+    second, _ = ingest([str(path)])
+    assert first["record_id"].is_unique
+    assert first["record_id"].tolist() == second["record_id"].tolist()

@@ -1,0 +1,68 @@
+"""The validated config: errors name the key; the schema file and captions stay in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from jsonschema import Draft202012Validator
+
+from litthemes.cli import main
+from litthemes.config import ConfigError, json_schema, load, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_config_is_valid_and_every_key_is_commented() -> None:
+    settings = load(ROOT / "config" / "config.yaml")
+    assert settings.codebook == "config/codebook.yaml"
+    import re
+
+    lines = (ROOT / "config" / "config.yaml").read_text().splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"^\s*[a-z_]+:", line):
+            assert lines[i - 1].strip().startswith("#"), f"config key without a comment: {line.strip()}"
+
+
+def test_invalid_values_name_the_key_and_what_is_allowed() -> None:
+    data = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    data["topics"]["method"] = "lda2vec"
+    data["code"]["lexical_weight"] = 3
+    data["nlp"]["modle"] = "x"
+    with pytest.raises(ConfigError) as info:
+        validate(data)
+    text = str(info.value)
+    assert "topics.method" in text and "'bertopic' or 'nmf'" in text
+    assert "code.lexical_weight" in text and "less than or equal to 1" in text
+    assert "nlp.modle" in text and "unknown key" in text
+
+
+def test_schema_file_matches_the_models() -> None:
+    on_disk = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert on_disk == json_schema(), "run `litthemes schema` after changing litthemes.config"
+    validator = Draft202012Validator(on_disk)
+    data = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    assert not list(validator.iter_errors(data))
+    data["trends"]["alpha"] = 2
+    assert list(validator.iter_errors(data))
+
+
+def test_report_captions_match_the_package() -> None:
+    from litthemes.figures import CAPTIONS, FIGURES
+    from litthemes.figures.tables import TABLE_CAPTIONS
+
+    assert set(CAPTIONS) == set(FIGURES)
+    for name, caption in CAPTIONS.items():
+        assert (ROOT / "workflow" / "report" / "figures" / f"{name}.rst").read_text().strip() == caption
+    for name, caption in TABLE_CAPTIONS.items():
+        assert (ROOT / "workflow" / "report" / "tables" / f"{name}.rst").read_text().strip() == caption
+
+
+def test_cli_check_reports_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text("inputs: []\ntopics: {method: lda}\n")
+    result = CliRunner().invoke(main, ["check", str(bad)])
+    assert result.exit_code == 2
+    assert "inputs" in result.output and "topics.method" in result.output

@@ -1,0 +1,74 @@
+"""Topic models on a synthetic corpus whose structure is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from litthemes.config import TopicSettings
+from litthemes.topics import align, fit_bertopic, fit_nmf, min_topic_size, npmi_coherence, stability
+
+GROUPS = {
+    "blockchain": "blockchain ledger verification wallet cryptographic issuer",
+    "covid": "pandemic lockdown remote emergency closure coronavirus",
+    "stack": "stackable degree credit pathway master accumulate",
+}
+
+
+def corpus(seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    docs, labels, vectors = [], [], []
+    centres = rng.normal(size=(3, 32))
+    for g, (name, words) in enumerate(GROUPS.items()):
+        vocab = words.split()
+        for _ in range(30):
+            docs.append(" ".join(rng.choice(vocab, size=8)) + " study education")
+            labels.append(g)
+            vectors.append(centres[g] + 0.15 * rng.normal(size=32))
+    v = np.asarray(vectors, dtype=np.float32)
+    return docs, np.asarray(labels), v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_min_topic_size_scales_with_corpus() -> None:
+    assert min_topic_size(250, "auto") == 6
+    assert min_topic_size(12000, "auto") == 100
+    assert min_topic_size(100, 9) == 9
+
+
+def test_nmf_recovers_planted_topics_and_coherence_prefers_them() -> None:
+    docs, labels, _ = corpus()
+    result = fit_nmf(docs, 3, TopicSettings(), seed=1)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(labels, result.assignments) > 0.9
+    good = npmi_coherence(docs, result.terms)
+    shuffled = {t: list(np.random.default_rng(3).permutation([w for ws in result.terms.values() for w in ws])[:6])
+                for t in result.terms}
+    assert good > npmi_coherence(docs, shuffled)
+
+
+def test_bertopic_on_precomputed_embeddings_is_deterministic_and_stable() -> None:
+    docs, labels, vectors = corpus()
+    settings = TopicSettings(min_topic_size=10, n_neighbors=10)
+    first = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=None, represent=False)
+    again = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=None, represent=False)
+    assert np.array_equal(first.assignments, again.assignments)
+    other = fit_bertopic(docs, vectors, settings, seed=6, embedding_model=None, represent=False)
+    summary, per_topic = stability(first, [other])
+    assert summary["ari_mean"] > 0.9 and all(v > 0.8 for v in per_topic.values())
+    assert len([t for t in first.terms if t != -1]) == 3
+
+
+def test_alignment_flags_topics_no_theme_explains() -> None:
+    docs, labels, vectors = corpus()
+    result = fit_nmf(docs, 3, TopicSettings(), seed=1)
+    ids = [f"d{i}" for i in range(len(docs))]
+    blockchain_topic = int(pd.Series(result.assignments[labels == 0]).mode()[0])
+    # Theme prototype = the blockchain centroid; members of that topic are also coded with it.
+    centroid = vectors[labels == 0].mean(axis=0)
+    theme_vectors = {"credentialing_technology": (centroid / np.linalg.norm(centroid))[None, :]}
+    codes = pd.DataFrame({"record_id": np.asarray(ids)[labels == 0], "theme": "credentialing_technology", "present": True})
+    table = align(result, vectors, ids, codes, theme_vectors, TopicSettings(emergent_threshold=0.3)).set_index("topic")
+    assert table.loc[blockchain_topic, "aligned_theme"] == "credentialing_technology"
+    assert not table.loc[blockchain_topic, "emergent"]
+    assert table.drop(index=blockchain_topic)["emergent"].all()

@@ -1,0 +1,95 @@
+"""Statistics on coding tables with known answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from litthemes.codebook import load_codebook
+from litthemes.config import TrendSettings
+from litthemes.trends import callon_map, cooccurrence, covid_split, prevalence, trend_tests, wilson
+from litthemes.trends.claims import find_claims
+
+BOOK = load_codebook(Path(__file__).resolve().parents[2] / "config" / "codebook.yaml")
+
+
+def coding(rising: str = "covid19_acceleration", n_per_year: int = 40) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    rows, recs = [], []
+    for year in range(2012, 2025):
+        for i in range(n_per_year):
+            rid = f"{year}-{i}"
+            recs.append({"record_id": rid, "year": year})
+            p_rise = 0.05 + 0.06 * (year - 2012)
+            for theme in BOOK.themes:
+                present = rng.random() < (p_rise if theme.id == rising else 0.2)
+                rows.append({"record_id": rid, "theme": theme.id, "present": present, "score": float(present)})
+    return pd.DataFrame(rows), pd.DataFrame(recs)
+
+
+def test_wilson_matches_known_interval() -> None:
+    low, high = wilson(10, 100)
+    assert abs(low - 0.0552) < 1e-3 and abs(high - 0.1744) < 1e-3
+
+
+def test_prevalence_counts() -> None:
+    codes, _ = coding()
+    table = prevalence(codes, BOOK).set_index("theme")
+    direct = codes[codes["theme"] == "privacy_data_security"]["present"].mean()
+    assert abs(table.loc["privacy_data_security", "share"] - direct) < 1e-12
+    assert table.loc["group:challenges", "coded"] >= table.loc["privacy_data_security", "coded"]
+
+
+def test_trend_test_finds_the_planted_rise_and_nothing_else() -> None:
+    codes, recs = coding()
+    table = trend_tests(codes, recs, BOOK, TrendSettings()).set_index("theme")
+    assert table.loc["covid19_acceleration", "direction"] == "rising"
+    assert table.loc["covid19_acceleration", "ci_low"] > 1
+    others = table.drop(index="covid19_acceleration")["direction"]
+    assert (others == "stable").mean() >= 0.9
+
+
+def test_covid_split_difference_has_interval() -> None:
+    codes, recs = coding()
+    table = covid_split(codes, recs, BOOK, TrendSettings()).set_index("theme")
+    row = table.loc["covid19_acceleration"]
+    assert row["difference"] > 0.2 and row["ci_low"] > 0 and row["ci_low"] < row["difference"] < row["ci_high"]
+
+
+def test_cooccurrence_lift_and_fisher() -> None:
+    ids = [f"r{i}" for i in range(100)]
+    a = [i < 30 for i in range(100)]
+    b = [i < 25 for i in range(100)]  # b only where a: strong association
+    c = [i % 2 == 0 for i in range(100)]
+    rows = [{"record_id": r, "theme": t, "present": v} for r, x, y, z in zip(ids, a, b, c, strict=True)
+            for t, v in (("a", x), ("b", y), ("c", z))]
+    table = cooccurrence(pd.DataFrame(rows), ["a", "b", "c"], TrendSettings()).set_index(["theme_a", "theme_b"])
+    assert table.loc[("a", "b"), "n_both"] == 25
+    assert abs(table.loc[("a", "b"), "lift"] - 25 * 100 / (30 * 25)) < 1e-9
+    assert table.loc[("a", "b"), "significant"] and not table.loc[("a", "c"), "significant"]
+    assert abs(table.loc[("a", "b"), "jaccard"] - 25 / 30) < 1e-9
+
+
+def test_callon_quadrants() -> None:
+    incidence = pd.DataFrame({"x1": [1, 1, 1, 0], "x2": [1, 1, 1, 0], "y1": [1, 0, 0, 1], "y2": [0, 0, 0, 1]}).astype(bool)
+    table = callon_map(incidence, {"x1": "X", "x2": "X", "y1": "Y", "y2": "Y"}).set_index("cluster")
+    assert table.loc["X", "density"] > table.loc["Y", "density"]
+    assert set(table["quadrant"]) <= {"motor", "niche", "basic", "emerging or declining"}
+
+
+def test_claims_ledger_finds_quantities() -> None:
+    segs = pd.DataFrame([
+        {"record_id": "r", "segment_index": 1, "field": "abstract",
+         "text": "Over 2,000 learners earned badges, and 45% of employers recognised them."},
+        {"record_id": "r", "segment_index": 2, "field": "abstract", "text": "The market will grow by 12% to $1.2 billion."},
+        {"record_id": "r", "segment_index": 0, "field": "title", "text": "Title with 50% ignored"},
+    ])
+    recs = pd.DataFrame([{"record_id": "r", "authors": "Doe, J.; Roe, R.", "year": 2022, "title": "Badges", "doi": "10.1/x"}])
+    claims = find_claims(segs, recs)
+    kinds = set(claims["kind"])
+    assert {"percentage", "money", "count"} <= kinds
+    assert "2,000 learners" in set(claims["value"])
+    assert (claims["segment_index"] != 0).all()
+    assert claims["citation"].iloc[0].startswith("Doe & Roe (2022)")
