@@ -180,7 +180,8 @@ class FigureSettings(_Section):
 
     dpi: int = Field(300, ge=72, le=1200, description="PNG resolution.")
     formats: list[Literal["png", "svg", "pdf"]] = Field(
-        default_factory=lambda: ["png", "svg"], description="File formats written per figure."
+        default_factory=lambda: ["png", "svg"],  # type: ignore[arg-type]
+        description="File formats written per figure.",
     )
     max_labels: int = Field(16, ge=4, le=100, description="Most categories labelled on one axis.")
 

@@ -15,7 +15,7 @@ from litthemes.codebook import load_codebook
 from litthemes.config import ConfigError, EmbedSettings
 from litthemes.embed import embed_texts
 from litthemes.nlp import load_pipeline, segment
-from litthemes.tables import CODES, read_table, write_table, RECORDS
+from litthemes.tables import CODES, RECORDS, read_table, write_table
 
 ROOT = Path(__file__).resolve().parents[2]
 CODEBOOK = ROOT / "config" / "codebook.yaml"

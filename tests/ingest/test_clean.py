@@ -6,7 +6,7 @@ from pathlib import Path
 
 from litthemes.config import IngestSettings, ScreeningSettings
 from litthemes.ingest import ingest
-from litthemes.ingest.clean import normalize_doi, normalize_doc_type, normalize_year, title_key
+from litthemes.ingest.clean import normalize_doc_type, normalize_doi, normalize_year, title_key
 
 
 def test_normalizers() -> None:

@@ -151,7 +151,7 @@ def test_generic_csv_keeps_id_as_source_id_and_maps_columns(tmp_path: Path) -> N
     result = read_file(write(tmp_path, "asreview.csv", csv_text))
     assert result.records[0].fields["source_id"] == "17"
     assert result.records[0].fields["label"] == "1"
-    assert len(result.quarantined) == 1 and "line 3" == result.quarantined[0].location
+    assert len(result.quarantined) == 1 and result.quarantined[0].location == "line 3"
 
 
 def test_column_map_overrides_and_names_missing_columns(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ def corpus(seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     docs, labels, vectors = [], [], []
     centres = rng.normal(size=(3, 32))
-    for g, (name, words) in enumerate(GROUPS.items()):
+    for g, (_name, words) in enumerate(GROUPS.items()):
         vocab = words.split()
         for _ in range(30):
             docs.append(" ".join(rng.choice(vocab, size=8)) + " study education")
@@ -48,7 +48,7 @@ def test_nmf_recovers_planted_topics_and_coherence_prefers_them() -> None:
 
 
 def test_bertopic_on_precomputed_embeddings_is_deterministic_and_stable() -> None:
-    docs, labels, vectors = corpus()
+    docs, _labels, vectors = corpus()
     settings = TopicSettings(min_topic_size=10, n_neighbors=10)
     first = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=None, represent=False)
     again = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=None, represent=False)

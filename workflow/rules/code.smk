@@ -19,7 +19,7 @@ rule code:
     benchmark:
         f"{BENCH}/code.tsv"
     shell:
-        LT + " code {input.records:q} --codebook {input.codebook:q} --out {output.codes:q}"
+        "litthemes code {input.records:q} --codebook {input.codebook:q} --out {output.codes:q}"
         " --segments {input.segments:q} --vectors {input.vectors:q}"
         " --segment-codes-out {output.segment_codes:q} --dimensions-out {output.dimensions:q}"
         " --evidence-out {output.evidence:q} --settings {params.settings:q}"

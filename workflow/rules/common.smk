@@ -1,5 +1,6 @@
 # Shared definitions: the validated settings, paths, and how rules call the package.
 import json
+import os
 import sys
 
 from litthemes.config import validate as validate_settings
@@ -9,8 +10,10 @@ from litthemes.trends.run import TREND_TABLES
 
 # pydantic fills defaults and gives typed sections; the schema check above names bad keys.
 CFG = validate_settings(config).model_dump(mode="json")
-# The interpreter running Snakemake has litthemes installed; jobs use the same one.
-LT = f'"{sys.executable}" -m litthemes'
+# The interpreter running Snakemake has litthemes installed: put its bin folder first
+# on PATH so every job (local or on a cluster node) runs the same `litthemes`, even
+# when the virtual environment was not activated.
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 INTERIM = CFG["interim_dir"]
 PROCESSED = CFG["processed_dir"]
 REPORTS = CFG["reports_dir"]

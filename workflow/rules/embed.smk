@@ -14,5 +14,5 @@ rule embed:
     benchmark:
         f"{BENCH}/embed.tsv"
     shell:
-        LT + " embed {input.records:q} {input.segments:q} --segments-out {output.segments:q}"
+        "litthemes embed {input.records:q} {input.segments:q} --segments-out {output.segments:q}"
         " --documents-out {output.documents:q} --settings {params.settings:q} > {log:q} 2>&1"

@@ -18,14 +18,14 @@ rule figures:
     params:
         settings=as_json("figures"),
         study=CFG["study"],
-        trends_dir=f"{PROCESSED}/trends",
-        out_dir=f"{REPORTS}/figures",
+        trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
+        out_dir=lambda w, output: os.path.dirname(output[0]),
     log:
         f"{LOGS}/figures.log",
     benchmark:
         f"{BENCH}/figures.tsv"
     shell:
-        LT + " figures --trends-dir {params.trends_dir:q} --topics {input.topics:q} --codebook {input.codebook:q}"
+        "litthemes figures --trends-dir {params.trends_dir:q} --topics {input.topics:q} --codebook {input.codebook:q}"
         " --out-dir {params.out_dir:q} --study {params.study:q} --settings {params.settings:q} > {log:q} 2>&1"
 
 
@@ -51,12 +51,12 @@ rule tables:
         ],
     params:
         study=CFG["study"],
-        trends_dir=f"{PROCESSED}/trends",
-        out_dir=f"{REPORTS}/tables",
+        trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
+        out_dir=lambda w, output: os.path.dirname(output[0]),
     log:
         f"{LOGS}/tables.log",
     benchmark:
         f"{BENCH}/tables.tsv"
     shell:
-        LT + " tables --trends-dir {params.trends_dir:q} --topics {input.topics:q} --flow {input.flow:q}"
+        "litthemes tables --trends-dir {params.trends_dir:q} --topics {input.topics:q} --flow {input.flow:q}"
         " --codebook {input.codebook:q} --out-dir {params.out_dir:q} --study {params.study:q} > {log:q} 2>&1"

@@ -12,5 +12,5 @@ rule ingest:
     benchmark:
         f"{BENCH}/ingest.tsv"
     shell:
-        LT + " ingest {input:q} --out {output.records:q} --flow {output.flow:q}"
+        "litthemes ingest {input:q} --out {output.records:q} --flow {output.flow:q}"
         " --settings {params.settings:q} > {log:q} 2>&1"

@@ -11,4 +11,4 @@ rule segment:
     benchmark:
         f"{BENCH}/segment.tsv"
     shell:
-        LT + " segment {input.records:q} --out {output.segments:q} --settings {params.settings:q} > {log:q} 2>&1"
+        "litthemes segment {input.records:q} --out {output.segments:q} --settings {params.settings:q} > {log:q} 2>&1"

@@ -14,14 +14,14 @@ rule report:
         report(BRIEF, caption="../report/brief.rst", category="Brief"),
     params:
         settings=json.dumps(CFG, sort_keys=True, separators=(",", ":")),
-        trends_dir=f"{PROCESSED}/trends",
-        figures_dir=f"{REPORTS}/figures",
+        trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
+        figures_dir=lambda w, input: os.path.dirname(input.figures[0]),
     log:
         f"{LOGS}/report.log",
     benchmark:
         f"{BENCH}/report.tsv"
     shell:
-        LT + " report --records {input.records:q} --flow {input.flow:q} --codes {input.codes:q}"
+        "litthemes report --records {input.records:q} --flow {input.flow:q} --codes {input.codes:q}"
         " --evidence {input.evidence:q} --trends-dir {params.trends_dir:q} --topics {input.topics:q}"
         " --topic-summary {input.topic_summary:q} --figures-dir {params.figures_dir:q}"
         " --codebook {input.codebook:q} --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"

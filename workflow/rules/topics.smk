@@ -20,7 +20,7 @@ rule topics:
     benchmark:
         f"{BENCH}/topics.tsv"
     shell:
-        LT + " topics {input.records:q} {input.vectors:q} {input.codes:q} --codebook {input.codebook:q}"
+        "litthemes topics {input.records:q} {input.vectors:q} {input.codes:q} --codebook {input.codebook:q}"
         " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
         " --hierarchy-out {output.hierarchy:q} --settings {params.settings:q}"
         " --embed-settings {params.embed:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"

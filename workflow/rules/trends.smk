@@ -14,13 +14,13 @@ rule trends:
     params:
         settings=as_json("trends"),
         nlp=as_json("nlp", ["model"]),
-        out_dir=f"{PROCESSED}/trends",
+        out_dir=lambda w, output: os.path.dirname(output[0]),
     log:
         f"{LOGS}/trends.log",
     benchmark:
         f"{BENCH}/trends.tsv"
     shell:
-        LT + " trends --records {input.records:q} --codes {input.codes:q} --dimensions {input.dimensions:q}"
+        "litthemes trends --records {input.records:q} --codes {input.codes:q} --dimensions {input.dimensions:q}"
         " --segment-codes {input.segment_codes:q} --segments {input.segments:q}"
         " --doc-topics {input.doc_topics:q} --topics {input.topics:q} --codebook {input.codebook:q}"
         " --out-dir {params.out_dir:q} --settings {params.settings:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"

@@ -10,7 +10,15 @@ import numpy as np
 from litthemes.code import aggregate, code_segments, evidence
 from litthemes.codebook import load_codebook
 from litthemes.config import CodeSettings, EmbedSettings, NlpSettings
-from litthemes.tables import CODES, EVIDENCE, RECORDS, SEGMENT_CODES, SEGMENTS, read_table, write_table
+from litthemes.tables import (
+    CODES,
+    EVIDENCE,
+    RECORDS,
+    SEGMENT_CODES,
+    SEGMENTS,
+    read_table,
+    write_table,
+)
 
 log = logging.getLogger(__name__)
 

@@ -16,21 +16,22 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from cycler import cycler
+from matplotlib.ticker import MaxNLocator
 
-from litthemes.codebook import Codebook  # noqa: E402
+from litthemes.codebook import Codebook
 
 log = logging.getLogger(__name__)
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 GROUP_COLOURS = {"trends": "#0072B2", "challenges": "#D55E00", "impacts": "#009E73", "future": "#CC79A7"}
-STYLE = {
+STYLE: dict[str, Any] = {
     "figure.dpi": 100, "savefig.bbox": "tight", "font.size": 9, "axes.titlesize": 11,
     "axes.labelsize": 9, "axes.spines.top": False, "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "svg.hashsalt": "litthemes",
+    "axes.prop_cycle": cycler(color=OKABE_ITO), "svg.hashsalt": "litthemes",
     "svg.fonttype": "none", "legend.frameon": False,
 }
 
@@ -404,7 +405,7 @@ def render(tables: dict[str, pd.DataFrame], book: Codebook, out_dir: str | Path,
            dpi: int, footer: str) -> list[str]:
     """Draw every figure; returns the files written."""
     writer = FigureWriter(out_dir, formats, dpi, footer)
-    with plt.rc_context(STYLE):
-        for name, draw in FIGURES.items():
+    with plt.rc_context(STYLE):  # type: ignore[arg-type]
+        for _name, draw in FIGURES.items():
             draw(tables, writer, book)
     return writer.written

@@ -10,7 +10,13 @@ from typing import Any
 import pandas as pd
 
 from litthemes.config import IngestSettings
-from litthemes.ingest.clean import merge_duplicates, normalize_record, normalize_year, record_id, screen
+from litthemes.ingest.clean import (
+    merge_duplicates,
+    normalize_record,
+    normalize_year,
+    record_id,
+    screen,
+)
 from litthemes.ingest.readers import FORMATS, ReadResult, UnreadableFile, read_file
 from litthemes.tables import RECORDS
 
@@ -98,7 +104,7 @@ def field_availability(df: pd.DataFrame) -> dict[str, int]:
     has_abstract = df["abstract"].fillna("").str.len() > 0
     has_fulltext = df["fulltext"].fillna("").str.len() > 0
     return {
-        "records": int(len(df)),
+        "records": len(df),
         "title": int((df["title"].fillna("").str.len() > 0).sum()),
         "abstract": int(has_abstract.sum()),
         "fulltext": int(has_fulltext.sum()),

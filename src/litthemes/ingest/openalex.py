@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import quote, urlencode
 
 from litthemes.ingest.readers import openalex_fields
@@ -46,9 +46,10 @@ class OpenAlexClient:
         if session is None:
             import requests
 
-            session = requests.Session()
-            session.headers["User-Agent"] = f"litthemes (mailto:{email})" if email else "litthemes"
-        self.session = session
+            real = requests.Session()
+            real.headers["User-Agent"] = f"litthemes (mailto:{email})" if email else "litthemes"
+            session = cast(HttpSession, real)
+        self.session: HttpSession = session
 
     def _cache_file(self, url: str) -> Path:
         return self.cache_dir / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".json")
@@ -95,7 +96,7 @@ class OpenAlexClient:
             page = self.get_json(url)
             results = page.get("results") or []
             works.extend(results)
-            cursor = (page.get("meta") or {}).get("next_cursor")
+            cursor = str((page.get("meta") or {}).get("next_cursor") or "")
             if not results:
                 break
         return works[:max_records]

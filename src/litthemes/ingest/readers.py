@@ -481,7 +481,7 @@ def read_bibtex(path: str, data: bytes) -> ReadResult:
             continue
         entry = {k.lower(): v for k, v in entries[0].items()}
         for name in repeated:
-            copies = sorted((k for k in entry if k == name or k.startswith(name + "__repeat")))
+            copies = sorted(k for k in entry if k == name or k.startswith(name + "__repeat"))
             values = [entry.pop(k) for k in copies]
             entry[name] = max(values, key=len)
             result.notes.append(

@@ -55,7 +55,8 @@ def load_pipeline(model: str = "auto") -> Language:
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
-    _LOOKUPS[id(nlp.vocab)] = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    lemmatizer: Any = nlp.get_pipe("lemmatizer")
+    _LOOKUPS[id(nlp.vocab)] = lemmatizer.lookups.get_table("lemma_lookup")
     log.info("spaCy blank English pipeline with lookup lemmatizer")
     return nlp
 

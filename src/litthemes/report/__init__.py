@@ -61,10 +61,10 @@ def _pct(x: float) -> str:
     return "n/a" if pd.isna(x) else f"{x * 100:.0f}%"
 
 
-def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, limit: int) -> list[dict[str, str]]:
+def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
     """Key findings as sentences built from the tables, each pointing at its figure."""
     label = {c.id: c.label for c in book.codes}
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     prev = t["prevalence"][~t["prevalence"]["theme"].str.startswith("group:")].sort_values(
         ["share", "theme"], ascending=[False, True])
     if len(prev) and prev["coded"].sum() > 0:

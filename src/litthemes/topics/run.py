@@ -12,16 +12,25 @@ from litthemes.codebook import load_codebook
 from litthemes.config import EmbedSettings, NlpSettings, TopicSettings
 from litthemes.embed import document_text, embed_texts, load_model, read_vectors
 from litthemes.nlp import lemmatize
-from litthemes.tables import CODES, DOC_TOPICS, RECORDS, TOPICS, read_table, write_json, write_table, write_text
+from litthemes.tables import (
+    CODES,
+    DOC_TOPICS,
+    RECORDS,
+    TOPICS,
+    read_table,
+    write_json,
+    write_table,
+    write_text,
+)
 from litthemes.topics import (
     MIN_DOCUMENTS,
     TopicModelResult,
     align,
     fit_bertopic,
     fit_nmf,
+    min_topic_size,
     npmi_coherence,
     representative,
-    min_topic_size,
     stability,
 )
 

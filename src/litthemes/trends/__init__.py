@@ -106,7 +106,7 @@ def trend_tests(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, sett
     rows = []
     for theme in book.themes:
         y = presence.loc[valid, theme.id].astype(float).to_numpy() if theme.id in presence else np.zeros(len(x))
-        row: dict[str, Any] = {"theme": theme.id, "group": theme.group, "records": int(len(x)),
+        row: dict[str, Any] = {"theme": theme.id, "group": theme.group, "records": len(x),
                                "coded": int(y.sum()), "odds_ratio_per_year": np.nan, "ci_low": np.nan,
                                "ci_high": np.nan, "p_value": np.nan, "note": ""}
         if design is None or y.sum() < 3 or y.sum() > len(y) - 3 or len(set(x)) < 3:

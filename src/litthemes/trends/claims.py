@@ -7,6 +7,8 @@ citation so a policy brief can quote it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from spacy.matcher import Matcher
 
@@ -21,7 +23,7 @@ _COUNTED = {"LEMMA": {"IN": ["learner", "student", "badge", "credential", "micro
                               "enrolment", "enrollment", "employee", "worker", "adult", "teacher", "issuer",
                               "provider", "programme", "program", "company"]}}
 
-PATTERNS: dict[str, list[list[dict[str, object]]]] = {
+PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
     "percentage": [
         [_NUMBER, {"ORTH": "%"}],
         [_NUMBER, {"LOWER": {"IN": ["percent", "per", "pct"]}}, {"LOWER": "cent", "OP": "?"}],

@@ -11,7 +11,16 @@ import pandas as pd
 from litthemes.codebook import load_codebook
 from litthemes.config import NlpSettings, TrendSettings
 from litthemes.embed import document_text
-from litthemes.tables import CODES, DOC_TOPICS, RECORDS, SEGMENT_CODES, SEGMENTS, TOPICS, atomic_path, read_table
+from litthemes.tables import (
+    CODES,
+    DOC_TOPICS,
+    RECORDS,
+    SEGMENT_CODES,
+    SEGMENTS,
+    TOPICS,
+    atomic_path,
+    read_table,
+)
 from litthemes.trends import (
     cooccurrence,
     corpus_profile,
