@@ -28,4 +28,5 @@ rule all:
         BRIEF,
         FIGURE_FILES,
         TABLE_FILES,
+        rules.export_qda.output,
     default_target: True

@@ -255,6 +255,54 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
 
 
 @main.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--out-dir", help="Write agreement.csv, summary.json and confusion.png here.")
+@click.option("--codes", help="Comma-separated codes to compare (default: all codes used).")
+def agree(a: str, b: str, out_dir: str | None, codes: str | None) -> None:
+    """Agreement of coding B with reference coding A (CSV/TSV/Parquet, .qdpx, or annotated folder)."""
+    from litthemes.agree import CodingError, agreement, confusion, plot_confusion, read_coding
+    from litthemes.tables import write_json, write_text
+
+    try:
+        coding_a, coding_b = read_coding(a), read_coding(b)
+        table, summary = agreement(coding_a, coding_b, codes.split(",") if codes else None)
+    except CodingError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    click.echo(json.dumps(summary, indent=2))
+    if out_dir:
+        out = Path(out_dir)
+        write_text(table.to_csv(index=False, float_format="%.6g"), out / "agreement.csv")
+        write_json(summary, out / "summary.json")
+        plot_confusion(confusion(coding_a, coding_b), out / "confusion.png", f"{Path(a).name} vs {Path(b).name}")
+
+
+@main.command("export-qda")
+@click.option("--records", required=True)
+@click.option("--segments", required=True)
+@click.option("--segment-codes", required=True)
+@click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--project-out", required=True, help="REFI-QDA project (.qdpx) with the coded corpus.")
+@click.option("--codebook-out", required=True, help="REFI-QDA codebook (.qdc).")
+@click.option("--name", default="litthemes coding", help="Project name shown in the QDA tool.")
+def export_qda(records: str, segments: str, segment_codes: str, codebook: str, project_out: str,
+               codebook_out: str, name: str) -> None:
+    """Export codebook and coded corpus for NVivo, ATLAS.ti, MAXQDA or QualCoder (REFI-QDA)."""
+    from litthemes.agree.refi import write_codebook, write_project
+    from litthemes.codebook import load_codebook
+    from litthemes.tables import RECORDS, SEGMENT_CODES, SEGMENTS, read_table
+
+    book = load_codebook(codebook)
+    recs = read_table(records, RECORDS)
+    recs = recs[recs["status"] == "included"]
+    write_codebook(book, codebook_out)
+    write_project(book, recs, read_table(segments, SEGMENTS), read_table(segment_codes, SEGMENT_CODES),
+                  project_out, name)
+    click.echo(f"wrote {project_out} and {codebook_out}", err=True)
+
+
+@main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def check(path: str) -> None:
     """Validate a config file (or a codebook, by its 'codes' key) and report every problem."""

@@ -24,3 +24,25 @@ rule code:
         " --segment-codes-out {output.segment_codes:q} --dimensions-out {output.dimensions:q}"
         " --evidence-out {output.evidence:q} --settings {params.settings:q}"
         " --embed-settings {params.embed:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"
+
+
+rule export_qda:
+    """REFI-QDA codebook (.qdc) and coded corpus (.qdpx) for checking the coding in a QDA tool."""
+    input:
+        records=rules.ingest.output.records,
+        segments=rules.segment.output.segments,
+        segment_codes=rules.code.output.segment_codes,
+        codebook=CFG["codebook"],
+    output:
+        project=f"{REPORTS}/qda/coded-corpus.qdpx",
+        codebook=f"{REPORTS}/qda/codebook.qdc",
+    params:
+        name=CFG["study"],
+    log:
+        f"{LOGS}/export_qda.log",
+    benchmark:
+        f"{BENCH}/export_qda.tsv"
+    shell:
+        "litthemes export-qda --records {input.records:q} --segments {input.segments:q}"
+        " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q}"
+        " --project-out {output.project:q} --codebook-out {output.codebook:q} --name {params.name:q} > {log:q} 2>&1"
