@@ -9,6 +9,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
@@ -26,6 +29,7 @@ include: "workflow/rules/report.smk"
 rule all:
     input:
         BRIEF,
+        BRIEF_PDF,
         FIGURE_FILES,
         TABLE_FILES,
         rules.export_qda.output,

@@ -233,13 +233,14 @@ def tables(trends_dir: str, topics_path: str, flow_path: str, codebook: str, out
 @click.option("--figures-dir", required=True)
 @click.option("--codebook", required=True)
 @click.option("--out", required=True)
+@click.option("--pdf-out", help="Also render the brief as an A4 PDF here.")
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--settings", "settings_json", help="the whole validated config as JSON")
 def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: str, topics_path: str,
-           topic_summary: str, figures_dir: str, codebook: str, out: str, config: str | None,
+           topic_summary: str, figures_dir: str, codebook: str, out: str, pdf_out: str | None, config: str | None,
            settings_json: str | None) -> None:
     """Write the policy brief (self-contained HTML)."""
-    from litthemes.report import run
+    from litthemes.report import run, write_pdf
 
     if settings_json:
         from litthemes.config import validate
@@ -252,6 +253,9 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
     run(records, flow_path, codes, evidence, trends_dir, topics_path, topic_summary, figures_dir, codebook, out,
         full, full["report"])
     click.echo(f"wrote {out}", err=True)
+    if pdf_out:
+        write_pdf(out, pdf_out)
+        click.echo(f"wrote {pdf_out}", err=True)
 
 
 @main.command()

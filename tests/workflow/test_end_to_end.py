@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+from workflow_helpers import run_snakemake
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
-HOSTILE = [
-    {"title": "<script>alert(1)</script> Micro-credentials and employer trust", "year": "2021",
-     "doi": "javascript:alert(1)", "url": "javascript:alert(2)", "authors": "Mallory, M.",
-     "abstract": "Employers doubted the value of badges. Over 60% of 300 employers surveyed did not recognise them."},
-    {"title": "Stackable credentials toward a master's degree", "year": "2022", "doi": "10.5555/stack.1",
-     "url": "", "authors": "Doe, J.; Roe, R.",
-     "abstract": "Three micro-credentials stack into a graduate certificate that counts toward the degree."},
-    {"title": "Blockchain wallets for verifiable credentials", "year": "2020", "doi": "", "url": "https://example.org/x",
-     "authors": "Lee, K.", "abstract": "Learners keep credentials in a digital wallet; issuers sign them on a ledger."},
-    {"title": "The pandemic and online short courses", "year": "2021", "doi": "", "url": "", "authors": "Kim, S.",
-     "abstract": "During COVID-19 lockdowns enrolments in online short courses doubled."},
-]
-
-
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SOURCE_DATE_EPOCH": "1700000000"}
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1500)
+    return run_snakemake(workdir, *args)
 
 
 def digest(paths: list[Path]) -> dict[str, str]:
@@ -43,22 +22,8 @@ def digest(paths: list[Path]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory, embed_cache: str) -> Path:
-    work = tmp_path_factory.mktemp("workflow")
-    shutil.copy(ROOT / "data" / "sample" / "seed-references.tsv", work / "seed.tsv")
-    with open(work / "extra.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(HOSTILE[0]))
-        writer.writeheader()
-        writer.writerows(HOSTILE)
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config.update(inputs=["seed.tsv", "extra.csv"], codebook=str(ROOT / "config" / "codebook.yaml"))
-    config["embed"]["cache_dir"] = embed_cache
-    config["figures"]["dpi"] = 72
-    config["topics"]["stability_runs"] = 2
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    result = snakemake(work)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return work
+def run(workflow_run: Path) -> Path:
+    return workflow_run
 
 
 def test_outputs_exist_and_nothing_left_to_do(run: Path) -> None:

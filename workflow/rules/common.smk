@@ -33,3 +33,4 @@ TABLE_NAMES = list(TABLE_CAPTIONS)
 TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
 BRIEF = f"{REPORTS}/brief.html"
+BRIEF_PDF = f"{REPORTS}/brief.pdf"

@@ -11,7 +11,8 @@ rule report:
         figures=rules.figures.output,
         codebook=CFG["codebook"],
     output:
-        report(BRIEF, caption="../report/brief.rst", category="Brief"),
+        html=report(BRIEF, caption="../report/brief.rst", category="Brief"),
+        pdf=report(BRIEF_PDF, caption="../report/brief.rst", category="Brief"),
     params:
         settings=json.dumps(CFG, sort_keys=True, separators=(",", ":")),
         trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
@@ -24,4 +25,5 @@ rule report:
         "litthemes report --records {input.records:q} --flow {input.flow:q} --codes {input.codes:q}"
         " --evidence {input.evidence:q} --trends-dir {params.trends_dir:q} --topics {input.topics:q}"
         " --topic-summary {input.topic_summary:q} --figures-dir {params.figures_dir:q}"
-        " --codebook {input.codebook:q} --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"
+        " --codebook {input.codebook:q} --out {output.html:q} --pdf-out {output.pdf:q}"
+        " --settings {params.settings:q} > {log:q} 2>&1"

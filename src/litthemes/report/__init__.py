@@ -186,3 +186,21 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     )
     write_text(html, out)
     return out
+
+
+def write_pdf(html_path: str | Path, pdf_path: str | Path) -> None:
+    """Render the brief to an A4 PDF with page numbers (WeasyPrint, a real HTML/CSS engine).
+
+    The page size and the page-number footer come from the brief's ``@page`` CSS.
+    No URL is fetched: the brief embeds its images as data URIs.
+    """
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    from litthemes.tables import atomic_path
+
+    # Only data: and file: URLs (the brief and its embedded images); never the network.
+    fetcher = URLFetcher(allowed_protocols={"data", "file"}, fail_on_errors=True)
+    document = HTML(filename=str(html_path), url_fetcher=fetcher)
+    with atomic_path(pdf_path) as tmp:
+        document.write_pdf(str(tmp))

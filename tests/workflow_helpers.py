@@ -1,0 +1,58 @@
+"""Helpers for tests that run the whole workflow in a scratch project."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# Records written for the end-to-end run: a hostile title and links, and abstracts
+# whose themes are known.
+HOSTILE = [
+    {"title": "<script>alert(1)</script> Micro-credentials and employer trust", "year": "2021",
+     "doi": "javascript:alert(1)", "url": "javascript:alert(2)", "authors": "Mallory, M.",
+     "abstract": "Employers doubted the value of badges. Over 60% of 300 employers surveyed did not recognise them."},
+    {"title": "Stackable credentials toward a master's degree", "year": "2022", "doi": "10.5555/stack.1",
+     "url": "", "authors": "Doe, J.; Roe, R.",
+     "abstract": "Three micro-credentials stack into a graduate certificate that counts toward the degree."},
+    {"title": "Blockchain wallets for verifiable credentials", "year": "2020", "doi": "", "url": "https://example.org/x",
+     "authors": "Lee, K.", "abstract": "Learners keep credentials in a digital wallet; issuers sign them on a ledger."},
+    {"title": "The pandemic and online short courses", "year": "2021", "doi": "", "url": "", "authors": "Kim, S.",
+     "abstract": "During COVID-19 lockdowns enrolments in online short courses doubled."},
+]
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
+    """Run the project's workflow in ``workdir`` with the config in workdir/config/config.yaml."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+               "--configfile", str(workdir / "config" / "config.yaml"), "--cores", "2", *args]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SOURCE_DATE_EPOCH": "1700000000"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def make_project(work: Path, embed_cache: str) -> Path:
+    """A small project folder: the paper's 29 references plus the records above."""
+    (work / "config").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "data" / "sample" / "seed-references.tsv", work / "seed.tsv")
+    with open(work / "extra.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(HOSTILE[0]))
+        writer.writeheader()
+        writer.writerows(HOSTILE)
+    shutil.copy(ROOT / "config" / "codebook.yaml", work / "config" / "codebook.yaml")
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config.update(inputs=["seed.tsv", "extra.csv"])
+    config["embed"]["cache_dir"] = embed_cache
+    config["figures"]["dpi"] = 72
+    config["topics"]["stability_runs"] = 2
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    return work
+
+
