@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from workflow_helpers import make_project, run_snakemake
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,13 @@ import pytest
 from lxml import etree
 
 from litthemes.agree import CodingError, agreement, confusion, read_coding
-from litthemes.agree.refi import codebook_xml, project_xml, read_qdpx, validate_project, write_project
+from litthemes.agree.refi import (
+    codebook_xml,
+    project_xml,
+    read_qdpx,
+    validate_project,
+    write_project,
+)
 from litthemes.codebook import load_codebook
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from workflow_helpers import run_snakemake
 
 ROOT = Path(__file__).resolve().parents[2]

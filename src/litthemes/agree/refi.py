@@ -63,7 +63,9 @@ def write_codebook(book: Codebook, out: str | Path) -> None:
 
 def source_text(record: pd.Series) -> tuple[str, dict[str, int]]:
     """The text a source carries in the project, and where each field starts in it."""
-    parts, offsets, position = [], {}, 0
+    parts: list[str] = []
+    offsets: dict[str, int] = {}
+    position = 0
     for field in ("title", "abstract", "fulltext"):
         value = record.get(field) or ""
         if not value:
