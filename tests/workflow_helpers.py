@@ -34,8 +34,18 @@ def run_snakemake(workdir: Path, *args: str, timeout: int = 1500) -> subprocess.
     """Run the project's workflow in ``workdir`` with the config in workdir/config/config.yaml."""
     command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
                "--configfile", str(workdir / "config" / "config.yaml"), "--cores", "2", *args]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SOURCE_DATE_EPOCH": "1700000000"}
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run(command, capture_output=True, text=True, env=offline_env(), timeout=timeout)
+
+
+OFFLINE = Path(__file__).resolve().parent / "workflow" / "offline"
+
+
+def offline_env() -> dict[str, str]:
+    """Environment in which every Python process has its network connections refused."""
+    path = os.pathsep.join(p for p in (str(OFFLINE), os.environ.get("PYTHONPATH", "")) if p)
+    # HF_HUB_OFFLINE is deliberately not set: the run must be offline by itself.
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    return {**env, "PYTHONPATH": path, "SOURCE_DATE_EPOCH": "1700000000"}
 
 
 def make_project(work: Path, embed_cache: str) -> Path:

@@ -12,6 +12,8 @@ from litthemes.config import IngestSettings, OpenAlexSettings
 from litthemes.ingest import ingest
 from litthemes.ingest.openalex import OpenAlexClient
 
+pytestmark = pytest.mark.disable_socket
+
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "openalex.json").read_text())
 
 
@@ -87,3 +89,10 @@ def test_ingest_with_search_and_enrichment(tmp_path: Path) -> None:
 def test_offline_by_default() -> None:
     settings = IngestSettings()
     assert not settings.openalex.search and not settings.openalex.enrich_dois
+
+
+def test_real_client_cannot_reach_the_network_in_tests(tmp_path: Path) -> None:
+    """The default client is real (requests); in tests its connection attempts fail."""
+    client = OpenAlexClient(tmp_path, retries=1, sleep=lambda s: None)
+    with pytest.raises(RuntimeError, match="socket|failed after 1 attempts"):
+        client.get_json("https://api.openalex.org/works?search=badges")
