@@ -84,3 +84,23 @@ def test_record_ids_are_stable_and_unique(tmp_path: Path) -> None:
     second, _ = ingest([str(path)])
     assert first["record_id"].is_unique
     assert first["record_id"].tolist() == second["record_id"].tolist()
+
+
+def test_numbered_series_and_doi_chains_are_not_merged(tmp_path: Path) -> None:
+    path = tmp_path / "series.csv"
+    path.write_text(
+        "title,year,doi\n"
+        "The funding of archaeology in Britain part 3,2000,\n"
+        "The funding of archaeology in Britain part 4,2000,\n"
+        "Caught in the Net: electronic opportunities in archaeology,1996,10.1086/a1\n"
+        "Caught in the Net - electronic opportunities in archaeology,1997,\n"
+        "Caught in the Net: electronic opportunities in archaeology,1998,10.1086/a2\n",
+        encoding="utf-8",
+    )
+    records, _ = ingest([str(path)])
+    status = records.set_index("title")["status"]
+    assert (records[records["title"].str.contains("part")]["status"] == "included").all()
+    net = records[records["title"].str.startswith("Caught")]
+    # The DOI-less 1997 record may join one of the two, but never both into one cluster.
+    assert (net["status"] == "included").sum() >= 2
+    assert len(status) == 5

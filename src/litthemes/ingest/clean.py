@@ -167,9 +167,16 @@ def find_duplicates(df: pd.DataFrame, settings: DedupSettings) -> list[list[int]
 
     First exact DOI, then fuzzy titles (rapidfuzz ratio on normalised titles) with a
     year tolerance. Titles are compared within blocks sharing their first or last
-    twelve characters, which keeps the work linear in corpus size.
+    twelve characters, which keeps the work linear in corpus size. A cluster never
+    holds two different DOIs or years further apart than the tolerance, so a record
+    without a DOI cannot chain two different works together.
     """
-    parent = list(range(len(df)))
+    n = len(df)
+    parent = list(range(n))
+    dois = df["doi"].tolist()
+    years = [None if y is None or pd.isna(y) else int(y) for y in df["year"].tolist()]
+    doi_sets: list[set[str]] = [{d} if d else set() for d in dois]
+    spans: list[tuple[int, int] | None] = [(y, y) if y is not None else None for y in years]
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -177,22 +184,32 @@ def find_duplicates(df: pd.DataFrame, settings: DedupSettings) -> list[list[int]
             i = parent[i]
         return i
 
-    def union(a: int, b: int) -> None:
+    def union(a: int, b: int, same_doi: bool = False) -> None:
         ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+        if ra == rb:
+            return
+        merged_dois = doi_sets[ra] | doi_sets[rb]
+        if len(merged_dois) > 1:
+            return
+        sa, sb = spans[ra], spans[rb]
+        span = sa or sb
+        if sa and sb:
+            span = (min(sa[0], sb[0]), max(sa[1], sb[1]))
+            if not same_doi and span[1] - span[0] > settings.year_tolerance:
+                return
+        root, child = min(ra, rb), max(ra, rb)
+        parent[child] = root
+        doi_sets[root], spans[root] = merged_dois, span
 
     by_doi: dict[str, int] = {}
-    for pos, doi in enumerate(df["doi"].tolist()):
+    for pos, doi in enumerate(dois):
         if doi:
             if doi in by_doi:
-                union(by_doi[doi], pos)
+                union(by_doi[doi], pos, same_doi=True)
             else:
                 by_doi[doi] = pos
 
     keys = [title_key(t) for t in df["title"].tolist()]
-    years = df["year"].tolist()
-    dois = df["doi"].tolist()
     blocks: dict[str, list[int]] = defaultdict(list)
     for pos, key in enumerate(keys):
         compact = key.replace(" ", "")
@@ -210,20 +227,25 @@ def find_duplicates(df: pd.DataFrame, settings: DedupSettings) -> list[list[int]
                 if dois[a] and dois[b] and dois[a] != dois[b]:
                     continue  # two different DOIs are two works, however alike the titles
                 ya, yb = years[a], years[b]
-                if ya is not None and yb is not None and not pd.isna(ya) and not pd.isna(yb) and abs(int(ya) - int(yb)) > settings.year_tolerance:
+                if ya is not None and yb is not None and abs(ya - yb) > settings.year_tolerance:
                     continue
                 if _same_title(keys[a], keys[b], ya, yb, settings.title_threshold):
                     union(a, b)
     clusters: dict[int, list[int]] = defaultdict(list)
-    for pos in range(len(df)):
+    for pos in range(n):
         clusters[find(pos)].append(pos)
     return [members for members in clusters.values() if len(members) > 1]
+
+
+_NUMBER = re.compile(r"\d+")
 
 
 def _same_title(a: str, b: str, year_a: Any, year_b: Any, threshold: float) -> bool:
     """Near-identical titles, or one title plus a subtitle or translation of the other
     (exports disagree on subtitles; bilingual journals append the translated title).
     The second rule needs the same year and at least five words in the shorter title."""
+    if _NUMBER.findall(a) != _NUMBER.findall(b):
+        return False  # "part 3" vs "part 4", "Top 10 of 2007" vs "of 2008": a series, not a copy
     if fuzz.ratio(a, b) >= threshold:
         return True
     shorter, longer = sorted((a, b), key=len)
