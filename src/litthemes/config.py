@@ -47,6 +47,9 @@ class ScreeningSettings(_Section):
     exclude_terms: list[str] = Field(
         default_factory=list, description="Exclude records whose title/abstract mention one of these."
     )
+    require_abstract: bool = Field(
+        False, description="Exclude records that have neither an abstract nor a full text."
+    )
 
 
 class OpenAlexSettings(_Section):
@@ -105,6 +108,10 @@ class EmbedSettings(_Section):
     batch_size: int = Field(64, ge=1, le=4096, description="Texts per encode batch.")
     cache_dir: str = Field("data/cache/embeddings", description="Embedding cache (text hash x model).")
     progress: bool = Field(True, description="Show a progress bar on long runs.")
+    documents: Literal["segments", "text"] = Field(
+        "segments",
+        description="Document embedding for topics: mean of its segments (no extra encoder pass), or its own text.",
+    )
 
 
 class CodeSettings(_Section):

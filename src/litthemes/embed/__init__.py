@@ -141,15 +141,6 @@ def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.n
     return np.vstack([known[h] for h in hashes]).astype(np.float32)
 
 
-def embed_table(frame: pd.DataFrame, key_columns: list[str], text_column: str,
-                settings: EmbedSettings | None = None) -> pd.DataFrame:
-    """A table of ``key_columns`` plus ``vector`` for each row of ``frame``."""
-    vectors = embed_texts(frame[text_column].fillna("").tolist(), settings)
-    out = frame[key_columns].copy()
-    out["vector"] = list(vectors)
-    return out
-
-
 def write_vectors(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a key + vector table atomically (vectors as fixed-size float32 lists)."""
     dim = len(frame["vector"].iloc[0]) if len(frame) else 0

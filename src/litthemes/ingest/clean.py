@@ -314,6 +314,8 @@ def screen(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
             reason = "include_terms: mentions none of them"
         elif settings.exclude_terms and (term := _mentions(text, settings.exclude_terms)):
             reason = f"exclude_terms: mentions {term!r}"
+        elif settings.require_abstract and not (row["abstract"] or row["fulltext"]):
+            reason = "require_abstract: no abstract or full text"
         if reason:
             df.at[label, "status"] = "excluded"
             df.at[label, "excluded_by"] = reason

