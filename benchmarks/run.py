@@ -2,7 +2,7 @@
 
     python benchmarks/run.py [--sizes 1000 3000 12000] [--out benchmarks/results.json]
 
-For each size, on the first N records of ../shared/corpora/benchmark-wos-archaeology
+For each size, on a seeded random subset of N records of ../shared/corpora/benchmark-wos-archaeology
 (records with an abstract are the documents; `require_abstract` screens the rest):
 
 - cold run of the whole workflow (ingest to brief), per-stage wall time and peak
@@ -174,9 +174,15 @@ def add_records(project: Path, extra: list[str]) -> None:
 
 
 def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
-    blocks = all_blocks[:size]
-    extra = all_blocks[size:size + 100] if size + 100 <= len(all_blocks) else all_blocks[:100]
-    if size + 100 > len(all_blocks):
+    # A seeded random subset in corpus order: the files run chronologically and early
+    # records have no abstracts, so a prefix would not be a smaller copy of the corpus.
+    import random
+
+    chosen = sorted(random.Random(size).sample(range(len(all_blocks)), min(size, len(all_blocks))))
+    blocks = [all_blocks[i] for i in chosen]
+    rest = [all_blocks[i] for i in sorted(set(range(len(all_blocks))) - set(chosen))]
+    extra = rest[:100] if len(rest) >= 100 else all_blocks[:100]
+    if len(rest) < 100:
         # The corpus holds no 100 more records: add copies with a marker so they are new texts.
         extra = [b.replace("\nTI ", "\nTI Added record: ", 1) for b in extra]
     project = make_project(size, blocks)

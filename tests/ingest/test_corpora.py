@@ -113,7 +113,7 @@ def test_flow_invariant_on_corrupted_real_exports(corpora: Path, tmp_path: Path,
         path = tmp_path / f"{label}{suffix}"
         path.write_bytes(content)
         paths.append(str(path))
-    records, flow = ingest(paths)
+    _records, flow = ingest(paths)
     for row in flow["files"]:
         assert row["read"] == row["included"] + row["duplicates"] + row["excluded"] + row["quarantined"], row
         if not row["error"]:

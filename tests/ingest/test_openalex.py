@@ -94,5 +94,5 @@ def test_offline_by_default() -> None:
 def test_real_client_cannot_reach_the_network_in_tests(tmp_path: Path) -> None:
     """The default client is real (requests); in tests its connection attempts fail."""
     client = OpenAlexClient(tmp_path, retries=1, sleep=lambda s: None)
-    with pytest.raises(RuntimeError, match="socket|failed after 1 attempts"):
+    with pytest.raises(RuntimeError, match=r"socket|failed after 1 attempts"):
         client.get_json("https://api.openalex.org/works?search=badges")

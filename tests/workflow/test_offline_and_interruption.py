@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from workflow_helpers import ROOT, make_project, offline_env, run_snakemake
 
 pytestmark = pytest.mark.slow

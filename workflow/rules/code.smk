@@ -14,6 +14,9 @@ rule code:
         settings=as_json("code"),
         embed=as_json("embed", ["model", "device", "cache_dir"]),
         nlp=as_json("nlp", ["model"]),
+    resources:
+        mem_mb=6000,
+        runtime=120,
     log:
         f"{LOGS}/code.log",
     benchmark:
@@ -38,6 +41,9 @@ rule export_qda:
         codebook=f"{REPORTS}/qda/codebook.qdc",
     params:
         name=CFG["study"],
+    resources:
+        mem_mb=2000,
+        runtime=30,
     log:
         f"{LOGS}/export_qda.log",
     benchmark:

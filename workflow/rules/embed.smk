@@ -9,6 +9,10 @@ rule embed:
     params:
         settings=as_json("embed"),
     threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=240,
+        slurm_extra=GPU_REQUEST,
     log:
         f"{LOGS}/embed.log",
     benchmark:

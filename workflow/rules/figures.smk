@@ -20,6 +20,9 @@ rule figures:
         study=CFG["study"],
         trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
         out_dir=lambda w, output: os.path.dirname(output[0]),
+    resources:
+        mem_mb=3000,
+        runtime=30,
     log:
         f"{LOGS}/figures.log",
     benchmark:
@@ -53,6 +56,9 @@ rule tables:
         study=CFG["study"],
         trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
         out_dir=lambda w, output: os.path.dirname(output[0]),
+    resources:
+        mem_mb=2000,
+        runtime=30,
     log:
         f"{LOGS}/tables.log",
     benchmark:

@@ -7,6 +7,9 @@ rule ingest:
         flow=f"{INTERIM}/flow.json",
     params:
         settings=as_json("ingest"),
+    resources:
+        mem_mb=2000,
+        runtime=30,
     log:
         f"{LOGS}/ingest.log",
     benchmark:

@@ -6,6 +6,9 @@ rule segment:
         segments=f"{INTERIM}/segments.parquet",
     params:
         settings=as_json("nlp"),
+    resources:
+        mem_mb=4000,
+        runtime=60,
     log:
         f"{LOGS}/segment.log",
     benchmark:

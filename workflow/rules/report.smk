@@ -17,6 +17,9 @@ rule report:
         settings=json.dumps(CFG, sort_keys=True, separators=(",", ":")),
         trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
         figures_dir=lambda w, input: os.path.dirname(input.figures[0]),
+    resources:
+        mem_mb=4000,
+        runtime=30,
     log:
         f"{LOGS}/report.log",
     benchmark:

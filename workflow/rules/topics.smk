@@ -15,6 +15,9 @@ rule topics:
         embed=as_json("embed", ["model", "device", "cache_dir"]),
         nlp=as_json("nlp", ["model", "batch_size"]),
     threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
     log:
         f"{LOGS}/topics.log",
     benchmark:

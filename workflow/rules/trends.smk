@@ -15,6 +15,9 @@ rule trends:
         settings=as_json("trends"),
         nlp=as_json("nlp", ["model"]),
         out_dir=lambda w, output: os.path.dirname(output[0]),
+    resources:
+        mem_mb=4000,
+        runtime=60,
     log:
         f"{LOGS}/trends.log",
     benchmark:

@@ -69,7 +69,10 @@ class FigureWriter:
         from litthemes.tables import atomic_path
 
         note = " · ".join(x for x in (n_note, self.footer) if x)
-        fig.text(0.01, -0.02, textwrap.fill(note, 150), ha="left", va="top", fontsize=7, color="#555555")
+        # Put the footer under everything drawn so far (rotated tick labels included).
+        fig.canvas.draw()
+        bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+        fig.text(0.01, bottom - 0.01, textwrap.fill(note, 150), ha="left", va="top", fontsize=7, color="#555555")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for fmt in self.formats:
             target = self.out_dir / f"{name}.{fmt}"
@@ -226,14 +229,18 @@ def fig_terminology(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook)
 
 
 def _heatmap(ax: Any, matrix: pd.DataFrame, values_fmt: Callable[[float], str], cmap: str, label: str) -> None:
-    image = ax.imshow(matrix.to_numpy(dtype=float), cmap=cmap, aspect="auto")
+    values = matrix.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap=cmap, aspect="auto")
     ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=40, ha="right")
     ax.set_yticks(range(matrix.shape[0]), matrix.index)
+    top = np.nanmax(values) if np.isfinite(values).any() else 1.0
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             value = matrix.iat[i, j]
             if not pd.isna(value):
-                ax.text(j, i, values_fmt(value), ha="center", va="center", fontsize=7)
+                # Light text on the dark end of the colour map, dark text on the light end.
+                colour = "white" if value < 0.6 * top else "black"
+                ax.text(j, i, values_fmt(value), ha="center", va="center", fontsize=7, color=colour)
     plt.colorbar(image, ax=ax, label=label, shrink=0.8)
 
 
@@ -244,6 +251,8 @@ def fig_challenge_cooccurrence(t: dict[str, pd.DataFrame], w: FigureWriter, book
     fig, ax = plt.subplots(figsize=(6.5, 5))
     if df.empty:
         _empty(ax, "No challenge themes")
+    elif df["n_both"].sum() == 0:
+        _empty(ax, "No record carries two challenge themes\n(too few coded records for co-occurrence)")
     else:
         names = [textwrap.shorten(label(i), 28) for i in ids]
         lift = pd.DataFrame(np.nan, index=names, columns=names)
@@ -307,11 +316,12 @@ def _cross(name: str, dimension: str, title: str) -> Callable[[dict[str, pd.Data
             order = [c.id for c in book.themes if c.id in matrix.index]
             cols = [c.id for c in book.by_dimension(dimension) if c.id in matrix.columns]
             matrix = matrix.loc[order, cols] * 100
-            matrix.index = [textwrap.shorten(label(i), 36) for i in matrix.index]
+            n_theme = df.groupby("theme")["theme_records"].first()
+            matrix.index = [f"{textwrap.shorten(label(i), 34)} (n={int(n_theme.get(i, 0))})" for i in matrix.index]
             matrix.columns = [label(c) for c in matrix.columns]
             _heatmap(ax, matrix, lambda v: f"{v:.0f}", "viridis", "Share of the theme's records (%)")
         ax.set_title(title)
-        w.save(fig, name)
+        w.save(fig, name, "n: records coded with the theme; shares of fewer than 10 records are fragile")
     return draw
 
 
@@ -337,7 +347,8 @@ def _map(name: str, key: str, title: str) -> Callable[[dict[str, pd.DataFrame], 
                                              "emerging or declining": (0.02, 0.02, "left", "bottom"),
                                              "basic": (0.98, 0.02, "right", "bottom")}.items():
                 ax.text(x, y, quadrant + " themes", transform=ax.transAxes, ha=ha, va=va, fontsize=8,
-                        color=colours[quadrant], weight="bold")
+                        color=colours[quadrant], weight="bold",
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.5})
         ax.set_xlabel("Centrality (10 x sum of external equivalence index)")
         ax.set_ylabel("Density (100 x mean internal equivalence index)")
         ax.set_title(title)

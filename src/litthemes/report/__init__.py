@@ -178,7 +178,8 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     html = env.get_template("brief.html.j2").render(
         title=params.title, study=settings.get("study", ""), findings=key_findings, sections=sections,
         figures=figures, captions=CAPTIONS, flow=flow, fields=t["field_availability"].to_dict("records"),
-        topics=topics[topics["topic"] >= 0].to_dict("records"), topic_summary=topic_summary,
+        topics=_with_trend(topics[topics["topic"] >= 0], t["topic_trends"]).to_dict("records"),
+        topic_summary=topic_summary,
         emergent=topics[topics["emergent"]].to_dict("records"), claims=claims, n_claims=len(t["claims"]),
         label=label, codebook=book, codebook_stamp=book.stamp, records=len(included),
         software=software_versions(), config_hash=hashlib.sha256(config_text.encode()).hexdigest()[:16],
@@ -186,6 +187,11 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     )
     write_text(html, out)
     return out
+
+
+def _with_trend(topics: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
+    direction = trends.set_index("topic")["direction"] if len(trends) else pd.Series(dtype=str)
+    return topics.assign(trend=topics["topic"].map(direction).fillna("untested"))
 
 
 def write_pdf(html_path: str | Path, pdf_path: str | Path) -> None:

@@ -95,18 +95,34 @@ def prevalence_by_year(codes: pd.DataFrame, records: pd.DataFrame, book: Codeboo
 
 def trend_tests(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, settings: TrendSettings) -> pd.DataFrame:
     """Logistic regression of presence on year per theme; Benjamini-Hochberg across themes."""
+    items = [(t.id, t.group or "") for t in book.themes]
+    return _trend_table(_presence(codes), records, items, settings).rename(columns={"item": "theme"})
+
+
+def topic_trends(doc_topics: pd.DataFrame, records: pd.DataFrame, settings: TrendSettings) -> pd.DataFrame:
+    """The same trend test for each topic's share of the records."""
+    frame = doc_topics[doc_topics["topic"] >= 0].assign(present=True, theme=lambda d: d["topic"].astype(str))
+    presence = _presence(frame[["record_id", "theme", "present"]]) if len(frame) else pd.DataFrame()
+    presence = presence.reindex(doc_topics["record_id"].unique(), fill_value=False)
+    items = [(str(t), "topic") for t in sorted(doc_topics.loc[doc_topics["topic"] >= 0, "topic"].unique())]
+    table = _trend_table(presence, records, items, settings).rename(columns={"item": "topic"})
+    table["topic"] = table["topic"].astype(int)
+    return table.drop(columns="group")
+
+
+def _trend_table(presence: pd.DataFrame, records: pd.DataFrame, items: list[tuple[str, str]],
+                 settings: TrendSettings) -> pd.DataFrame:
     import statsmodels.api as sm
 
-    presence = _presence(codes)
     years = records.set_index("record_id")["year"].reindex(presence.index).astype(float)
     valid = years.notna().to_numpy()
     x = years[valid].to_numpy()
     centre = float(np.mean(x)) if len(x) else 0.0
     design = sm.add_constant(x - centre) if len(x) else None
     rows = []
-    for theme in book.themes:
-        y = presence.loc[valid, theme.id].astype(float).to_numpy() if theme.id in presence else np.zeros(len(x))
-        row: dict[str, Any] = {"theme": theme.id, "group": theme.group, "records": len(x),
+    for item, group in items:
+        y = presence.loc[valid, item].astype(float).to_numpy() if item in presence else np.zeros(len(x))
+        row: dict[str, Any] = {"item": item, "group": group, "records": len(x),
                                "coded": int(y.sum()), "odds_ratio_per_year": np.nan, "ci_low": np.nan,
                                "ci_high": np.nan, "p_value": np.nan, "note": ""}
         if design is None or y.sum() < 3 or y.sum() > len(y) - 3 or len(set(x)) < 3:
@@ -123,18 +139,21 @@ def trend_tests(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, sett
             except (ValueError, np.linalg.LinAlgError) as exc:
                 row["note"] = f"model failed: {exc}"
         rows.append(row)
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["item", "group", "records", "coded", "odds_ratio_per_year", "ci_low",
+                                        "ci_high", "p_value", "note"])
     tested = table["p_value"].notna()
     table["q_value"] = np.nan
     if tested.any():
         table.loc[tested, "q_value"] = multipletests(table.loc[tested, "p_value"], method="fdr_bh")[1]
+
     def classify(r: pd.Series) -> str:
         if pd.isna(r["q_value"]):
             return "untested"
         if r["q_value"] < settings.alpha:
             return "rising" if r["odds_ratio_per_year"] > 1 else "falling"
         return "stable"
-    table["direction"] = table.apply(classify, axis=1)
+
+    table["direction"] = table.apply(classify, axis=1) if len(table) else pd.Series(dtype=str)
     return table
 
 
@@ -219,7 +238,7 @@ def cross_matrix(codes: pd.DataFrame, dims: pd.DataFrame, dimension: str) -> pd.
         t = themes[theme].to_numpy()
         for code in other.columns:
             both = int((t & other[code].to_numpy()).sum())
-            rows.append({"theme": theme, dimension: code, "records": both,
+            rows.append({"theme": theme, dimension: code, "records": both, "theme_records": int(t.sum()),
                          "share_of_theme": both / t.sum() if t.sum() else 0.0})
     return pd.DataFrame(rows)
 
@@ -282,7 +301,7 @@ def topic_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, documents: pd.Seri
     cluster_of: dict[str, str] = {}
     for row in real.itertuples():
         for term in str(row.top_terms).split("; ")[:8]:
-            cluster_of.setdefault(term, f"topic {row.topic}")
+            cluster_of.setdefault(term, str(row.label))
     docs = documents.fillna("").str.lower()
     incidence = pd.DataFrame({term: docs.str.contains(term, regex=False) for term in cluster_of})
     return callon_map(incidence, cluster_of).rename(columns={"cluster": "topic"})

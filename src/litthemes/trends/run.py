@@ -32,6 +32,7 @@ from litthemes.trends import (
     terminology,
     theme_map,
     topic_map,
+    topic_trends,
     topics_over,
     trend_tests,
 )
@@ -45,7 +46,7 @@ TREND_TABLES = (
     "prevalence_by_year", "trend_tests", "covid_split", "terminology", "challenge_cooccurrence",
     "theme_cooccurrence", "theme_by_stakeholder", "theme_by_credential_type", "theme_by_setting",
     "thematic_map_themes", "thematic_map_topics", "opportunity_risk", "topics_by_year",
-    "topics_by_credential_type", "claims",
+    "topics_by_credential_type", "topic_trends", "claims",
 )
 
 
@@ -72,6 +73,7 @@ def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segm
     tables["thematic_map_topics"] = topic_map(doc_topics, topics, docs.reset_index(drop=True))
     tables["opportunity_risk"] = opportunity_risk(codes, included, book, settings)
     tables.update(topics_over(doc_topics, included, dims))
+    tables["topic_trends"] = topic_trends(doc_topics, included, settings)
     tables["claims"] = find_claims(segments, included, nlp_model)
     missing = set(TREND_TABLES) - set(tables)
     assert not missing, f"trend tables not computed: {missing}"
