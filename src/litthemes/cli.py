@@ -144,9 +144,7 @@ def code(records: str, codebook: str, out: str, segments_path: str | None, vecto
 @main.command()
 @click.argument("records")
 @click.argument("document_vectors")
-@click.argument("codes")
-@click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", required=True, help="topics.parquet")
+@click.option("--out", required=True, help="fitted topics (.parquet)")
 @click.option("--doc-topics-out", required=True)
 @click.option("--summary-out", required=True)
 @click.option("--hierarchy-out")
@@ -154,15 +152,38 @@ def code(records: str, codebook: str, out: str, segments_path: str | None, vecto
 @settings_option
 @click.option("--embed-settings", "embed_json")
 @click.option("--nlp-settings", "nlp_json")
-def topics(records: str, document_vectors: str, codes: str, codebook: str, out: str, doc_topics_out: str,
-           summary_out: str, hierarchy_out: str | None, config: str | None, settings_json: str | None,
-           embed_json: str | None, nlp_json: str | None) -> None:
-    """Fit inductive topics and align them to the codebook."""
+def topics(records: str, document_vectors: str, out: str, doc_topics_out: str, summary_out: str,
+           hierarchy_out: str | None, config: str | None, settings_json: str | None, embed_json: str | None,
+           nlp_json: str | None) -> None:
+    """Fit inductive topics (BERTopic and NMF) with stability checks."""
     from litthemes.topics.run import run
 
-    summary = run(records, document_vectors, codes, codebook, out, doc_topics_out, summary_out, hierarchy_out,
+    summary = run(records, document_vectors, out, doc_topics_out, summary_out, hierarchy_out,
                   _section(config, settings_json, "topics"), _section(config, embed_json, "embed"),
                   _section(config, nlp_json, "nlp"))
+    click.echo(json.dumps(summary), err=True)
+
+
+@main.command("align-topics")
+@click.argument("fitted_topics")
+@click.argument("doc_topics")
+@click.argument("document_vectors")
+@click.argument("codes")
+@click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--fit-summary", required=True)
+@click.option("--out", required=True, help="topics.parquet with theme alignment and emergent flags")
+@click.option("--summary-out", required=True)
+@config_option
+@settings_option
+@click.option("--embed-settings", "embed_json")
+def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, codes: str, codebook: str,
+                 fit_summary: str, out: str, summary_out: str, config: str | None, settings_json: str | None,
+                 embed_json: str | None) -> None:
+    """Align topics to the codebook's themes; topics that match none are emergent."""
+    from litthemes.topics.run import run_align
+
+    summary = run_align(fitted_topics, doc_topics, document_vectors, codes, codebook, fit_summary, out, summary_out,
+                        _section(config, settings_json, "topics"), _section(config, embed_json, "embed"))
     click.echo(json.dumps(summary), err=True)
 
 

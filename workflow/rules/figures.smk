@@ -2,7 +2,7 @@ rule figures:
     """Figures (PNG and SVG) rendered from the trend tables."""
     input:
         trends=TREND_FILES,
-        topics=rules.topics.output.topics,
+        topics=rules.align_topics.output.topics,
         codebook=CFG["codebook"],
     output:
         [
@@ -36,7 +36,7 @@ rule tables:
     """Captioned tables as CSV, Markdown and LaTeX."""
     input:
         trends=TREND_FILES,
-        topics=rules.topics.output.topics,
+        topics=rules.align_topics.output.topics,
         flow=rules.ingest.output.flow,
         codebook=CFG["codebook"],
     output:

@@ -6,8 +6,8 @@ rule report:
         codes=rules.code.output.codes,
         evidence=rules.code.output.evidence,
         trends=TREND_FILES,
-        topics=rules.topics.output.topics,
-        topic_summary=rules.topics.output.summary,
+        topics=rules.align_topics.output.topics,
+        topic_summary=rules.align_topics.output.summary,
         figures=rules.figures.output,
         codebook=CFG["codebook"],
     output:

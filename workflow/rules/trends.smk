@@ -7,7 +7,7 @@ rule trends:
         segment_codes=rules.code.output.segment_codes,
         segments=rules.segment.output.segments,
         doc_topics=rules.topics.output.doc_topics,
-        topics=rules.topics.output.topics,
+        topics=rules.align_topics.output.topics,
         codebook=CFG["codebook"],
     output:
         TREND_FILES,

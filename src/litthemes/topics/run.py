@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,14 +47,14 @@ def _empty(out_topics: str, out_docs: str, out_summary: str, reason: str) -> dic
     return summary
 
 
-def run(records_path: str, vectors_path: str, codes_path: str, codebook_path: str,
-        out_topics: str, out_docs: str, out_summary: str, out_hierarchy: str | None = None,
-        settings: dict[str, Any] | None = None, embed_settings: dict[str, Any] | None = None,
-        nlp_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def run(records_path: str, vectors_path: str, out_topics: str, out_docs: str, out_summary: str,
+        out_hierarchy: str | None = None, settings: dict[str, Any] | None = None,
+        embed_settings: dict[str, Any] | None = None, nlp_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fit the topic models. The codebook plays no part here (see :func:`run_align`),
+    so editing the codebook never refits the topics."""
     params = TopicSettings.model_validate(settings or {})
     embed = EmbedSettings.model_validate(embed_settings or {})
     nlp = NlpSettings.model_validate(nlp_settings or {})
-    book = load_codebook(codebook_path)
     records = read_table(records_path, RECORDS)
     records = records[records["status"] == "included"].reset_index(drop=True)
     keys, vectors = read_vectors(vectors_path)
@@ -63,7 +65,6 @@ def run(records_path: str, vectors_path: str, codes_path: str, codebook_path: st
         write_text("parent_id,parent_name,child_left_id,child_right_id,distance\n", out_hierarchy)
     if len(records) < MIN_DOCUMENTS:
         return _empty(out_topics, out_docs, out_summary, f"only {len(records)} documents (< {MIN_DOCUMENTS})")
-    codes = read_table(codes_path, CODES)
     texts = document_text(records).tolist()
     docs = lemmatize(texts, nlp.model, nlp.batch_size)
     ids = records["record_id"].tolist()
@@ -85,8 +86,6 @@ def run(records_path: str, vectors_path: str, codes_path: str, codebook_path: st
             refits.append(fit_nmf(docs, max(k, 2), params, seed))
     summary_stability, per_topic = stability(primary, refits)
 
-    theme_vectors = {t.id: embed_texts(t.prototypes, embed) for t in book.themes}
-    alignment = align(primary, doc_vectors, ids, codes, theme_vectors, params).set_index("topic")
     reps = representative(primary, doc_vectors, ids)
     rows = []
     for topic in sorted(primary.terms):
@@ -95,9 +94,7 @@ def run(records_path: str, vectors_path: str, codes_path: str, codebook_path: st
         rows.append({
             "topic": int(topic), "size": size, "label": primary.labels[topic],
             "top_terms": "; ".join(primary.terms[topic]),
-            "aligned_theme": alignment.loc[topic, "aligned_theme"],
-            "alignment": float(alignment.loc[topic, "alignment"]),
-            "emergent": bool(alignment.loc[topic, "emergent"]),
+            "aligned_theme": "", "alignment": float("nan"), "emergent": False,  # filled by run_align
             "stability": stab,
             "stable": bool(topic == -1 or np.isnan(stab) or stab >= params.stability_threshold),
             "representative_records": "; ".join(reps.get(topic, [])),
@@ -120,10 +117,44 @@ def run(records_path: str, vectors_path: str, codes_path: str, codebook_path: st
         "outlier_share": round(float(np.mean(primary.assignments == -1)), 6),
         "coherence_npmi": {k: round(v, 6) for k, v in coherence.items()},
         "stability": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in summary_stability.items()},
-        "emergent_topics": int(topics["emergent"].sum()),
         "unstable_topics": int((~topics["stable"]).sum()),
         "min_topic_size": min_topic_size(len(docs), params.min_topic_size),
     }
     write_json(summary, out_summary)
     log.info("topics: %s", summary)
+    return summary
+
+
+def run_align(topics_path: str, doc_topics_path: str, vectors_path: str, codes_path: str, codebook_path: str,
+              fit_summary_path: str, out_topics: str, out_summary: str, settings: dict[str, Any] | None = None,
+              embed_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Align fitted topics to the codebook's themes and flag emergent ones."""
+    params = TopicSettings.model_validate(settings or {})
+    embed = EmbedSettings.model_validate(embed_settings or {})
+    topics = read_table(topics_path, TOPICS)
+    summary = json.loads(Path(fit_summary_path).read_text(encoding="utf-8"))
+    if topics.empty:
+        write_table(topics, out_topics, TOPICS, "topics")
+        write_json({**summary, "emergent_topics": 0}, out_summary)
+        return summary
+    book = load_codebook(codebook_path)
+    doc_topics = read_table(doc_topics_path, DOC_TOPICS)
+    keys, vectors = read_vectors(vectors_path)
+    position = {rid: i for i, rid in enumerate(keys["record_id"])}
+    ids = doc_topics["record_id"].tolist()
+    fitted = TopicModelResult(
+        method=summary.get("method", ""), assignments=doc_topics["topic"].to_numpy(),
+        probabilities=doc_topics["probability"].to_numpy(),
+        terms={int(r.topic): str(r.top_terms).split("; ") for r in topics.itertuples()},
+        labels={int(r.topic): str(r.label) for r in topics.itertuples()}, outlier_share=0.0)
+    theme_vectors = {t.id: embed_texts(t.prototypes, embed) for t in book.themes}
+    alignment = align(fitted, vectors[[position[r] for r in ids]], ids, read_table(codes_path, CODES),
+                      theme_vectors, params).set_index("topic")
+    topics["aligned_theme"] = topics["topic"].map(alignment["aligned_theme"]).fillna("")
+    topics["alignment"] = topics["topic"].map(alignment["alignment"]).astype(float)
+    topics["emergent"] = topics["topic"].map(alignment["emergent"]).fillna(False).astype(bool)
+    write_table(topics, out_topics, TOPICS, "topics")
+    summary["emergent_topics"] = int(topics["emergent"].sum())
+    summary["codebook"] = book.stamp
+    write_json(summary, out_summary)
     return summary
