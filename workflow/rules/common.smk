@@ -32,7 +32,5 @@ FIGURE_FILES = [f"{REPORTS}/figures/{name}.{fmt}" for name in FIGURE_NAMES for f
 TABLE_NAMES = list(TABLE_CAPTIONS)
 TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
-# On a cluster, embedding asks for a GPU when the config says cuda.
-GPU_REQUEST = "'--gres=gpu:1'" if CFG["embed"]["device"] == "cuda" else "''"
 BRIEF = f"{REPORTS}/brief.html"
 BRIEF_PDF = f"{REPORTS}/brief.pdf"

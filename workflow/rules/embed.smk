@@ -12,7 +12,6 @@ rule embed:
     resources:
         mem_mb=6000,
         runtime=240,
-        slurm_extra=GPU_REQUEST,
     log:
         f"{LOGS}/embed.log",
     benchmark:
