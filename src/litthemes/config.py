@@ -105,7 +105,10 @@ class EmbedSettings(_Section):
         description="'all-MiniLM-L6-v2' (offline package) or any sentence-transformers name/path.",
     )
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to run the model.")
-    batch_size: int = Field(64, ge=1, le=4096, description="Texts per encode batch.")
+    batch_size: int = Field(
+        16, ge=1, le=4096,
+        description="Rows per encoder pass; fixed so that embeddings do not depend on which texts share a batch.",
+    )
     cache_dir: str = Field("data/cache/embeddings", description="Embedding cache (text hash x model).")
     progress: bool = Field(True, description="Show a progress bar on long runs.")
     documents: Literal["segments", "text"] = Field(

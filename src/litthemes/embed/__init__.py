@@ -77,8 +77,9 @@ class EmbeddingCache:
     partial file and an interrupted run loses at most the batch in progress.
     """
 
-    def __init__(self, cache_dir: str | Path, model: str) -> None:
-        safe = hashlib.sha1(model_id(model).encode()).hexdigest()[:12]
+    def __init__(self, cache_dir: str | Path, model: str, batch_rows: int = 16) -> None:
+        # The batch shape is part of the key: it decides the last bits of each vector.
+        safe = hashlib.sha1(f"{model_id(model)}|rows={batch_rows}".encode()).hexdigest()[:12]
         self.dir = Path(cache_dir) / safe
         self.model = model
 
@@ -110,12 +111,45 @@ class EmbeddingCache:
             pq.write_table(table, tmp)
 
 
+def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
+    """Encode texts in batches of equal token length and a fixed number of rows.
+
+    On a CPU a text's embedding changes in the last bits with the shape of the batch it
+    was encoded in (padding length, number of rows), so what was cached before and what
+    is new would not agree. Batches here hold texts of one token length (no padding) and
+    always ``batch_size`` rows (the last one is filled with repeats): each embedding is
+    then bit-identical whichever texts share its batch, and a run with a warm cache gives
+    the same tables as a cold one.
+    """
+    from tqdm import tqdm
+
+    model = load_model(settings.model, settings.device)
+    limit = model.max_seq_length
+    token_ids = model.tokenizer(texts, truncation=True, max_length=limit)["input_ids"]
+    groups: dict[int, list[int]] = {}
+    for index, ids in enumerate(token_ids):
+        groups.setdefault(len(ids), []).append(index)
+    dimension = model.get_sentence_embedding_dimension() or 384
+    out = np.zeros((len(texts), dimension), dtype=np.float32)
+    show = settings.progress and len(texts) > 1000 and os.isatty(2)
+    with tqdm(total=len(texts), desc="embed", unit="text", disable=not show) as bar:
+        rows = settings.batch_size
+        for _length, members in sorted(groups.items()):
+            for start in range(0, len(members), rows):
+                chunk = members[start:start + rows]
+                batch = [texts[i] for i in chunk]
+                batch += [batch[-1]] * (rows - len(batch))
+                out[chunk] = model.encode(batch, batch_size=rows, normalize_embeddings=True,
+                                          convert_to_numpy=True, show_progress_bar=False)[: len(chunk)]
+                bar.update(len(chunk))
+    return out
+
+
 def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.ndarray:
     """Unit-normalised embeddings of ``texts`` (float32), using and filling the cache."""
     settings = settings or EmbedSettings()
-    dim_hint = 0
     hashes = [text_hash(t) for t in texts]
-    cache = EmbeddingCache(settings.cache_dir, settings.model)
+    cache = EmbeddingCache(settings.cache_dir, settings.model, settings.batch_size)
     known = cache.load(set(hashes))
     missing: dict[str, str] = {}
     for h, t in zip(hashes, texts, strict=True):
@@ -124,20 +158,13 @@ def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.n
     log.info("embed: %d texts, %d unique, %d cached, %d to compute",
              len(texts), len(set(hashes)), len(known), len(missing))
     if missing:
-        model = load_model(settings.model, settings.device)
         new_hashes = list(missing)
-        vectors = model.encode(
-            [missing[h] for h in new_hashes],
-            batch_size=settings.batch_size,
-            show_progress_bar=settings.progress and len(missing) > 1000 and os.isatty(2),
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-        )
+        vectors = encode_by_length([missing[h] for h in new_hashes], settings)
         cache.add(new_hashes, vectors)
         for h, v in zip(new_hashes, vectors, strict=True):
             known[h] = np.asarray(v, dtype=np.float32)
     if not texts:
-        return np.zeros((0, dim_hint or 384), dtype=np.float32)
+        return np.zeros((0, 384), dtype=np.float32)
     return np.vstack([known[h] for h in hashes]).astype(np.float32)
 
 
