@@ -49,6 +49,18 @@ def test_schema_file_matches_the_models() -> None:
     assert list(validator.iter_errors(data))
 
 
+def test_codebook_schema_file_matches_the_model() -> None:
+    from litthemes.codebook import codebook_json_schema
+
+    on_disk = yaml.safe_load((ROOT / "workflow" / "schemas" / "codebook.schema.yaml").read_text())
+    assert on_disk == codebook_json_schema(), "run `litthemes schema` after changing litthemes.codebook"
+    validator = Draft202012Validator(on_disk)
+    book = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text())
+    assert not list(validator.iter_errors(book))
+    book["codes"][0]["colour"] = "blue"
+    assert list(validator.iter_errors(book))
+
+
 def test_report_captions_match_the_package() -> None:
     from litthemes.figures import CAPTIONS, FIGURES
     from litthemes.figures.tables import TABLE_CAPTIONS

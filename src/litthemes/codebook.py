@@ -97,6 +97,14 @@ class Codebook(BaseModel):
         return f"{self.name} v{self.version} ({self.source_hash[:12]})"
 
 
+def codebook_json_schema() -> dict[str, Any]:
+    """JSON schema of a codebook file, for Snakemake's ``validate()`` and editors."""
+    schema = Codebook.model_json_schema()
+    schema["properties"].pop("source_hash", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
 def load_codebook(path: str | Path) -> Codebook:
     """Load and validate a codebook; errors name the code and the key."""
     raw = Path(path).read_bytes()

@@ -122,3 +122,13 @@ def test_flow_invariant_on_corrupted_real_exports(corpora: Path, tmp_path: Path,
     if not doubled["error"] and suffix not in (".xls", ".xlsx"):
         # Every record appears twice: at least half of what was read is merged as duplicates.
         assert doubled["duplicates"] >= (doubled["read"] - doubled["quarantined"]) // 2 - 5
+
+
+def test_benchmark_corpus_counts(corpora: Path) -> None:
+    from litthemes.ingest.readers import read_file as read
+
+    results = [read(p) for p in sorted((corpora / "benchmark-wos-archaeology").glob("*.txt"))]
+    assert len(results) == 24
+    assert sum(len(r.records) for r in results) == 12000
+    assert sum(bool(normalize_abstract(x.fields.get("abstract"))) for r in results for x in r.records) == 6715
+    assert not any(r.quarantined for r in results)

@@ -187,3 +187,44 @@ def test_detection_by_content_not_extension(tmp_path: Path) -> None:
     assert detect_format("x.txt", b"TY  - JOUR\nTI  - a\nER  -\n") == "ris"
     assert detect_format("x.txt", b"@article{a, title={b}}") == "bibtex"
     assert detect_format("x.csv", b'"Authors","Title","EID","Source title"\n') == "scopus_csv"
+
+
+def test_pdf_text_layer_is_read_and_segmented(tmp_path: Path) -> None:
+    from weasyprint import HTML
+
+    from litthemes.nlp import segment
+
+    html = ("<h1>Open Badges in vocational training</h1><p>Employers in the region were asked about badges.</p>"
+            "<p>Second paragraph. It reports that 40% of them knew the standard.</p>")
+    pdf = tmp_path / "paper.pdf"
+    HTML(string=html).write_pdf(str(pdf))
+    result = read_file(pdf)
+    assert result.format == "fulltext_pdf" and len(result.records) == 1
+    text = result.records[0].fields["fulltext"]
+    assert "Employers in the region" in text and "40% of them" in text
+    import pandas as pd
+
+    from litthemes.ingest.clean import normalize_record
+
+    fields = normalize_record(result.records[0].fields)
+    segments = segment(pd.DataFrame([{**fields, "record_id": "p", "status": "included"}]))
+    assert (segments["field"] == "fulltext").sum() >= 2
+
+
+def test_pdf_without_text_layer_is_quarantined(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    path = tmp_path / "scan.pdf"
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    result = read_file(path)
+    assert not result.records and "no text layer" in result.quarantined[0].reason
+
+
+def test_wos_tab_delimited(tmp_path: Path) -> None:
+    tab = "PT\tAU\tTI\tAB\tPY\tDI\tUT\nJ\tDoe, J\tBadges at work\tAn abstract.\t2020\t10.1000/x\tWOS:1\n"
+    result = read_file(write(tmp_path, "savedrecs.txt", tab))
+    assert result.format == "wos_tab"
+    assert result.records[0].fields["title"] == "Badges at work" and result.records[0].fields["source_id"] == "WOS:1"

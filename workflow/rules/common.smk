@@ -3,6 +3,8 @@ import json
 import os
 import sys
 
+import yaml
+
 from litthemes.config import validate as validate_settings
 from litthemes.figures import CAPTIONS, FIGURES
 from litthemes.figures.tables import TABLE_CAPTIONS
@@ -10,6 +12,9 @@ from litthemes.trends.run import TREND_TABLES
 
 # pydantic fills defaults and gives typed sections; the schema check above names bad keys.
 CFG = validate_settings(config).model_dump(mode="json")
+# The codebook is checked at start too, so a bad code stops the run before any work.
+with open(CFG["codebook"], encoding="utf-8") as _codebook:
+    validate(yaml.safe_load(_codebook), "../schemas/codebook.schema.yaml", set_default=False)
 # The interpreter running Snakemake has litthemes installed: put its bin folder first
 # on PATH so every job (local or on a cluster node) runs the same `litthemes`, even
 # when the virtual environment was not activated.
