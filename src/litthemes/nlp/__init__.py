@@ -61,10 +61,6 @@ def load_pipeline(model: str = "auto") -> Language:
     return nlp
 
 
-def pipeline_name(nlp: Language) -> str:
-    return f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}"
-
-
 def lemma_string(doc: Any) -> str:
     """Lower-case lemmas of word tokens, space-separated (punctuation dropped).
 
