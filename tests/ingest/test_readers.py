@@ -126,6 +126,16 @@ def test_bibtex_repeated_field_kept_and_logged_bad_entry_quarantined(tmp_path: P
     assert len(result.quarantined) == 1 and result.quarantined[0].location.startswith("line ")
 
 
+def test_bibtex_string_expressions_are_resolved(tmp_path: Path) -> None:
+    # Found by benchmarks/fuzz_readers.py: '#' concatenation and month macros.
+    text = '@article{k, title = "Badges in " # jan # {2020}, author = "Doe, J.", year = 2020}\n'
+    result = read_file(write(tmp_path, "macros.bib", text))
+    assert result.records[0].fields["title"] == "Badges in January2020"
+    assert not result.quarantined
+    undefined = read_file(write(tmp_path, "undef.bib", '@article{k, title = "Badges " # qb, year = 2020}\n'))
+    assert undefined.records[0].fields["title"] == "Badges qb"
+
+
 def test_openalex_list_jsonl_and_result_page(tmp_path: Path) -> None:
     work = {"id": "https://openalex.org/W1", "title": "Badges", "publication_year": 2020,
             "doi": "https://doi.org/10.1/x", "abstract_inverted_index": {"Open": [0], "badges": [1, 3], "are": [2]},

@@ -479,7 +479,7 @@ def read_bibtex(path: str, data: bytes) -> ReadResult:
                 Quarantined(path, location, "malformed BibTeX entry (unbalanced braces, bad field name or missing key)")
             )
             continue
-        entry = {k.lower(): v for k, v in entries[0].items()}
+        entry = {k.lower(): _bib_value(v) for k, v in entries[0].items()}
         for name in repeated:
             copies = sorted(k for k in entry if k == name or k.startswith(name + "__repeat"))
             values = [entry.pop(k) for k in copies]
@@ -509,6 +509,20 @@ def read_bibtex(path: str, data: bytes) -> ReadResult:
         }
         result.records.append(RawRecord(location, fields))
     return result
+
+
+def _bib_value(value: Any) -> str:
+    """Values joined with '#' or written as @string macros come back as expression
+    objects: resolve them to their text; an undefined macro stands for its own name."""
+    if isinstance(value, str):
+        return value
+    from bibtexparser.bibdatabase import UndefinedString, as_text
+
+    try:
+        return str(as_text(value))
+    except UndefinedString:
+        parts = getattr(value, "expr", [value])
+        return "".join(p if isinstance(p, str) else str(getattr(p, "name", p)) for p in parts)
 
 
 def _rename_repeated_fields(chunk: str) -> tuple[str, list[str]]:
