@@ -483,6 +483,8 @@ def read_bibtex(path: str, data: bytes) -> ReadResult:
         for name in repeated:
             copies = sorted(k for k in entry if k == name or k.startswith(name + "__repeat"))
             values = [entry.pop(k) for k in copies]
+            if not values:
+                continue  # the parser dropped the field altogether (a malformed name)
             entry[name] = max(values, key=len)
             result.notes.append(
                 f"{path} {location} entry {entry.get('id', '?')}: field {name!r} appears {len(values)} times; "
