@@ -99,7 +99,7 @@ def _split_long(text: str, start: int, limit: int) -> Iterator[tuple[int, int, s
         yield start, start + len(text), text
 
 
-def _passages(record: pd.Series, limit: int) -> Iterator[tuple[str, int, int, str, bool]]:
+def _passages(record: pd.Series) -> Iterator[tuple[str, int, int, str, bool]]:
     """(field, start, end, text, needs_sentence_split) for one record."""
     title = record["title"] or ""
     if title.strip():
@@ -124,7 +124,7 @@ def segment(records: pd.DataFrame, settings: NlpSettings | None = None) -> pd.Da
     included = records[records["status"] == "included"] if "status" in records else records
     jobs: list[tuple[str, str, int, str, bool]] = []
     for _, record in included.iterrows():
-        for field, begin, _end, text, split in _passages(record, settings.max_segment_chars * 20):
+        for field, begin, _end, text, split in _passages(record):
             jobs.append((record["record_id"], field, begin, text, split))
     rows: list[dict[str, Any]] = []
     counters: dict[str, int] = {}

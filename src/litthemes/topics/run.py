@@ -147,7 +147,11 @@ def run_align(topics_path: str, doc_topics_path: str, vectors_path: str, codes_p
         probabilities=doc_topics["probability"].to_numpy(),
         terms={int(r.topic): str(r.top_terms).split("; ") for r in topics.itertuples()},
         labels={int(r.topic): str(r.label) for r in topics.itertuples()}, outlier_share=0.0)
-    theme_vectors = {t.id: embed_texts(t.prototypes, embed) for t in book.themes}
+    # One call: each call reads the embedding cache from disk.
+    prototypes = [(t.id, p) for t in book.themes for p in t.prototypes]
+    vectors_all = embed_texts([p for _, p in prototypes], embed)
+    owners = np.asarray([theme for theme, _ in prototypes])
+    theme_vectors = {t.id: vectors_all[owners == t.id] for t in book.themes}
     alignment = align(fitted, vectors[[position[r] for r in ids]], ids, read_table(codes_path, CODES),
                       theme_vectors, params).set_index("topic")
     topics["aligned_theme"] = topics["topic"].map(alignment["aligned_theme"]).fillna("")
