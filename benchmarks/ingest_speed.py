@@ -19,7 +19,7 @@ def main() -> int:
         print(f"corpus not found: {CORPUS}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    records, flow = ingest([str(CORPUS)])
+    _records, flow = ingest([str(CORPUS)])
     seconds = time.perf_counter() - start
     totals = flow["totals"]
     print(f"ingested {totals['read']} records from {len(flow['files'])} files in {seconds:.1f} s "

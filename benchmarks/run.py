@@ -1,6 +1,6 @@
 """Benchmark the workflow against the plain approach, and time its reruns.
 
-    python benchmarks/run.py [--sizes 1000 3000 12000] [--out benchmarks/results.json]
+    python benchmarks/run.py [--sizes 1000 3000 12000] [--shards 2] [--out benchmarks/results.json]
 
 For each size, on a seeded random subset of N records of ../shared/corpora/benchmark-wos-archaeology
 (records with an abstract are the documents; `require_abstract` screens the rest):
@@ -9,7 +9,9 @@ For each size, on a seeded random subset of N records of ../shared/corpora/bench
   memory from Snakemake's benchmark files, with an empty embedding cache;
 - the plain approach in the same run: a script that embeds the same abstracts with
   SentenceTransformer.encode and fits BERTopic on them, nothing else;
-- a no-op rerun; a rerun after a codebook edit; a rerun after adding 100 records;
+- a no-op rerun; a rerun after a codebook edit; a rerun after adding 100 records
+  (topics refitted, the default); then, with the topic model frozen
+  (`topics.frozen_model`), a rerun after adding another 100 records;
 - the embed stage's throughput against a plain SentenceTransformer.encode of the
   same texts, measured back to back in this process.
 
@@ -46,7 +48,7 @@ from sentence_transformers import SentenceTransformer
 docs = json.load(open(sys.argv[1]))
 start = time.perf_counter()
 model = SentenceTransformer(str(get_model_path()), device="cpu")
-embeddings = model.encode(docs, batch_size=64)
+embeddings = model.encode(docs)
 encoded = time.perf_counter()
 topics, _ = BERTopic(embedding_model=model).fit_transform(docs, embeddings)
 done = time.perf_counter()
@@ -97,6 +99,31 @@ def stage_figures(project: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+def embed_counts(project: Path) -> dict[str, int]:
+    """Texts computed vs read from the cache in the last embed run (summed over shards)."""
+    import re
+
+    totals = {"texts": 0, "cached": 0, "computed": 0}
+    for log in sorted((project / "logs").glob("embed*.log")):
+        for match in re.finditer(r"embed: (\d+) texts, \d+ unique, (\d+) cached, (\d+) to compute", log.read_text()):
+            totals["texts"] += int(match.group(1))
+            totals["cached"] += int(match.group(2))
+            totals["computed"] += int(match.group(3))
+    return totals
+
+
+def topic_figures(project: Path) -> dict[str, object]:
+    """BERTopic fit time (from the topics log), outlier share and stability (from the summary)."""
+    import re
+
+    summary = json.loads((project / "data" / "processed" / "topic_summary.json").read_text())
+    match = re.search(r"BERTopic fit_transform on (\d+) documents: ([\d.]+) s", (project / "logs" / "topics.log").read_text())
+    return {"bertopic_fit_s": float(match.group(2)) if match else None, "documents": summary.get("documents"),
+            "topics": summary.get("topics"), "outlier_share_before_reduction": summary.get("outlier_share_before_reduction"),
+            "outlier_share": summary.get("outlier_share"), "stability": summary.get("stability"),
+            "unstable_topics": summary.get("unstable_topics"), "coherence_npmi": summary.get("coherence_npmi")}
+
+
 def make_project(size: int, blocks: list[str]) -> Path:
     project = WORK / str(size)
     if project.exists():
@@ -107,6 +134,7 @@ def make_project(size: int, blocks: list[str]) -> Path:
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     config["inputs"] = ["savedrecs.txt"]
     config["study"] = f"archaeology-{size}"
+    config["shards"] = SHARDS
     config["ingest"]["screening"]["require_abstract"] = True
     config["topics"]["extra_stop_words"] = []
     config["report"]["title"] = f"Benchmark: {size} Web of Science records"
@@ -143,7 +171,7 @@ def embed_throughput(project: Path) -> dict[str, float]:
     model = load_model("all-MiniLM-L6-v2", "cpu")
     model.encode(texts[:64])  # warm up both sides alike
     start = time.perf_counter()
-    model.encode(texts, batch_size=64)
+    model.encode(texts)
     plain = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as cache:
         start = time.perf_counter()
@@ -166,10 +194,17 @@ def edit_codebook(project: Path) -> None:
     path.write_text(yaml.safe_dump(book, sort_keys=False))
 
 
-def add_records(project: Path, extra: list[str]) -> None:
-    write_wos(extra, project / "added.txt")
+def add_records(project: Path, extra: list[str], name: str) -> None:
+    write_wos(extra, project / name)
     config = yaml.safe_load((project / "config" / "config.yaml").read_text())
-    config["inputs"].append("added.txt")
+    config["inputs"].append(name)
+    (project / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def freeze_topics(project: Path) -> None:
+    shutil.copy(project / "data" / "processed" / "topic_model.parquet", project / "frozen-topics.parquet")
+    config = yaml.safe_load((project / "config" / "config.yaml").read_text())
+    config["topics"]["frozen_model"] = "frozen-topics.parquet"
     (project / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
 
@@ -180,28 +215,43 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
 
     chosen = sorted(random.Random(size).sample(range(len(all_blocks)), min(size, len(all_blocks))))
     blocks = [all_blocks[i] for i in chosen]
-    rest = [all_blocks[i] for i in sorted(set(range(len(all_blocks))) - set(chosen))]
-    extra = rest[:100] if len(rest) >= 100 else all_blocks[:100]
-    if len(rest) < 100:
-        # The corpus holds no 100 more records: add copies with a marker so they are new texts.
-        extra = [b.replace("\nTI ", "\nTI Added record: ", 1) for b in extra]
+    rest = sorted(set(range(len(all_blocks))) - set(chosen))
+    # Added records are drawn at random from the rest too (a prefix would be old records without abstracts).
+    if len(rest) >= 200:
+        picked = random.Random(size + 1).sample(rest, 200)
+        extra, extra2 = [all_blocks[i] for i in picked[:100]], [all_blocks[i] for i in picked[100:]]
+    else:
+        # The corpus holds no 200 more records: add marked copies, so they are new texts.
+        copies = random.Random(size + 1).sample(range(len(all_blocks)), 200)
+        extra = [all_blocks[i].replace("\nTI ", "\nTI Added record: ", 1) for i in copies[:100]]
+        extra2 = [all_blocks[i].replace("\nTI ", "\nTI Another added record: ", 1) for i in copies[100:]]
     project = make_project(size, blocks)
     print(f"[{size}] cold run ...", flush=True)
     cold = snakemake(project)
     stages = stage_figures(project)
+    topics = topic_figures(project)
+    cold_embed = embed_counts(project)
     print(f"[{size}] cold {cold:.1f} s; plain approach ...", flush=True)
     plain = plain_approach(project)
     noop = snakemake(project)
     edit_codebook(project)
     codebook_rerun = snakemake(project)
-    add_records(project, extra)
+    add_records(project, extra, "added.txt")
     added_rerun = snakemake(project)
+    added_embed = embed_counts(project)
+    # Daily runs on a growing corpus: freeze the topic model, then add another 100 records.
+    freeze_topics(project)
+    snakemake(project)
+    add_records(project, extra2, "added-2.txt")
+    frozen_rerun = snakemake(project)
     peak = max(v["max_rss_mb"] for v in stages.values())
     result = {
         "records": size, "cold_s": cold, "plain": plain, "cold_over_plain": cold / plain["wall_s"],
         "noop_rerun_s": noop, "codebook_edit_rerun_s": codebook_rerun,
         "codebook_edit_share_of_cold": codebook_rerun / cold, "add_100_rerun_s": added_rerun,
-        "add_100_share_of_cold": added_rerun / cold, "peak_stage_rss_mb": peak, "stages": stages,
+        "add_100_share_of_cold": added_rerun / cold,
+        "add_100_frozen_topics_rerun_s": frozen_rerun, "add_100_frozen_topics_share_of_cold": frozen_rerun / cold, "peak_stage_rss_mb": peak, "topics": topics,
+        "embed_cold": cold_embed, "embed_after_adding_100": added_embed, "shards": SHARDS, "stages": stages,
     }
     if size == max(SIZES):
         result["embed_throughput"] = embed_throughput(project)
@@ -210,13 +260,17 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
 
 
 SIZES: list[int] = []
+SHARDS = 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 12000])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    parser.add_argument("--shards", type=int, default=2, help="config `shards` for the runs")
     args = parser.parse_args()
+    global SHARDS
+    SHARDS = args.shards
     if not CORPUS.is_dir():
         print(f"corpus not found: {CORPUS}", file=sys.stderr)
         return 2

@@ -43,6 +43,21 @@ config_option = click.option("--config", "config", type=click.Path(exists=True, 
 settings_option = click.option("--settings", "settings_json", help="This stage's settings as a JSON object.")
 
 
+def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    from litthemes.shards import parse_shard
+
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+shard_option = click.option("--shard", callback=_shard,
+                            help="Only records of shard k of N ('k/N'); `litthemes gather` joins the shards.")
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -89,13 +104,15 @@ def formats() -> None:
 @main.command("segment")
 @click.argument("records")
 @click.option("--out", required=True, help="segments.parquet to write.")
+@shard_option
 @config_option
 @settings_option
-def segment_cmd(records: str, out: str, config: str | None, settings_json: str | None) -> None:
+def segment_cmd(records: str, out: str, shard: tuple[int, int] | None, config: str | None,
+                settings_json: str | None) -> None:
     """Split records into titles, sentences and passages, with lemmas (NLP stage)."""
     from litthemes.nlp.run import run
 
-    n = run(records, out, _section(config, settings_json, "nlp"))
+    n = run(records, out, _section(config, settings_json, "nlp"), shard)
     click.echo(f"{n} segments", err=True)
 
 
@@ -104,14 +121,15 @@ def segment_cmd(records: str, out: str, config: str | None, settings_json: str |
 @click.argument("segments")
 @click.option("--segments-out", required=True)
 @click.option("--documents-out", required=True)
+@shard_option
 @config_option
 @settings_option
-def embed(records: str, segments: str, segments_out: str, documents_out: str, config: str | None,
-          settings_json: str | None) -> None:
+def embed(records: str, segments: str, segments_out: str, documents_out: str, shard: tuple[int, int] | None,
+          config: str | None, settings_json: str | None) -> None:
     """Embed segments and documents (cached by text hash and model)."""
     from litthemes.embed.run import run
 
-    n_seg, n_doc = run(records, segments, segments_out, documents_out, _section(config, settings_json, "embed"))
+    n_seg, n_doc = run(records, segments, segments_out, documents_out, _section(config, settings_json, "embed"), shard)
     click.echo(f"{n_seg} segments and {n_doc} documents embedded", err=True)
 
 
@@ -124,44 +142,91 @@ def embed(records: str, segments: str, segments_out: str, documents_out: str, co
 @click.option("--segment-codes-out")
 @click.option("--dimensions-out", help="record x credential type / stakeholder / setting.")
 @click.option("--evidence-out", help="best quotes per record and code.")
+@shard_option
 @config_option
 @click.option("--settings", "settings_json", help="code settings as JSON.")
 @click.option("--embed-settings", "embed_json", help="embed settings as JSON.")
 @click.option("--nlp-settings", "nlp_json", help="nlp settings as JSON.")
 def code(records: str, codebook: str, out: str, segments_path: str | None, vectors_path: str | None,
          segment_codes_out: str | None, dimensions_out: str | None, evidence_out: str | None,
-         config: str | None, settings_json: str | None, embed_json: str | None, nlp_json: str | None) -> None:
+         shard: tuple[int, int] | None, config: str | None, settings_json: str | None, embed_json: str | None, nlp_json: str | None) -> None:
     """Code records into the codebook's themes (deductive)."""
     from litthemes.code.run import run
 
     summary = run(records, codebook, out, segments_path=segments_path, vectors_path=vectors_path,
                   segment_codes_out=segment_codes_out, dimensions_out=dimensions_out, evidence_out=evidence_out,
                   settings=_section(config, settings_json, "code"), embed_settings=_section(config, embed_json, "embed"),
-                  nlp_settings=_section(config, nlp_json, "nlp"))
+                  nlp_settings=_section(config, nlp_json, "nlp"), shard=shard)
     click.echo(f"{summary['records']} records, {summary['segments']} segments, {summary['coded']} record-theme codes", err=True)
 
 
 @main.command()
 @click.argument("records")
+@click.argument("segments")
 @click.argument("document_vectors")
 @click.option("--out", required=True, help="fitted topics (.parquet)")
 @click.option("--doc-topics-out", required=True)
 @click.option("--summary-out", required=True)
 @click.option("--hierarchy-out")
+@click.option("--model-out", help="the fitted topics as a model file that topics.frozen_model can name.")
+@click.option("--refit", "refits", multiple=True,
+              help="a `litthemes topic-refit` output for the stability check (repeatable); "
+                   "without any, the refits run here.")
 @config_option
 @settings_option
 @click.option("--embed-settings", "embed_json")
-@click.option("--nlp-settings", "nlp_json")
-def topics(records: str, document_vectors: str, out: str, doc_topics_out: str, summary_out: str,
-           hierarchy_out: str | None, config: str | None, settings_json: str | None, embed_json: str | None,
-           nlp_json: str | None) -> None:
+def topics(records: str, segments: str, document_vectors: str, out: str, doc_topics_out: str, summary_out: str,
+           hierarchy_out: str | None, model_out: str | None, refits: tuple[str, ...], config: str | None,
+           settings_json: str | None, embed_json: str | None) -> None:
     """Fit inductive topics (BERTopic and NMF) with stability checks."""
     from litthemes.topics.run import run
 
-    summary = run(records, document_vectors, out, doc_topics_out, summary_out, hierarchy_out,
+    summary = run(records, segments, document_vectors, out, doc_topics_out, summary_out, hierarchy_out,
                   _section(config, settings_json, "topics"), _section(config, embed_json, "embed"),
-                  _section(config, nlp_json, "nlp"))
+                  list(refits) if refits else None, model_out)
     click.echo(json.dumps(summary), err=True)
+
+
+GATHER_KINDS = ("segments", "segment-vectors", "document-vectors", "codes", "dimensions", "segment-codes", "evidence")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(GATHER_KINDS))
+@click.argument("parts", nargs=-1, required=True)
+@click.option("--records", required=True, help="the record table the shards were cut from (for the order).")
+@click.option("--out", required=True)
+def gather(kind: str, parts: tuple[str, ...], records: str, out: str) -> None:
+    """Join the shards of a sharded stage into the table the unsharded stage writes."""
+    from litthemes import tables
+    from litthemes.shards import gather_tables, gather_vectors, included_order
+
+    order = included_order(records)
+    if kind.endswith("vectors"):
+        n = gather_vectors(list(parts), out, order)
+    else:
+        schema = {"segments": tables.SEGMENTS, "codes": tables.CODES, "dimensions": tables.CODES,
+                  "segment-codes": tables.SEGMENT_CODES, "evidence": tables.EVIDENCE}[kind]
+        # Segments keep record-table order; coding tables are sorted by record id.
+        n = gather_tables(list(parts), schema, kind, out, order if kind == "segments" else None)
+    click.echo(f"{kind}: {n} rows from {len(parts)} shards", err=True)
+
+
+@main.command("topic-refit")
+@click.argument("records")
+@click.argument("segments")
+@click.argument("document_vectors")
+@click.option("--run", "run_index", required=True, type=click.IntRange(min=1),
+              help="refit number; the seed is topics.seed + this.")
+@click.option("--out", required=True, help="the refit's record x topic table (.parquet)")
+@config_option
+@settings_option
+def topic_refit(records: str, segments: str, document_vectors: str, run_index: int, out: str,
+                config: str | None, settings_json: str | None) -> None:
+    """One refit of the topic model with another seed, for the stability check."""
+    from litthemes.topics.run import run_refit
+
+    n = run_refit(records, segments, document_vectors, run_index, out, _section(config, settings_json, "topics"))
+    click.echo(f"refit {run_index}: {n} topics", err=True)
 
 
 @main.command("align-topics")

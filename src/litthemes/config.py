@@ -95,6 +95,9 @@ class NlpSettings(_Section):
     max_segment_chars: int = Field(
         1200, ge=100, le=100000, description="Longer sentences/paragraphs are split at this length."
     )
+    cache_dir: str = Field(
+        "data/cache/segments", description="Per-record cache of segments, keyed by record content ('' = off)."
+    )
 
 
 class EmbedSettings(_Section):
@@ -107,7 +110,15 @@ class EmbedSettings(_Section):
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to run the model.")
     batch_size: int = Field(
         16, ge=1, le=4096,
-        description="Rows per encoder pass; fixed so that embeddings do not depend on which texts share a batch.",
+        description="Fewest rows per encoder pass; each pass has a fixed row count so that embeddings do not depend on which texts share it.",
+    )
+    batch_tokens: int = Field(
+        2048, ge=1, le=1_000_000,
+        description="Shorter texts get more rows per pass: max(batch_size, batch_tokens // padded length) (part of the cache key).",
+    )
+    length_step: int = Field(
+        8, ge=1, le=512,
+        description="Texts are padded to their token length rounded up to a multiple of this (part of the cache key).",
     )
     cache_dir: str = Field("data/cache/embeddings", description="Embedding cache (text hash x model).")
     progress: bool = Field(True, description="Show a progress bar on long runs.")
@@ -145,6 +156,10 @@ class CodeSettings(_Section):
         0.5, ge=0, le=1, description="Combined score at which a segment carries a code."
     )
     evidence_per_code: int = Field(3, ge=1, le=50, description="Quotes kept per record and code.")
+    cache_dir: str = Field(
+        "data/cache/codes",
+        description="Per-record cache of segment codes, keyed by record segments, codebook and settings ('' = off).",
+    )
 
 
 class TopicSettings(_Section):
@@ -167,6 +182,11 @@ class TopicSettings(_Section):
         0.5, ge=0, le=1, description="Mean best-match Jaccard below which a topic is unstable."
     )
     top_terms: int = Field(10, ge=3, le=50, description="Terms kept per topic.")
+    frozen_model: str = Field(
+        "",
+        description="Empty: fit topics on this corpus. A topic_model.parquet saved by an earlier run: "
+                    "assign records to its topics instead (fitted records keep theirs, new ones take the closest).",
+    )
     extra_stop_words: list[str] = Field(
         default_factory=list,
         description="Lemmas left out of topic terms: words every document of this corpus shares.",
@@ -216,6 +236,10 @@ class Settings(_Section):
     interim_dir: str = Field("data/interim", description="Intermediate tables.")
     processed_dir: str = Field("data/processed", description="Tables the notebooks read.")
     reports_dir: str = Field("reports", description="Figures, tables and the brief.")
+    shards: int = Field(
+        1, ge=1, le=4096,
+        description="Record shards for segment, embed and code (parallel jobs); tables are identical for any count.",
+    )
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
     embed: EmbedSettings = Field(default_factory=EmbedSettings)

@@ -109,6 +109,14 @@ DOC_TOPICS = pa.schema(
     ]
 )
 
+# One stability refit's assignments (record x topic).
+TOPIC_RUN = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("topic", pa.int64()),
+    ]
+)
+
 TOPICS = pa.schema(
     [
         ("topic", pa.int64()),

@@ -103,3 +103,45 @@ def test_cli_code_contract(tmp_path: Path, embed_cache: str) -> None:
     assert len(codes) == 2 * 16
     top = codes.sort_values("score", ascending=False).drop_duplicates("record_id").set_index("record_id")["theme"]
     assert top["x1"] == "stackable_pathways" and top["x2"] == "privacy_data_security"
+
+
+def test_added_records_are_the_only_ones_coded(tmp_path: Path, embed_cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import litthemes.code.run as code_run
+    from litthemes.config import CodeSettings, NlpSettings
+
+    book = load_codebook(CODEBOOK)
+    base = pd.DataFrame([
+        {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
+        for i, (title, abstract) in enumerate([
+            ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
+            ("Stackable micro-credentials", "Credits stack into a degree."),
+            ("A note", ""),
+        ])
+    ])
+    embed, nlp = EmbedSettings(cache_dir=embed_cache), NlpSettings()
+    settings = CodeSettings(cache_dir=str(tmp_path))
+    seg = segment(base)
+    code_run.cached_codes(seg, embed_texts(seg["text"].tolist(), embed), book, settings, embed, nlp)
+    seen: list[list[str]] = []
+    real = code_run.code_segments
+
+    def counting(segments: pd.DataFrame, *args: object) -> pd.DataFrame:
+        seen.append(sorted(set(segments["record_id"])))
+        return real(segments, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(code_run, "code_segments", counting)
+    grown = pd.concat([base, pd.DataFrame([{"record_id": "r9", "title": "Blockchain wallets for badges",
+                                             "status": "included", "abstract": "Issuers sign credentials.",
+                                             "fulltext": ""}])], ignore_index=True)
+    seg = segment(grown)
+    vectors = embed_texts(seg["text"].tolist(), embed)
+    got = code_run.cached_codes(seg, vectors, book, settings, embed, nlp)
+    assert seen == [["r9"]]
+    pd.testing.assert_frame_equal(got, real(seg, vectors, book, settings, embed, nlp.model))
+    # A codebook edit is another cache: everything is coded again.
+    edited = tmp_path / "codebook.yaml"
+    data = yaml.safe_load(CODEBOOK.read_text())
+    data["version"] = data["version"] + "-edited"
+    edited.write_text(yaml.safe_dump(data, sort_keys=False))
+    code_run.cached_codes(seg, vectors, load_codebook(edited), settings, embed, nlp)
+    assert seen[-1] == ["r0", "r1", "r2", "r9"]

@@ -30,23 +30,22 @@ def test_embeddings_are_normalised_and_semantic(embed_cache: str) -> None:
 def test_cache_embeds_only_new_texts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = EmbedSettings(cache_dir=str(tmp_path))
     first = embed_texts(["alpha text", "beta text"], settings)
-    real = embed_module.load_model(settings.model, settings.device)
+    real = embed_module.encode_by_length
     calls: list[list[str]] = []
 
-    class Counting:
-        def encode(self, texts: list[str], **kwargs: object) -> np.ndarray:
-            calls.append(list(texts))
-            return real.encode(texts, **kwargs)
+    def counting(texts: list[str], settings: EmbedSettings) -> np.ndarray:
+        calls.append(list(texts))
+        return real(texts, settings)
 
-        def __getattr__(self, name: str) -> object:
-            return getattr(real, name)
-
-    monkeypatch.setattr(embed_module, "load_model", lambda *a: Counting())
+    monkeypatch.setattr(embed_module, "encode_by_length", counting)
     again = embed_texts(["beta text", "alpha text", "gamma text", "gamma text"], settings)
-    assert len(calls) == 1 and set(calls[0]) == {"gamma text"}  # only the unseen text (batch filled with repeats)
+    assert calls == [["gamma text"]]  # only the unseen text, once
     assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[0])
+    assert np.array_equal(again[2], again[3])
     embed_texts(["alpha text", "gamma text"], settings)
     assert len(calls) == 1  # nothing new the third time
+    embed_texts(["alpha text"], settings.model_copy(update={"length_step": 4}))
+    assert len(calls) == 2  # another batch shape is another cache
 
 
 def test_vector_tables_round_trip(tmp_path: Path) -> None:
@@ -60,8 +59,22 @@ def test_vector_tables_round_trip(tmp_path: Path) -> None:
 
 def test_embedding_does_not_depend_on_batch_mates(tmp_path: Path) -> None:
     """A warm cache and a cold run must agree bit for bit (determinism of all tables)."""
-    texts = ["Badges for teachers.", "Micro-credentials in European higher education institutions today.",
-             "Stackable credentials.", "A much longer sentence about the employability of graduates who earn badges."]
+    # The first three fall into one padded length, so together they share a batch.
+    texts = ["Badges for teachers.", "Open badges for teachers.", "Stackable credentials.",
+             "Micro-credentials in European higher education institutions today.",
+             "A much longer sentence about the employability of graduates who earn badges."]
+    model = embed_module.load_model("all-MiniLM-L6-v2", "cpu")
+    lengths = [len(ids) for ids in model.tokenizer(texts[:3])["input_ids"]]
+    assert len(set(lengths)) > 1 and len({embed_module.padded_length(n, 8, 256) for n in lengths}) == 1
     together = embed_texts(texts, EmbedSettings(cache_dir=str(tmp_path / "a")))
     one_by_one = np.vstack([embed_texts([t], EmbedSettings(cache_dir=str(tmp_path / "b"))) for t in texts])
     assert np.array_equal(together, one_by_one)
+
+
+def test_padding_to_the_bucket_length_changes_little() -> None:
+    """Padding with a mask gives the same vector up to rounding (a plain encode agrees)."""
+    settings = EmbedSettings(progress=False)
+    texts = ["Digital badges recognise informal learning.", "Stackable micro-credentials."]
+    ours = embed_module.encode_by_length(texts, settings)
+    plain = embed_module.load_model(settings.model, settings.device).encode(texts, normalize_embeddings=True)
+    assert np.allclose(ours, plain, atol=1e-5)

@@ -51,3 +51,27 @@ def test_blank_pipeline_has_sentences_and_lookup_lemmas() -> None:
     doc = nlp("Students earned badges. They shared them.")
     assert len(list(doc.sents)) == 2
     assert [t.lemma_ for t in doc][2] == "badge"
+
+
+def test_added_records_are_the_only_ones_segmented(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import litthemes.nlp.run as nlp_run
+
+    settings = NlpSettings(cache_dir=str(tmp_path))
+    first = records()
+    nlp_run.cached_segments(first, settings)
+    seen: list[list[str]] = []
+    real = nlp_run.segment
+
+    def counting(frame: pd.DataFrame, settings: NlpSettings) -> pd.DataFrame:
+        seen.append(frame["record_id"].tolist())
+        return real(frame, settings)
+
+    monkeypatch.setattr(nlp_run, "segment", counting)
+    added = pd.concat([first.iloc[:1].assign(record_id="new", title="A new record"), first], ignore_index=True)
+    got = nlp_run.cached_segments(added, settings)
+    assert seen == [["new"]]
+    expected = real(added, NlpSettings(cache_dir=""))
+    pd.testing.assert_frame_equal(got, expected)
+    # Other settings are another cache.
+    nlp_run.cached_segments(first, NlpSettings(cache_dir=str(tmp_path), max_segment_chars=200))
+    assert seen[-1] == ["a", "b"]

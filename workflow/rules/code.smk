@@ -1,32 +1,94 @@
-rule code:
-    """Deductive coding with the codebook: segment codes, record codes, dimensions, evidence."""
-    input:
-        records=rules.ingest.output.records,
-        segments=rules.segment.output.segments,
-        vectors=rules.embed.output.segments,
-        codebook=CFG["codebook"],
-    output:
-        codes=f"{PROCESSED}/codes.parquet",
-        dimensions=f"{PROCESSED}/dimensions.parquet",
-        segment_codes=f"{PROCESSED}/segment_codes.parquet",
-        evidence=f"{PROCESSED}/evidence.parquet",
-    params:
-        settings=as_json("code"),
-        embed=as_json("embed", ["model", "device", "cache_dir"]),
-        nlp=as_json("nlp", ["model"]),
-    resources:
-        mem_mb=6000,
-        runtime=120,
-    log:
-        f"{LOGS}/code.log",
-    benchmark:
-        f"{BENCH}/code.tsv"
-    shell:
-        "litthemes code {input.records:q} --codebook {input.codebook:q} --out {output.codes:q}"
-        " --segments {input.segments:q} --vectors {input.vectors:q}"
-        " --segment-codes-out {output.segment_codes:q} --dimensions-out {output.dimensions:q}"
-        " --evidence-out {output.evidence:q} --settings {params.settings:q}"
-        " --embed-settings {params.embed:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"
+CODE_RESOURCES = {"mem_mb": 6000, "runtime": 120}
+CODE_TABLES = ["codes", "dimensions", "segment_codes", "evidence"]
+
+if SHARDED:
+
+    rule code_shard:
+        """Deductive coding of one shard's records."""
+        input:
+            records=rules.ingest.output.records,
+            segments=rules.segment_shard.output.segments,
+            vectors=rules.embed_shard.output.segments,
+            codebook=CFG["codebook"],
+        output:
+            **{name: f"{SHARD_DIR}/{{shard}}/{name}.parquet" for name in CODE_TABLES},
+        wildcard_constraints:
+            shard=r"\d+",
+        params:
+            settings=as_json("code"),
+            embed=as_json("embed", ["model", "device", "cache_dir"]),
+            nlp=as_json("nlp", ["model"]),
+            shard=shard_arg,
+        resources:
+            **CODE_RESOURCES,
+        log:
+            f"{LOGS}/code-{{shard}}.log",
+        benchmark:
+            f"{BENCH}/code-{{shard}}.tsv"
+        shell:
+            "litthemes code {input.records:q} --codebook {input.codebook:q} --out {output.codes:q}"
+            " --segments {input.segments:q} --vectors {input.vectors:q} --shard {params.shard}"
+            " --segment-codes-out {output.segment_codes:q} --dimensions-out {output.dimensions:q}"
+            " --evidence-out {output.evidence:q} --settings {params.settings:q}"
+            " --embed-settings {params.embed:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"
+
+    rule code:
+        """Codes of all shards, gathered into the tables an unsharded run writes."""
+        input:
+            records=rules.ingest.output.records,
+            **{name: expand(rules.code_shard.output[name], shard=SHARDS) for name in CODE_TABLES},
+        output:
+            codes=f"{PROCESSED}/codes.parquet",
+            dimensions=f"{PROCESSED}/dimensions.parquet",
+            segment_codes=f"{PROCESSED}/segment_codes.parquet",
+            evidence=f"{PROCESSED}/evidence.parquet",
+        params:
+            **{name: (lambda wildcards, input, name=name: gather_args(input[name])) for name in CODE_TABLES},
+        resources:
+            mem_mb=4000,
+            runtime=10,
+        log:
+            f"{LOGS}/code.log",
+        benchmark:
+            f"{BENCH}/code.tsv"
+        shell:
+            "(litthemes gather codes {params.codes} --records {input.records:q} --out {output.codes:q}"
+            " && litthemes gather dimensions {params.dimensions} --records {input.records:q} --out {output.dimensions:q}"
+            " && litthemes gather segment-codes {params.segment_codes} --records {input.records:q}"
+            " --out {output.segment_codes:q}"
+            " && litthemes gather evidence {params.evidence} --records {input.records:q} --out {output.evidence:q})"
+            " > {log:q} 2>&1"
+
+else:
+
+    rule code:
+        """Deductive coding with the codebook: segment codes, record codes, dimensions, evidence."""
+        input:
+            records=rules.ingest.output.records,
+            segments=rules.segment.output.segments,
+            vectors=rules.embed.output.segments,
+            codebook=CFG["codebook"],
+        output:
+            codes=f"{PROCESSED}/codes.parquet",
+            dimensions=f"{PROCESSED}/dimensions.parquet",
+            segment_codes=f"{PROCESSED}/segment_codes.parquet",
+            evidence=f"{PROCESSED}/evidence.parquet",
+        params:
+            settings=as_json("code"),
+            embed=as_json("embed", ["model", "device", "cache_dir"]),
+            nlp=as_json("nlp", ["model"]),
+        resources:
+            **CODE_RESOURCES,
+        log:
+            f"{LOGS}/code.log",
+        benchmark:
+            f"{BENCH}/code.tsv"
+        shell:
+            "litthemes code {input.records:q} --codebook {input.codebook:q} --out {output.codes:q}"
+            " --segments {input.segments:q} --vectors {input.vectors:q}"
+            " --segment-codes-out {output.segment_codes:q} --dimensions-out {output.dimensions:q}"
+            " --evidence-out {output.evidence:q} --settings {params.settings:q}"
+            " --embed-settings {params.embed:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"
 
 
 rule export_qda:

@@ -1,6 +1,7 @@
 # Shared definitions: the validated settings, paths, and how rules call the package.
 import json
 import os
+import shlex
 import sys
 
 import yaml
@@ -39,3 +40,18 @@ TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext 
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
 BRIEF = f"{REPORTS}/brief.html"
 BRIEF_PDF = f"{REPORTS}/brief.pdf"
+# Sharded per-record stages: shard k of N runs on the records whose id hashes to k.
+SHARDS = list(range(CFG["shards"]))
+SHARDED = len(SHARDS) > 1
+# Settings that change how the work is split, never the results: left out of the
+# report's settings (and its config hash), so a sharded run gives the same brief.
+RESULT_CFG = {key: value for key, value in CFG.items() if key != "shards"}
+SHARD_DIR = f"{INTERIM}/shards"
+
+
+def shard_arg(wildcards):
+    return f"{wildcards.shard}/{len(SHARDS)}"
+
+
+def gather_args(paths):
+    return " ".join(shlex.quote(p) for p in paths)

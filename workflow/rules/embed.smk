@@ -1,21 +1,75 @@
-rule embed:
-    """Sentence embeddings of segments and documents, shared by coding and topics."""
-    input:
-        records=rules.ingest.output.records,
-        segments=rules.segment.output.segments,
-    output:
-        segments=f"{INTERIM}/segment_embeddings.parquet",
-        documents=f"{INTERIM}/document_embeddings.parquet",
-    params:
-        settings=as_json("embed"),
-    threads: 2
-    resources:
-        mem_mb=6000,
-        runtime=240,
-    log:
-        f"{LOGS}/embed.log",
-    benchmark:
-        f"{BENCH}/embed.tsv"
-    shell:
-        "litthemes embed {input.records:q} {input.segments:q} --segments-out {output.segments:q}"
-        " --documents-out {output.documents:q} --settings {params.settings:q} > {log:q} 2>&1"
+EMBED_RESOURCES = {"mem_mb": 6000, "runtime": 240}
+
+if SHARDED:
+
+    rule embed_shard:
+        """Sentence embeddings of one shard's segments and documents."""
+        input:
+            records=rules.ingest.output.records,
+            segments=rules.segment_shard.output.segments,
+        output:
+            segments=f"{SHARD_DIR}/{{shard}}/segment_embeddings.parquet",
+            documents=f"{SHARD_DIR}/{{shard}}/document_embeddings.parquet",
+        wildcard_constraints:
+            shard=r"\d+",
+        params:
+            settings=as_json("embed"),
+            shard=shard_arg,
+        threads: 2
+        resources:
+            **EMBED_RESOURCES,
+        log:
+            f"{LOGS}/embed-{{shard}}.log",
+        benchmark:
+            f"{BENCH}/embed-{{shard}}.tsv"
+        shell:
+            "litthemes embed {input.records:q} {input.segments:q} --shard {params.shard}"
+            " --segments-out {output.segments:q} --documents-out {output.documents:q}"
+            " --settings {params.settings:q} > {log:q} 2>&1"
+
+    rule embed:
+        """Embeddings of all shards, in record order."""
+        input:
+            records=rules.ingest.output.records,
+            segments=expand(rules.embed_shard.output.segments, shard=SHARDS),
+            documents=expand(rules.embed_shard.output.documents, shard=SHARDS),
+        output:
+            segments=f"{INTERIM}/segment_embeddings.parquet",
+            documents=f"{INTERIM}/document_embeddings.parquet",
+        params:
+            segments=lambda wildcards, input: gather_args(input.segments),
+            documents=lambda wildcards, input: gather_args(input.documents),
+        resources:
+            mem_mb=4000,
+            runtime=10,
+        log:
+            f"{LOGS}/embed.log",
+        benchmark:
+            f"{BENCH}/embed.tsv"
+        shell:
+            "(litthemes gather segment-vectors {params.segments} --records {input.records:q} --out {output.segments:q}"
+            " && litthemes gather document-vectors {params.documents} --records {input.records:q}"
+            " --out {output.documents:q}) > {log:q} 2>&1"
+
+else:
+
+    rule embed:
+        """Sentence embeddings of segments and documents, shared by coding and topics."""
+        input:
+            records=rules.ingest.output.records,
+            segments=rules.segment.output.segments,
+        output:
+            segments=f"{INTERIM}/segment_embeddings.parquet",
+            documents=f"{INTERIM}/document_embeddings.parquet",
+        params:
+            settings=as_json("embed"),
+        threads: 2
+        resources:
+            **EMBED_RESOURCES,
+        log:
+            f"{LOGS}/embed.log",
+        benchmark:
+            f"{BENCH}/embed.tsv"
+        shell:
+            "litthemes embed {input.records:q} {input.segments:q} --segments-out {output.segments:q}"
+            " --documents-out {output.documents:q} --settings {params.settings:q} > {log:q} 2>&1"

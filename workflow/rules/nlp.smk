@@ -1,17 +1,62 @@
-rule segment:
-    """spaCy: titles, abstract sentences and full-text passages, with lemmas."""
-    input:
-        records=rules.ingest.output.records,
-    output:
-        segments=f"{INTERIM}/segments.parquet",
-    params:
-        settings=as_json("nlp"),
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    log:
-        f"{LOGS}/segment.log",
-    benchmark:
-        f"{BENCH}/segment.tsv"
-    shell:
-        "litthemes segment {input.records:q} --out {output.segments:q} --settings {params.settings:q} > {log:q} 2>&1"
+SEGMENT_RESOURCES = {"mem_mb": 4000, "runtime": 60}
+
+if SHARDED:
+
+    rule segment_shard:
+        """spaCy on one shard of the records: titles, sentences, passages, with lemmas."""
+        input:
+            records=rules.ingest.output.records,
+        output:
+            segments=f"{SHARD_DIR}/{{shard}}/segments.parquet",
+        wildcard_constraints:
+            shard=r"\d+",
+        params:
+            settings=as_json("nlp"),
+            shard=shard_arg,
+        resources:
+            **SEGMENT_RESOURCES,
+        log:
+            f"{LOGS}/segment-{{shard}}.log",
+        benchmark:
+            f"{BENCH}/segment-{{shard}}.tsv"
+        shell:
+            "litthemes segment {input.records:q} --shard {params.shard} --out {output.segments:q}"
+            " --settings {params.settings:q} > {log:q} 2>&1"
+
+    rule segment:
+        """Segments of all shards, in record order (the same table an unsharded run writes)."""
+        input:
+            records=rules.ingest.output.records,
+            parts=expand(rules.segment_shard.output.segments, shard=SHARDS),
+        output:
+            segments=f"{INTERIM}/segments.parquet",
+        params:
+            parts=lambda wildcards, input: gather_args(input.parts),
+        resources:
+            mem_mb=4000,
+            runtime=10,
+        log:
+            f"{LOGS}/segment.log",
+        benchmark:
+            f"{BENCH}/segment.tsv"
+        shell:
+            "litthemes gather segments {params.parts} --records {input.records:q} --out {output.segments:q} > {log:q} 2>&1"
+
+else:
+
+    rule segment:
+        """spaCy: titles, abstract sentences and full-text passages, with lemmas."""
+        input:
+            records=rules.ingest.output.records,
+        output:
+            segments=f"{INTERIM}/segments.parquet",
+        params:
+            settings=as_json("nlp"),
+        resources:
+            **SEGMENT_RESOURCES,
+        log:
+            f"{LOGS}/segment.log",
+        benchmark:
+            f"{BENCH}/segment.tsv"
+        shell:
+            "litthemes segment {input.records:q} --out {output.segments:q} --settings {params.settings:q} > {log:q} 2>&1"

@@ -14,7 +14,7 @@ rule report:
         html=report(BRIEF, caption="../report/brief.rst", category="Brief"),
         pdf=report(BRIEF_PDF, caption="../report/brief.rst", category="Brief"),
     params:
-        settings=json.dumps(CFG, sort_keys=True, separators=(",", ":")),
+        settings=json.dumps(RESULT_CFG, sort_keys=True, separators=(",", ":")),
         trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
         figures_dir=lambda w, input: os.path.dirname(input.figures[0]),
     resources:

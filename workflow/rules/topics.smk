@@ -1,18 +1,50 @@
+FROZEN_MODEL = CFG["topics"]["frozen_model"]
+# A frozen topic model is not refitted, so it has no stability refits either.
+REFIT_RUNS = [] if FROZEN_MODEL else list(range(1, CFG["topics"]["stability_runs"]))
+
+
+rule topic_refit:
+    """One more topic fit with another seed, for the stability check (refits run side by side)."""
+    input:
+        records=rules.ingest.output.records,
+        segments=rules.segment.output.segments,
+        vectors=rules.embed.output.documents,
+    output:
+        f"{INTERIM}/topic_refits/run-{{run}}.parquet",
+    wildcard_constraints:
+        run=r"\d+",
+    params:
+        settings=as_json("topics"),
+    resources:
+        mem_mb=6000,
+        runtime=240,
+    log:
+        f"{LOGS}/topic_refit-{{run}}.log",
+    benchmark:
+        f"{BENCH}/topic_refit-{{run}}.tsv"
+    shell:
+        "litthemes topic-refit {input.records:q} {input.segments:q} {input.vectors:q} --run {wildcards.run}"
+        " --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"
+
+
 rule topics:
     """Inductive topics (BERTopic; NMF alongside) with stability; no codebook involved."""
     input:
         records=rules.ingest.output.records,
+        segments=rules.segment.output.segments,
         vectors=rules.embed.output.documents,
+        refits=expand(rules.topic_refit.output[0], run=REFIT_RUNS),
+        frozen_model=[FROZEN_MODEL] if FROZEN_MODEL else [],
     output:
         topics=f"{INTERIM}/topics_fit.parquet",
         doc_topics=f"{PROCESSED}/doc_topics.parquet",
         summary=f"{INTERIM}/topic_fit.json",
         hierarchy=f"{PROCESSED}/topic_hierarchy.csv",
+        model=f"{PROCESSED}/topic_model.parquet",
     params:
         settings=as_json("topics"),
         embed=as_json("embed", ["model", "device", "cache_dir"]),
-        nlp=as_json("nlp", ["model", "batch_size"]),
-    threads: 2
+        refits=lambda wildcards, input: " ".join(f"--refit {shlex.quote(p)}" for p in input.refits),
     resources:
         mem_mb=8000,
         runtime=240,
@@ -21,10 +53,10 @@ rule topics:
     benchmark:
         f"{BENCH}/topics.tsv"
     shell:
-        "litthemes topics {input.records:q} {input.vectors:q}"
+        "litthemes topics {input.records:q} {input.segments:q} {input.vectors:q}"
         " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
-        " --hierarchy-out {output.hierarchy:q} --settings {params.settings:q}"
-        " --embed-settings {params.embed:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"
+        " --hierarchy-out {output.hierarchy:q} --model-out {output.model:q} {params.refits} --settings {params.settings:q}"
+        " --embed-settings {params.embed:q} > {log:q} 2>&1"
 
 
 rule align_topics:

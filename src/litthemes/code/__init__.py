@@ -160,6 +160,16 @@ class LexicalCoder:
         return result
 
 
+def row_dot(rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``rows @ others.T`` where each row's result does not depend on the other rows.
+
+    BLAS picks its blocking from the matrix shape, so the same segment scored in a
+    shard and in the whole corpus could differ in the last bits (and a rounded score in
+    the sixth decimal). einsum sums each product in a fixed order instead, in float64.
+    """
+    return np.einsum("ik,jk->ij", rows.astype(np.float64), others.astype(np.float64)).astype(np.float32)
+
+
 class SemanticCoder:
     """Similarity of segment embeddings to each code's prototypes."""
 
@@ -180,7 +190,7 @@ class SemanticCoder:
         """Similarity to each code minus similarity to the closest background text
         (or, without background texts, minus the mean similarity to all codes)."""
         if self.background is not None and len(vectors):
-            return similarities - (vectors @ self.background.T).max(axis=1, keepdims=True)
+            return similarities - row_dot(vectors, self.background).max(axis=1, keepdims=True)
         if similarities.shape[1] > 1:
             return similarities - similarities.mean(axis=1, keepdims=True)
         return similarities
@@ -189,7 +199,7 @@ class SemanticCoder:
         """(n_segments, n_semantic_codes) best cosine similarity per code."""
         if not self.codes or len(vectors) == 0:
             return np.zeros((len(vectors), len(self.codes)), dtype=np.float32)
-        sims = vectors @ self.vectors.T
+        sims = row_dot(vectors, self.vectors)
         owner = np.asarray(self.owner)
         out = np.full((len(vectors), len(self.codes)), -1.0, dtype=np.float32)
         for i in range(len(self.codes)):

@@ -77,9 +77,11 @@ class EmbeddingCache:
     partial file and an interrupted run loses at most the batch in progress.
     """
 
-    def __init__(self, cache_dir: str | Path, model: str, batch_rows: int = 16) -> None:
+    def __init__(self, cache_dir: str | Path, model: str, batch_rows: int = 16, length_step: int = 8,
+                 batch_tokens: int = 2048) -> None:
         # The batch shape is part of the key: it decides the last bits of each vector.
-        safe = hashlib.sha1(f"{model_id(model)}|rows={batch_rows}".encode()).hexdigest()[:12]
+        shape = f"rows={batch_rows}|step={length_step}|tokens={batch_tokens}"
+        safe = hashlib.sha1(f"{model_id(model)}|{shape}".encode()).hexdigest()[:12]
         self.dir = Path(cache_dir) / safe
         self.model = model
 
@@ -93,9 +95,10 @@ class EmbeddingCache:
             wanted = [i for i, k in enumerate(keys) if k in hashes and k not in found]
             if not wanted:
                 continue
-            vectors = table.column("vector").take(pa.array(wanted)).to_pylist()
-            for i, vec in zip(wanted, vectors, strict=True):
-                found[keys[i]] = np.asarray(vec, dtype=np.float32)
+            column = table.column("vector").combine_chunks()
+            matrix = column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), -1)
+            for i in wanted:
+                found[keys[i]] = matrix[i].astype(np.float32)
         return found
 
     def add(self, hashes: list[str], vectors: np.ndarray) -> None:
@@ -111,16 +114,44 @@ class EmbeddingCache:
             pq.write_table(table, tmp)
 
 
+def padded_length(tokens: int, step: int, limit: int) -> int:
+    """The length a text of ``tokens`` tokens is padded to: a function of the text alone."""
+    return min(-(-tokens // step) * step, limit)
+
+
+def batch_rows(length: int, settings: EmbedSettings) -> int:
+    """Rows per pass for texts padded to ``length``: more rows for short texts, so that each
+    pass has enough work (a function of the length alone, like the padding)."""
+    return max(settings.batch_size, settings.batch_tokens // length)
+
+
+def _features(model: Any, texts: list[str], length: int) -> dict[str, Any]:
+    """Model inputs for ``texts`` padded to exactly ``length`` tokens."""
+    import torch
+
+    prepare = getattr(model, "preprocess", None) or model.tokenize
+    features = dict(prepare(texts))
+    pad_id = model.tokenizer.pad_token_id or 0
+    for key, value in features.items():
+        if isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape[1] < length:
+            fill = pad_id if key == "input_ids" else 0
+            extra = torch.full((value.shape[0], length - value.shape[1]), fill, dtype=value.dtype)
+            features[key] = torch.cat([value, extra], dim=1)
+    return features
+
+
 def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
-    """Encode texts in batches of equal token length and a fixed number of rows.
+    """Encode texts in batches of one padded length and a fixed number of rows.
 
     On a CPU a text's embedding changes in the last bits with the shape of the batch it
     was encoded in (padding length, number of rows), so what was cached before and what
-    is new would not agree. Batches here hold texts of one token length (no padding) and
-    always ``batch_size`` rows (the last one is filled with repeats): each embedding is
-    then bit-identical whichever texts share its batch, and a run with a warm cache gives
-    the same tables as a cold one.
+    is new would not agree. Here every text is padded to its own token length rounded up
+    to ``length_step`` and every pass has exactly ``batch_size`` rows (the last one is
+    filled with repeats): each embedding is then bit-identical whichever texts share its
+    batch, and a run with a warm cache gives the same tables as a cold one. Rounding the
+    length keeps the number of part-filled batches small, which is where this costs speed.
     """
+    import torch
     from tqdm import tqdm
 
     model = load_model(settings.model, settings.device)
@@ -128,19 +159,22 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
     token_ids = model.tokenizer(texts, truncation=True, max_length=limit)["input_ids"]
     groups: dict[int, list[int]] = {}
     for index, ids in enumerate(token_ids):
-        groups.setdefault(len(ids), []).append(index)
-    dimension = model.get_sentence_embedding_dimension() or 384
+        groups.setdefault(padded_length(len(ids), settings.length_step, limit), []).append(index)
+    dimension_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dimension = dimension_of() or 384
     out = np.zeros((len(texts), dimension), dtype=np.float32)
     show = settings.progress and len(texts) > 1000 and os.isatty(2)
-    with tqdm(total=len(texts), desc="embed", unit="text", disable=not show) as bar:
-        rows = settings.batch_size
-        for _length, members in sorted(groups.items()):
+    with torch.inference_mode(), tqdm(total=len(texts), desc="embed", unit="text", disable=not show) as bar:
+        for length, members in sorted(groups.items()):
+            rows = batch_rows(length, settings)
             for start in range(0, len(members), rows):
                 chunk = members[start:start + rows]
                 batch = [texts[i] for i in chunk]
                 batch += [batch[-1]] * (rows - len(batch))
-                out[chunk] = model.encode(batch, batch_size=rows, normalize_embeddings=True,
-                                          convert_to_numpy=True, show_progress_bar=False)[: len(chunk)]
+                features = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v
+                            for k, v in _features(model, batch, length).items()}
+                vectors = torch.nn.functional.normalize(model.forward(features)["sentence_embedding"], dim=1)
+                out[chunk] = vectors[: len(chunk)].float().cpu().numpy()
                 bar.update(len(chunk))
     return out
 
@@ -149,7 +183,8 @@ def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.n
     """Unit-normalised embeddings of ``texts`` (float32), using and filling the cache."""
     settings = settings or EmbedSettings()
     hashes = [text_hash(t) for t in texts]
-    cache = EmbeddingCache(settings.cache_dir, settings.model, settings.batch_size)
+    cache = EmbeddingCache(settings.cache_dir, settings.model, settings.batch_size, settings.length_step,
+                           settings.batch_tokens)
     known = cache.load(set(hashes))
     missing: dict[str, str] = {}
     for h, t in zip(hashes, texts, strict=True):

@@ -9,6 +9,7 @@ import pandas as pd
 
 from litthemes.config import EmbedSettings
 from litthemes.embed import document_text, embed_texts, write_vectors
+from litthemes.shards import select_shard
 from litthemes.tables import RECORDS, SEGMENTS, read_table
 
 
@@ -24,13 +25,16 @@ def document_vectors(segments: pd.DataFrame, vectors: np.ndarray, record_ids: li
 
 
 def run(records_path: str, segments_path: str, segments_out: str, documents_out: str,
-        settings: dict[str, Any] | None = None) -> tuple[int, int]:
-    """Embed every segment; documents are the mean of their segments, or their own text
-    when ``embed.documents`` is 'text' (one more encoder pass over the corpus)."""
+        settings: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Embed every segment (of one shard's records, if given); documents are the mean of
+    their segments, or their own text when ``embed.documents`` is 'text' (one more
+    encoder pass over the corpus)."""
     parsed = EmbedSettings.model_validate(settings or {})
     records = read_table(records_path, RECORDS)
-    records = records[records["status"] == "included"].reset_index(drop=True)
+    records = select_shard(records[records["status"] == "included"].reset_index(drop=True), shard)
     segments = read_table(segments_path, SEGMENTS)
+    if shard is not None:
+        segments = segments[segments["record_id"].isin(set(records["record_id"]))].reset_index(drop=True)
     segment_vectors = embed_texts(segments["text"].tolist(), parsed)
     ids = records["record_id"].tolist()
     if parsed.documents == "text":

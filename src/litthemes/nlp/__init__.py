@@ -61,6 +61,12 @@ def load_pipeline(model: str = "auto") -> Language:
     return nlp
 
 
+def pipeline_id(model: str = "auto") -> str:
+    """What a segment's lemmas depend on: the pipeline's name and version, and spaCy's."""
+    nlp = load_pipeline(model)
+    return f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}@{nlp.meta.get('version')}|spacy {spacy.__version__}|{nlp.pipe_names}"
+
+
 def lemma_string(doc: Any) -> str:
     """Lower-case lemmas of word tokens, space-separated (punctuation dropped).
 

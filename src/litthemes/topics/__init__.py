@@ -11,6 +11,7 @@ Refits with other seeds measure stability.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,7 @@ class TopicModelResult:
     labels: dict[int, str]
     outlier_share: float
     hierarchy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fit_seconds: float = 0.0
 
 
 def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSettings, seed: int,
@@ -82,7 +84,9 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
                      vectorizer_model=_vectorizer(settings.extra_stop_words), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                      representation_model=representation, top_n_words=settings.top_terms,
                      calculate_probabilities=False, verbose=False)
+    started = time.perf_counter()
     topics, probs = model.fit_transform(docs, embeddings)
+    fit_seconds = time.perf_counter() - started
     topics = np.asarray(topics)
     raw_outliers = float(np.mean(topics == -1))
     if settings.reduce_outliers and raw_outliers > 0 and len(set(topics) - {-1}) > 0:
@@ -102,7 +106,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
             log.warning("hierarchical topics skipped: %s", exc)
     probabilities = np.asarray(probs if probs is not None else np.ones(n), dtype=float).reshape(n, -1).max(axis=1)
     return TopicModelResult("bertopic", topics, probabilities, terms,
-                            {t: _label(t, w) for t, w in terms.items()}, raw_outliers, hierarchy)
+                            {t: _label(t, w) for t, w in terms.items()}, raw_outliers, hierarchy, fit_seconds)
 
 
 def fit_nmf(docs: list[str], n_topics: int, settings: TopicSettings, seed: int) -> TopicModelResult:

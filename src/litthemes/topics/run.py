@@ -9,16 +9,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from litthemes.codebook import load_codebook
-from litthemes.config import EmbedSettings, NlpSettings, TopicSettings
-from litthemes.embed import document_text, embed_texts, load_model, read_vectors
-from litthemes.nlp import lemmatize
+from litthemes.config import EmbedSettings, TopicSettings
+from litthemes.embed import embed_texts, load_model, read_vectors
 from litthemes.tables import (
     CODES,
     DOC_TOPICS,
     RECORDS,
+    SEGMENTS,
+    TOPIC_RUN,
     TOPICS,
+    atomic_path,
     read_table,
     write_json,
     write_table,
@@ -47,43 +51,106 @@ def _empty(out_topics: str, out_docs: str, out_summary: str, reason: str) -> dic
     return summary
 
 
-def run(records_path: str, vectors_path: str, out_topics: str, out_docs: str, out_summary: str,
-        out_hierarchy: str | None = None, settings: dict[str, Any] | None = None,
-        embed_settings: dict[str, Any] | None = None, nlp_settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Fit the topic models. The codebook plays no part here (see :func:`run_align`),
-    so editing the codebook never refits the topics."""
-    params = TopicSettings.model_validate(settings or {})
-    embed = EmbedSettings.model_validate(embed_settings or {})
-    nlp = NlpSettings.model_validate(nlp_settings or {})
+# The first characters of a full text that stand for the document, as in embed.document_text.
+FULLTEXT_CHARS = 2000
+
+
+def topic_documents(segments: pd.DataFrame, record_ids: list[str]) -> list[str]:
+    """Each record's lemmas (title, abstract, start of the full text), from the segment stage.
+
+    Reusing the segments' lemmas spares a second spaCy pass over the corpus.
+    """
+    use = segments[(segments["field"] != "fulltext") | (segments["start_char"] < FULLTEXT_CHARS)]
+    joined = use.groupby("record_id", sort=False)["lemmas"].agg(lambda parts: " ".join(p for p in parts if p))
+    return [str(joined.get(rid, "")) for rid in record_ids]
+
+
+def _documents(records_path: str, segments_path: str, vectors_path: str) -> tuple[list[str], list[str], np.ndarray]:
+    """Included record ids with a document vector, their lemma documents and vectors."""
     records = read_table(records_path, RECORDS)
     records = records[records["status"] == "included"].reset_index(drop=True)
     keys, vectors = read_vectors(vectors_path)
     position = {rid: i for i, rid in enumerate(keys["record_id"])}
-    records = records[records["record_id"].isin(position)].reset_index(drop=True)
-    doc_vectors = vectors[[position[r] for r in records["record_id"]]] if len(records) else vectors
+    ids = [rid for rid in records["record_id"] if rid in position]
+    doc_vectors = vectors[[position[r] for r in ids]] if ids else vectors[:0]
+    docs = topic_documents(read_table(segments_path, SEGMENTS), ids)
+    return ids, docs, doc_vectors
+
+
+def _refit(docs: list[str], doc_vectors: np.ndarray, params: TopicSettings, run_index: int) -> TopicModelResult:
+    seed = params.seed + run_index
+    if params.method == "bertopic":
+        return fit_bertopic(docs, doc_vectors, params, seed, None, represent=False)
+    # NMF refits use the primary model's topic count, which needs the primary BERTopic fit.
+    bert = fit_bertopic(docs, doc_vectors, params, params.seed, None, represent=False)
+    return fit_nmf(docs, _nmf_topics(bert, params), params, seed)
+
+
+def _nmf_topics(bert: TopicModelResult, params: TopicSettings) -> int:
+    n_real = len([t for t in bert.terms if t != -1])
+    return max(n_real if params.nmf_topics == "auto" else int(params.nmf_topics), 2)
+
+
+def run_refit(records_path: str, segments_path: str, vectors_path: str, run_index: int, out: str,
+              settings: dict[str, Any] | None = None) -> int:
+    """One extra fit with seed ``seed + run_index`` for the stability check: its assignments.
+
+    Each refit is its own job, so the refits run side by side (and on separate cluster nodes).
+    """
+    params = TopicSettings.model_validate(settings or {})
+    ids, docs, doc_vectors = _documents(records_path, segments_path, vectors_path)
+    if len(ids) < MIN_DOCUMENTS:
+        assignments = np.zeros(0, np.int64)
+        ids = []
+    else:
+        assignments = _refit(docs, doc_vectors, params, run_index).assignments.astype(np.int64)
+    write_table(pd.DataFrame({"record_id": ids, "topic": assignments}), out, TOPIC_RUN, "topic_run")
+    return len(set(assignments.tolist()) - {-1})
+
+
+def run(records_path: str, segments_path: str, vectors_path: str, out_topics: str, out_docs: str,
+        out_summary: str, out_hierarchy: str | None = None, settings: dict[str, Any] | None = None,
+        embed_settings: dict[str, Any] | None = None, refit_paths: list[str] | None = None,
+        out_model: str | None = None) -> dict[str, Any]:
+    """Fit the topic models. The codebook plays no part here (see :func:`run_align`),
+    so editing the codebook never refits the topics.
+
+    ``refit_paths`` are :func:`run_refit` outputs for the stability check; without
+    them the refits are fitted here, one after the other. ``out_model`` receives the
+    fitted topics in the form ``topics.frozen_model`` reads. With ``topics.frozen_model``
+    set, nothing is fitted: see :func:`assign_frozen`.
+    """
+    params = TopicSettings.model_validate(settings or {})
+    embed = EmbedSettings.model_validate(embed_settings or {})
+    ids, docs, doc_vectors = _documents(records_path, segments_path, vectors_path)
     if out_hierarchy:
         write_text("parent_id,parent_name,child_left_id,child_right_id,distance\n", out_hierarchy)
-    if len(records) < MIN_DOCUMENTS:
-        return _empty(out_topics, out_docs, out_summary, f"only {len(records)} documents (< {MIN_DOCUMENTS})")
-    texts = document_text(records).tolist()
-    docs = lemmatize(texts, nlp.model, nlp.batch_size)
-    ids = records["record_id"].tolist()
+    if params.frozen_model:
+        return assign_frozen(params.frozen_model, ids, docs, doc_vectors, params, out_topics, out_docs,
+                             out_summary, out_model)
+    if len(ids) < MIN_DOCUMENTS:
+        if out_model:
+            save_model(pd.DataFrame(columns=TOPICS.names), {}, {}, {"skipped": True}, out_model)
+        return _empty(out_topics, out_docs, out_summary, f"only {len(ids)} documents (< {MIN_DOCUMENTS})")
 
     embedding_model = load_model(embed.model, embed.device)
     bert = fit_bertopic(docs, doc_vectors, params, params.seed, embedding_model)
+    # A timing, so it goes to the log and not into the (byte-identical) summary.
+    log.info("BERTopic fit_transform on %d documents: %.2f s", len(docs), bert.fit_seconds)
     n_real = len([t for t in bert.terms if t != -1])
-    k = n_real if params.nmf_topics == "auto" else int(params.nmf_topics)
-    nmf = fit_nmf(docs, max(k, 2), params, params.seed)
+    nmf = fit_nmf(docs, _nmf_topics(bert, params), params, params.seed)
     coherence = {"bertopic": npmi_coherence(docs, bert.terms), "nmf": npmi_coherence(docs, nmf.terms)}
     primary: TopicModelResult = bert if params.method == "bertopic" else nmf
 
-    refits = []
-    for run_index in range(1, params.stability_runs):
-        seed = params.seed + run_index
-        if params.method == "bertopic":
-            refits.append(fit_bertopic(docs, doc_vectors, params, seed, None, represent=False))
-        else:
-            refits.append(fit_nmf(docs, max(k, 2), params, seed))
+    refits: list[TopicModelResult] = []
+    if refit_paths is None:
+        refits = [_refit(docs, doc_vectors, params, i) for i in range(1, params.stability_runs)]
+    else:
+        for path in refit_paths:
+            table = read_table(path, TOPIC_RUN).set_index("record_id")["topic"]
+            if sorted(table.index) != sorted(ids):
+                raise ValueError(f"{path}: refit covers other records than this fit; rerun the workflow")
+            refits.append(TopicModelResult(params.method, table.loc[ids].to_numpy(), np.ones(len(ids)), {}, {}, 0.0))
     summary_stability, per_topic = stability(primary, refits)
 
     reps = representative(primary, doc_vectors, ids)
@@ -121,7 +188,125 @@ def run(records_path: str, vectors_path: str, out_topics: str, out_docs: str, ou
         "min_topic_size": min_topic_size(len(docs), params.min_topic_size),
     }
     write_json(summary, out_summary)
+    if out_model:
+        members = {int(t): [(ids[i], float(doc_topics["probability"].iloc[i])) for i in np.flatnonzero(primary.assignments == t)]
+                   for t in primary.terms}
+        save_model(topics, members, centroids(primary.assignments, doc_vectors), summary, out_model)
     log.info("topics: %s", summary)
+    return summary
+
+
+def centroids(assignments: np.ndarray, doc_vectors: np.ndarray) -> dict[int, np.ndarray]:
+    """Unit-normalised mean embedding of each topic's documents."""
+    out = {}
+    for topic in sorted(set(assignments.tolist())):
+        mean = doc_vectors[assignments == topic].astype(np.float64).mean(axis=0)
+        out[int(topic)] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+    return out
+
+
+def save_model(topics: pd.DataFrame, members: dict[int, list[tuple[str, float]]],
+               topic_centroids: dict[int, np.ndarray], summary: dict[str, Any], out: str) -> None:
+    """The fitted topics as one Parquet file: terms, stability, centroid and member records.
+
+    The fit summary rides along in the file's metadata, so a frozen model carries
+    the stability and coherence it was fitted with.
+    """
+    dim = len(next(iter(topic_centroids.values()))) if topic_centroids else 0
+    topic_ids = [int(t) for t in topics["topic"]]
+    table = pa.table({
+        "topic": pa.array(topic_ids, pa.int64()),
+        "label": pa.array([str(v) for v in topics["label"]], pa.string()),
+        "top_terms": pa.array([str(v) for v in topics["top_terms"]], pa.string()),
+        "stability": pa.array([float(v) for v in topics["stability"]], pa.float64()),
+        "centroid": pa.array([topic_centroids[t].tolist() for t in topic_ids], pa.list_(pa.float32(), dim) if dim else pa.list_(pa.float32())),
+        "members": pa.array([[m for m, _ in sorted(members.get(t, []))] for t in topic_ids], pa.list_(pa.string())),
+        "member_probabilities": pa.array([[p for _, p in sorted(members.get(t, []))] for t in topic_ids],
+                                         pa.list_(pa.float64())),
+    })
+    table = table.replace_schema_metadata({"litthemes.fit_summary": json.dumps(summary, sort_keys=True)})
+    with atomic_path(out) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def assign_frozen(model_path: str, ids: list[str], docs: list[str], doc_vectors: np.ndarray, params: TopicSettings,
+                  out_topics: str, out_docs: str, out_summary: str, out_model: str | None) -> dict[str, Any]:
+    """Topics of a saved model, nothing refitted: for daily runs while a corpus grows.
+
+    A record the model was fitted on keeps its topic; any other record takes the topic
+    whose centroid is closest to its embedding (the rule BERTopic's outlier reduction
+    by embeddings uses). The probability column is that cosine similarity for each
+    record it assigns; fitted records keep their fitted probability too, so on the corpus
+    it was fitted on the model reproduces the fit. The result depends only on the model
+    file and the inputs, so a rerun gives the same tables; refit (clear
+    ``topics.frozen_model``) when the corpus has moved on.
+    """
+    try:
+        table = pq.read_table(model_path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise ValueError(f"topics.frozen_model {model_path}: cannot read a saved topic model ({exc})") from None
+    missing = {"topic", "label", "top_terms", "stability", "centroid", "members", "member_probabilities"} - set(table.column_names)
+    if missing:
+        raise ValueError(f"topics.frozen_model {model_path}: not a topic model (missing {sorted(missing)})")
+    fitted = json.loads((table.schema.metadata or {}).get(b"litthemes.fit_summary", b"{}"))
+    model = table.to_pandas()
+    if model.empty:
+        raise ValueError(f"topics.frozen_model {model_path}: the model has no topics")
+    known = {rid: (int(t), float(p)) for t, members, probabilities
+             in zip(model["topic"], model["members"], model["member_probabilities"], strict=True)
+             for rid, p in zip(members, probabilities, strict=True)}
+    real = model[model["topic"] != -1]
+    matrix = np.vstack(real["centroid"].to_list()).astype(np.float64)
+    if doc_vectors.shape[1] != matrix.shape[1]:
+        raise ValueError(f"topics.frozen_model {model_path}: centroids have {matrix.shape[1]} dimensions, the "
+                         f"document embeddings {doc_vectors.shape[1]}; was it fitted with another embedding model?")
+    from litthemes.code import row_dot
+
+    sims = row_dot(doc_vectors, matrix) if len(ids) else np.zeros((0, len(real)), np.float32)
+    nearest = real["topic"].to_numpy()[sims.argmax(axis=1)] if len(ids) else np.zeros(0, np.int64)
+    position = {int(t): j for j, t in enumerate(real["topic"])}
+    chosen = [known.get(rid, (int(t), float(sims[i, position[int(t)]]))) for i, (rid, t) in enumerate(zip(ids, nearest, strict=True))]
+    assignments = np.asarray([t for t, _ in chosen], np.int64)
+    probability = [p for _, p in chosen]
+    terms = {int(t): str(v).split("; ") for t, v in zip(model["topic"], model["top_terms"], strict=True)}
+    result = TopicModelResult("bertopic", assignments, np.asarray(probability), terms,
+                              dict(zip(model["topic"].astype(int), model["label"].astype(str), strict=True)), 0.0)
+    reps = representative(result, doc_vectors, ids)
+    topics = pd.DataFrame({
+        "topic": model["topic"].astype(np.int64),
+        "size": [int((assignments == t).sum()) for t in model["topic"]],
+        "label": model["label"], "top_terms": model["top_terms"],
+        "aligned_theme": "", "alignment": float("nan"), "emergent": False,
+        "stability": model["stability"].astype(float),
+        "stable": [bool(t == -1 or np.isnan(v) or v >= params.stability_threshold)
+                   for t, v in zip(model["topic"], model["stability"], strict=True)],
+        "representative_records": ["; ".join(reps.get(int(t), [])) for t in model["topic"]],
+    })
+    doc_topics = pd.DataFrame({"record_id": ids, "topic": assignments, "probability": np.round(probability, 6)})
+    write_table(topics, out_topics, TOPICS, "topics")
+    write_table(doc_topics.sort_values("record_id").reset_index(drop=True), out_docs, DOC_TOPICS, "doc_topics")
+    new = sum(rid not in known for rid in ids)
+    summary = {
+        "method": f"{fitted.get('method', 'bertopic')} (frozen model)",
+        "frozen_model": str(model_path),
+        "fitted_documents": int(fitted.get("documents", len(known))),
+        "documents": len(ids),
+        "assigned_to_nearest_topic": new,
+        "topics": int((model["topic"] != -1).sum()),
+        "outlier_share": round(float(np.mean(assignments == -1)) if len(ids) else 0.0, 6),
+        # Outliers before reduction, coherence and stability belong to the fit; carried over.
+        "outlier_share_before_reduction": fitted.get("outlier_share_before_reduction", 0.0),
+        "coherence_npmi": {**fitted.get("coherence_npmi", {}),
+                           "frozen_terms_on_these_documents": round(npmi_coherence(docs, terms), 6)},
+        "stability": fitted.get("stability", {"runs": 1, "ari_mean": float("nan")}),
+        "unstable_topics": int((~topics["stable"]).sum()),
+    }
+    write_json(summary, out_summary)
+    if out_model:
+        members = {int(t): [(ids[i], probability[i]) for i in np.flatnonzero(assignments == t)] for t in model["topic"]}
+        frozen_centroids = {int(t): np.asarray(c, np.float32) for t, c in zip(model["topic"], model["centroid"], strict=True)}
+        save_model(topics, members, frozen_centroids, {**fitted, "assigned_with_frozen_model": str(model_path)}, out_model)
+    log.info("topics (frozen model %s): %d documents, %d new", model_path, len(ids), new)
     return summary
 
 

@@ -1,0 +1,84 @@
+"""Content-keyed caches of per-record results, so that adding records processes only those.
+
+A :class:`RecordCache` holds the rows a stage produced for each record, under a key
+made from the record's content; its folder is named after everything else the result
+depends on (settings, codebook, package version). Files are only ever added, each
+atomically, so shards can fill one cache side by side and a killed job leaves no
+half-written file. Deleting a cache folder only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from litthemes import __version__
+from litthemes.tables import atomic_path
+
+log = logging.getLogger(__name__)
+
+KEY = "_record_key"
+
+
+def content_key(*parts: Any) -> str:
+    """A stable key for a record's content (any JSON-serialisable parts)."""
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+class RecordCache:
+    """Rows of one table, grouped by record content key, under ``root/<stage>/<namespace hash>``."""
+
+    def __init__(self, root: str | Path, stage: str, schema: pa.Schema, namespace: dict[str, Any]) -> None:
+        self.schema = schema
+        namespace = {**namespace, "litthemes": __version__, "columns": schema.names}
+        digest = content_key(stage, namespace)[:16]
+        self.dir = Path(root) / stage / digest
+
+    def load(self, keys: list[str]) -> tuple[pd.DataFrame, set[str]]:
+        """Cached rows for ``keys`` (with the key column) and the keys found (also those with no rows)."""
+        empty = pa.schema([pa.field(KEY, pa.string()), *self.schema]).empty_table().to_pandas()
+        if not self.dir.exists() or not keys:
+            return empty, set()
+        wanted = pa.array(sorted(set(keys)), pa.string())
+        tables = []
+        found: set[str] = set()
+        for part in sorted(self.dir.glob("part-*.parquet")):
+            table = pq.read_table(part)
+            table = table.filter(pc.is_in(table.column(KEY), value_set=wanted))
+            if not table.num_rows:
+                continue
+            # A record's rows come from one file only, should two shards have stored it.
+            part_keys = set(table.column(KEY).to_pylist())
+            fresh = part_keys - found
+            if fresh != part_keys:
+                table = table.filter(pc.is_in(table.column(KEY), value_set=pa.array(sorted(fresh), pa.string())))
+            found |= fresh
+            # Marker rows (records with no rows) have a null first column.
+            tables.append(table.filter(pc.is_valid(table.column(self.schema.names[0]))))
+        if not tables:
+            return empty, found
+        return pa.concat_tables(tables).to_pandas(), found
+
+    def add(self, rows: pd.DataFrame, keys: list[str]) -> None:
+        """Store ``rows`` (with the key column) for ``keys``; a key with no rows gets a marker row."""
+        if not keys:
+            return
+        schema = pa.schema([pa.field(KEY, pa.string()), *self.schema])
+        table = pa.Table.from_pandas(rows[[KEY, *self.schema.names]], schema=schema, preserve_index=False)
+        # Records with no rows still need an entry, or they would be recomputed every time.
+        empty = sorted(set(keys) - set(rows[KEY]))
+        if empty:
+            markers = pa.table({KEY: pa.array(empty, pa.string()),
+                                **{f.name: pa.nulls(len(empty), f.type) for f in self.schema}}, schema=schema)
+            table = pa.concat_tables([table, markers])
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.dir / f"part-{content_key(sorted(set(keys)))[:20]}.parquet") as tmp:
+            pq.write_table(table.replace_schema_metadata(None), tmp, compression="zstd")

@@ -1,0 +1,94 @@
+"""Record shards for the per-record stages (segment, embed, code), and gathering them.
+
+A record's shard is a hash of its id, so it does not depend on the other records or
+their order. Each sharded stage processes one shard's included records; the gather
+step puts the pieces back in the order the unsharded stage writes, so every table is
+byte-identical whatever the number of shards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from litthemes.tables import RECORDS, read_table, write_table
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    """'k/N' -> (k, N) with 0 <= k < N."""
+    try:
+        index_text, count_text = value.split("/")
+        index, count = int(index_text), int(count_text)
+    except ValueError:
+        raise ValueError(f"shard {value!r}: expected 'k/N', e.g. '0/4'") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"shard {value!r}: need 0 <= k < N")
+    return index, count
+
+
+def shard_of(record_id: str, count: int) -> int:
+    """The shard (0..count-1) a record belongs to."""
+    return int(hashlib.sha1(record_id.encode("utf-8")).hexdigest()[:8], 16) % count
+
+
+def select_shard(records: pd.DataFrame, shard: tuple[int, int] | None) -> pd.DataFrame:
+    """The records of one shard (all of them when ``shard`` is None), in table order."""
+    if shard is None or shard[1] == 1:
+        return records
+    index, count = shard
+    mask = np.fromiter((shard_of(r, count) == index for r in records["record_id"]), bool, len(records))
+    return records[mask].reset_index(drop=True)
+
+
+def included_order(records_path: str | Path) -> dict[str, int]:
+    """Position of each included record in the record table (the unsharded stages' order)."""
+    records = read_table(records_path, RECORDS)
+    ids = records.loc[records["status"] == "included", "record_id"]
+    return {rid: i for i, rid in enumerate(ids)}
+
+
+def order_rows(frame: pd.DataFrame, order: dict[str, int] | None) -> pd.DataFrame:
+    """Rows grouped by record: in record-table order, or by record id when ``order`` is None.
+
+    The sort is stable, so the order of a record's rows within its shard is kept.
+    """
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    if order is None:
+        return frame.sort_values("record_id", kind="stable").reset_index(drop=True)
+    key = frame["record_id"].map(order)
+    if key.isna().any():
+        missing = frame.loc[key.isna(), "record_id"].iloc[0]
+        raise ValueError(f"record {missing!r} in a shard is not an included record of the record table")
+    return frame.assign(_order=key.to_numpy()).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+
+
+def gather_tables(paths: list[str], schema: pa.Schema, name: str, out: str,
+                  order: dict[str, int] | None = None) -> int:
+    """Concatenate shard tables into ``out`` in the unsharded order; returns the row count."""
+    frames = [read_table(p, schema) for p in paths]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=schema.names)
+    write_table(order_rows(frame, order), out, schema, name)
+    return len(frame)
+
+
+def gather_vectors(paths: list[str], out: str, order: dict[str, int]) -> int:
+    """Concatenate shard vector tables (see :func:`litthemes.embed.write_vectors`) in record order."""
+    from litthemes.embed import read_vectors, write_vectors
+
+    pieces = []
+    for path in paths:
+        keys, matrix = read_vectors(path)
+        if len(keys):
+            pieces.append(keys.assign(vector=list(matrix)))
+    if not pieces:
+        first_keys, _ = read_vectors(paths[0]) if paths else (pd.DataFrame({"record_id": []}), None)
+        write_vectors(first_keys.assign(vector=[]), out)
+        return 0
+    frame = order_rows(pd.concat(pieces, ignore_index=True), order)
+    write_vectors(frame, out)
+    return len(frame)
