@@ -167,7 +167,7 @@ class TopicSettings(_Section):
 
     method: Literal["bertopic", "nmf"] = Field("bertopic", description="Primary topic model.")
     min_topic_size: int | Literal["auto"] = Field(
-        "auto", description="'auto' scales with corpus size (about n/40, at least 5)."
+        "auto", description="'auto' grows with corpus size (sqrt(n)/2.5, at least 5)."
     )
     n_neighbors: int = Field(15, ge=2, le=200, description="UMAP neighbours.")
     n_components: int = Field(5, ge=2, le=100, description="UMAP dimensions.")
