@@ -80,15 +80,12 @@ def gather_vectors(paths: list[str], out: str, order: dict[str, int]) -> int:
     """Concatenate shard vector tables (see :func:`litthemes.embed.write_vectors`) in record order."""
     from litthemes.embed import read_vectors, write_vectors
 
-    pieces = []
+    frames = []
     for path in paths:
         keys, matrix = read_vectors(path)
-        if len(keys):
-            pieces.append(keys.assign(vector=list(matrix)))
-    if not pieces:
-        first_keys, _ = read_vectors(paths[0]) if paths else (pd.DataFrame({"record_id": []}), None)
-        write_vectors(first_keys.assign(vector=[]), out)
-        return 0
-    frame = order_rows(pd.concat(pieces, ignore_index=True), order)
+        frames.append(keys.assign(vector=list(matrix)))
+    # Empty shards still carry the key columns, so an all-empty gather keeps them too.
+    pieces = [f for f in frames if len(f)] or frames[:1]
+    frame = order_rows(pd.concat(pieces, ignore_index=True), order) if pieces else pd.DataFrame({"record_id": [], "vector": []})
     write_vectors(frame, out)
     return len(frame)
