@@ -166,7 +166,7 @@ def embed_throughput(project: Path) -> dict[str, float]:
     import pandas as pd
 
     from litthemes.config import EmbedSettings
-    from litthemes.embed import EmbeddingCache, embed_texts, load_model, text_hash
+    from litthemes.embed import EmbeddingCache, cache_shape, embed_texts, load_model, text_hash
 
     texts = pd.read_parquet(project / "data" / "interim" / "segments.parquet")["text"].tolist()[:20000]
     model = load_model("all-MiniLM-L6-v2", "cpu")
@@ -183,7 +183,7 @@ def embed_throughput(project: Path) -> dict[str, float]:
         embed_texts(texts, settings)
         cached = time.perf_counter() - start
         unique = {text_hash(t) for t in texts}
-        cache_files = EmbeddingCache(cache, settings.model, settings.batch_size, settings.length_step, settings.batch_tokens)
+        cache_files = EmbeddingCache(cache, settings.model, cache_shape(settings))
         not_cached = len(unique - set(cache_files.load(unique)))
     return {"texts": len(texts), "plain_texts_per_s": len(texts) / plain, "stage_texts_per_s": len(texts) / ours,
             "ratio": plain / ours, "cached_rerun_s": cached, "cached_rerun_texts_embedded": not_cached}

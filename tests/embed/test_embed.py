@@ -73,8 +73,34 @@ def test_embedding_does_not_depend_on_batch_mates(tmp_path: Path) -> None:
 
 def test_padding_to_the_bucket_length_changes_little() -> None:
     """Padding with a mask gives the same vector up to rounding (a plain encode agrees)."""
-    settings = EmbedSettings(progress=False)
+    settings = EmbedSettings(progress=False, precision="float32")
     texts = ["Digital badges recognise informal learning.", "Stackable micro-credentials."]
     ours = embed_module.encode_by_length(texts, settings)
     plain = embed_module.load_model(settings.model, settings.device).encode(texts, normalize_embeddings=True)
     assert np.allclose(ours, plain, atol=1e-5)
+
+
+def test_bfloat16_stays_close_to_float32_and_has_its_own_cache(tmp_path: Path) -> None:
+    texts = ["Digital badges recognise informal learning.", "Employers doubt the value of micro-credentials.",
+             "Blockchain secures the verification of learners' achievements."]
+    full = embed_texts(texts, EmbedSettings(cache_dir=str(tmp_path), precision="float32"))
+    half = embed_texts(texts, EmbedSettings(cache_dir=str(tmp_path), precision="bfloat16"))
+    cosines = (full * half).sum(axis=1)
+    assert not np.array_equal(full, half)  # really computed in another arithmetic, not read from the cache
+    assert cosines.min() > 0.999
+    # Similarity order between texts survives the lower precision.
+    assert np.array_equal(np.argsort(full @ full.T, axis=1), np.argsort(half @ half.T, axis=1))
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_auto_precision_is_float32_off_cpu_and_bfloat16_only_where_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    assert embed_module.resolve_precision(EmbedSettings(precision="float32")) == "float32"
+    assert embed_module.resolve_precision(EmbedSettings(precision="auto", device="cuda")) == "float32"
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert embed_module.resolve_precision(EmbedSettings(precision="auto")) == "float32"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert embed_module.resolve_precision(EmbedSettings(precision="auto")) == "bfloat16"
+    assert "precision=bfloat16" in embed_module.cache_shape(EmbedSettings(precision="auto"))

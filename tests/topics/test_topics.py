@@ -74,3 +74,29 @@ def test_alignment_flags_topics_no_theme_explains() -> None:
     assert table.loc[blockchain_topic, "aligned_theme"] == "credentialing_technology"
     assert not table.loc[blockchain_topic, "emergent"]
     assert table.drop(index=blockchain_topic)["emergent"].all()
+
+
+def test_exact_neighbors_match_brute_force_and_put_each_document_first() -> None:
+    from litthemes.topics import exact_neighbors
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    indices, distances = exact_neighbors(vectors, 10, chunk=64)  # several chunks
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, 2.0)
+    expected = np.argsort(-sims, axis=1, kind="stable")[:, :10]
+    assert np.array_equal(indices, expected)
+    assert np.all(distances[:, 0] == 0) and np.all(np.diff(distances, axis=1) >= 0)
+    np.fill_diagonal(sims, 1.0)
+    assert np.allclose(distances, 1 - np.take_along_axis(sims, indices, axis=1), atol=1e-5)
+
+
+def test_umap_gets_exact_neighbours_unless_asked_for_approximate() -> None:
+    from litthemes.topics import _umap
+
+    vectors = np.random.default_rng(0).normal(size=(50, 8)).astype(np.float32)
+    exact = _umap(vectors, TopicSettings(n_neighbors=5), seed=1)
+    assert exact.precomputed_knn[0].shape == (50, 5)
+    approximate = _umap(vectors, TopicSettings(n_neighbors=5, neighbors="approximate"), seed=1)
+    assert approximate.precomputed_knn[0] is None

@@ -90,8 +90,13 @@ def project_xml(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame,
     codebook = etree.SubElement(root, f"{{{PROJECT_NS}}}CodeBook")
     codebook.append(_codes_element(PROJECT_NS, book))
     sources = etree.SubElement(root, f"{{{PROJECT_NS}}}Sources")
-    present = segment_codes[segment_codes["present"]]
-    spans = segments.set_index(["record_id", "segment_index"])[["field", "start_char", "end_char"]]
+    present = segment_codes[segment_codes["present"]].sort_values(["record_id", "segment_index", "code"])
+    spans = dict(zip(zip(segments["record_id"], segments["segment_index"], strict=True),
+                     zip(segments["field"], segments["start_char"], segments["end_char"], strict=True), strict=True))
+    # record -> segment -> its codes, in order: one pass here instead of a filter per record.
+    coded: dict[str, dict[int, list[str]]] = {}
+    for rid, segment_index, code_id in zip(present["record_id"], present["segment_index"], present["code"], strict=True):
+        coded.setdefault(rid, {}).setdefault(int(segment_index), []).append(code_id)
     texts: dict[str, str] = {}
     for record in records.sort_values("record_id").itertuples(index=False):
         row = pd.Series(record._asdict())
@@ -106,9 +111,8 @@ def project_xml(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame,
         citation = " ".join(str(row.get(k) or "") for k in ("authors", "year", "doi")).strip()
         if citation:
             etree.SubElement(source, f"{{{PROJECT_NS}}}Description").text = citation
-        mine = present[present["record_id"] == row["record_id"]]
-        for (segment_index,), group in mine.groupby(["segment_index"], sort=True):
-            field, start, end = spans.loc[(row["record_id"], segment_index)]
+        for segment_index, code_ids in coded.get(row["record_id"], {}).items():
+            field, start, end = spans[(row["record_id"], segment_index)]
             base = offsets.get(field)
             if base is None:
                 continue
@@ -116,11 +120,11 @@ def project_xml(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame,
                                          guid=guid("selection", row["record_id"], str(segment_index)),
                                          startPosition=str(base + int(start)), endPosition=str(base + int(end)),
                                          creatingUser=user)
-            for code in group.sort_values("code").itertuples():
+            for code_id in code_ids:
                 coding = etree.SubElement(selection, f"{{{PROJECT_NS}}}Coding",
-                                          guid=guid("coding", row["record_id"], str(segment_index), code.code),
+                                          guid=guid("coding", row["record_id"], str(segment_index), code_id),
                                           creatingUser=user)
-                etree.SubElement(coding, f"{{{PROJECT_NS}}}CodeRef", targetGUID=guid("code", code.code))
+                etree.SubElement(coding, f"{{{PROJECT_NS}}}CodeRef", targetGUID=guid("code", code_id))
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     return xml, texts
 

@@ -12,7 +12,7 @@ from litthemes.cache import KEY, RecordCache, content_key
 from litthemes.code import aggregate, code_segments, evidence
 from litthemes.codebook import Codebook, load_codebook
 from litthemes.config import CodeSettings, EmbedSettings, NlpSettings
-from litthemes.embed import model_id
+from litthemes.embed import cache_shape, model_id
 from litthemes.nlp import pipeline_id
 from litthemes.shards import select_shard
 from litthemes.tables import (
@@ -39,8 +39,8 @@ def cached_codes(segments: pd.DataFrame, vectors: np.ndarray, book: Codebook, se
     namespace = {
         "codebook": book.source_hash,
         "code": settings.model_dump(exclude={"cache_dir", "evidence_per_code"}),
-        # The segment vectors follow from the texts, the model and the batch shape.
-        "embed": [model_id(embed.model), embed.batch_size, embed.batch_tokens, embed.length_step],
+        # The segment vectors follow from the texts, the model, the batch shape and arithmetic.
+        "embed": [model_id(embed.model), cache_shape(embed)],
         "nlp": pipeline_id(nlp.model),
     }
     cache = RecordCache(settings.cache_dir, "segment_codes", SEGMENT_CODES, namespace)

@@ -51,6 +51,29 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def resolve_precision(settings: EmbedSettings) -> str:
+    """'float32' or 'bfloat16': what ``embed.precision`` means on this machine.
+
+    bfloat16 is chosen only on CPUs that compute it natively; elsewhere it is emulated
+    and slower than float32.
+    """
+    if settings.precision != "auto":
+        return settings.precision
+    if resolve_device(settings.device) != "cpu":
+        return "float32"
+    import torch
+
+    native = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)() or \
+        getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    return "bfloat16" if native else "float32"
+
+
+def cache_shape(settings: EmbedSettings) -> str:
+    """What besides the model decides the bits of a vector: batch shape and arithmetic."""
+    return (f"rows={settings.batch_size}|step={settings.length_step}|tokens={settings.batch_tokens}"
+            f"|precision={resolve_precision(settings)}")
+
+
 @lru_cache(maxsize=2)
 def load_model(name: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
@@ -77,11 +100,10 @@ class EmbeddingCache:
     partial file and an interrupted run loses at most the batch in progress.
     """
 
-    def __init__(self, cache_dir: str | Path, model: str, batch_rows: int = 16, length_step: int = 8,
-                 batch_tokens: int = 2048) -> None:
-        # The batch shape is part of the key: it decides the last bits of each vector.
-        shape = f"rows={batch_rows}|step={length_step}|tokens={batch_tokens}"
-        safe = hashlib.sha1(f"{model_id(model)}|{shape}".encode()).hexdigest()[:12]
+    def __init__(self, cache_dir: str | Path, model: str, shape: str) -> None:
+        # ``shape`` (see cache_shape) is part of the key: it decides the last bits of each vector.
+        suffix = shape.replace("|precision=float32", "")  # keeps float32 caches of earlier versions valid
+        safe = hashlib.sha1(f"{model_id(model)}|{suffix}".encode()).hexdigest()[:12]
         self.dir = Path(cache_dir) / safe
         self.model = model
 
@@ -164,7 +186,10 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
     dimension = dimension_of() or 384
     out = np.zeros((len(texts), dimension), dtype=np.float32)
     show = settings.progress and len(texts) > 1000 and os.isatty(2)
-    with torch.inference_mode(), tqdm(total=len(texts), desc="embed", unit="text", disable=not show) as bar:
+    precision = resolve_precision(settings)
+    autocast = torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
+    log.info("embed: encoding %d texts on %s in %s", len(texts), model.device, precision)
+    with torch.inference_mode(), autocast, tqdm(total=len(texts), desc="embed", unit="text", disable=not show) as bar:
         for length, members in sorted(groups.items()):
             rows = batch_rows(length, settings)
             for start in range(0, len(members), rows):
@@ -173,7 +198,7 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
                 batch += [batch[-1]] * (rows - len(batch))
                 features = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v
                             for k, v in _features(model, batch, length).items()}
-                vectors = torch.nn.functional.normalize(model.forward(features)["sentence_embedding"], dim=1)
+                vectors = torch.nn.functional.normalize(model.forward(features)["sentence_embedding"].float(), dim=1)
                 out[chunk] = vectors[: len(chunk)].float().cpu().numpy()
                 bar.update(len(chunk))
     return out
@@ -183,8 +208,7 @@ def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.n
     """Unit-normalised embeddings of ``texts`` (float32), using and filling the cache."""
     settings = settings or EmbedSettings()
     hashes = [text_hash(t) for t in texts]
-    cache = EmbeddingCache(settings.cache_dir, settings.model, settings.batch_size, settings.length_step,
-                           settings.batch_tokens)
+    cache = EmbeddingCache(settings.cache_dir, settings.model, cache_shape(settings))
     known = cache.load(set(hashes))
     missing: dict[str, str] = {}
     for h, t in zip(hashes, texts, strict=True):

@@ -30,6 +30,7 @@ from litthemes.tables import (
 )
 from litthemes.topics import (
     MIN_DOCUMENTS,
+    Cooccurrence,
     TopicModelResult,
     align,
     fit_bertopic,
@@ -139,7 +140,8 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
     log.info("BERTopic fit_transform on %d documents: %.2f s", len(docs), bert.fit_seconds)
     n_real = len([t for t in bert.terms if t != -1])
     nmf = fit_nmf(docs, _nmf_topics(bert, params), params, params.seed)
-    coherence = {"bertopic": npmi_coherence(docs, bert.terms), "nmf": npmi_coherence(docs, nmf.terms)}
+    cooccurrence = Cooccurrence(docs)
+    coherence = {"bertopic": cooccurrence.npmi(bert.terms), "nmf": cooccurrence.npmi(nmf.terms)}
     primary: TopicModelResult = bert if params.method == "bertopic" else nmf
 
     refits: list[TopicModelResult] = []

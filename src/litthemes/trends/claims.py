@@ -7,9 +7,11 @@ citation so a policy brief can quote it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
+from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
 from spacy.matcher import Matcher
 
 from litthemes.nlp import load_pipeline
@@ -46,6 +48,17 @@ PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
 }
 
 
+# Every pattern needs a number token (spaCy's LIKE_NUM: digits, or number words such as
+# "twenty" or "third"), so text without one can skip the spaCy pipeline.
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(set(_num_words) | set(_ordinal_words), key=len, reverse=True))
+                          + r")\b", re.IGNORECASE)
+
+
+def may_hold_claim(text: str) -> bool:
+    """False only for text in which no pattern can match (no digit, no number word)."""
+    return any(ch.isdigit() for ch in text) or _NUMBER_WORD.search(text) is not None
+
+
 def citation(record: pd.Series) -> str:
     authors = str(record.get("authors") or "").split("; ")
     first = authors[0].split(",")[0].strip() if authors and authors[0] else "Anon."
@@ -62,6 +75,7 @@ def find_claims(segments: pd.DataFrame, records: pd.DataFrame, model: str = "aut
     for kind, patterns in PATTERNS.items():
         matcher.add(kind, patterns)
     body = segments[segments["field"].isin(["abstract", "fulltext"])]
+    body = body[[may_hold_claim(t) for t in body["text"]]]
     meta = records.set_index("record_id")
     rows = []
     for seg, doc in zip(body.itertuples(), nlp.pipe(body["text"].tolist(), batch_size=256), strict=True):
