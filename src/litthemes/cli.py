@@ -265,15 +265,31 @@ def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, cod
 @config_option
 @settings_option
 @click.option("--nlp-settings", "nlp_json")
+@click.option("--claims/--no-claims", default=True, show_default=True,
+              help="Also write the claims ledger (the workflow runs `litthemes claims` for it instead).")
 def trends(records: str, codes: str, dimensions: str, segment_codes: str, segments: str, doc_topics: str,
            topics_path: str, codebook: str, out_dir: str, config: str | None, settings_json: str | None,
-           nlp_json: str | None) -> None:
+           nlp_json: str | None, claims: bool) -> None:
     """Compute prevalence, trends, co-occurrence, maps and the claims ledger."""
     from litthemes.trends.run import run
 
     written = run(records, codes, dimensions, segment_codes, segments, doc_topics, topics_path, codebook, out_dir,
-                  _section(config, settings_json, "trends"), _section(config, nlp_json, "nlp"))
+                  _section(config, settings_json, "trends"), _section(config, nlp_json, "nlp"), claims)
     click.echo(f"{len(written)} tables", err=True)
+
+
+@main.command()
+@click.option("--records", required=True)
+@click.option("--segments", required=True)
+@click.option("--out", required=True, help="claims.parquet to write.")
+@config_option
+@click.option("--nlp-settings", "nlp_json")
+def claims(records: str, segments: str, out: str, config: str | None, nlp_json: str | None) -> None:
+    """The claims ledger: percentages, amounts, counts and growth statements with their source."""
+    from litthemes.trends.run import run_claims
+
+    n = run_claims(records, segments, out, _section(config, nlp_json, "nlp"))
+    click.echo(f"{n} claims", err=True)
 
 
 @main.command()

@@ -177,6 +177,10 @@ class TopicSettings(_Section):
     )
     n_neighbors: int = Field(15, ge=2, le=200, description="UMAP neighbours.")
     n_components: int = Field(5, ge=2, le=100, description="UMAP dimensions.")
+    cluster_selection: Literal["leaf", "eom"] = Field(
+        "leaf", description="HDBSCAN's cluster selection. 'eom' (BERTopic's default) now and then merges most "
+                            "documents into one or two clusters; 'leaf' did not in 15 fits (3 sizes x 5 seeds) of the benchmark corpus.",
+    )
     neighbors: Literal["auto", "exact", "approximate"] = Field(
         "auto", description="UMAP's neighbour graph: exact (one matrix product per chunk), or UMAP's own "
                             "approximate search; 'auto' is exact up to 50,000 documents.",

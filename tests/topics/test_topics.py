@@ -100,3 +100,23 @@ def test_umap_gets_exact_neighbours_unless_asked_for_approximate() -> None:
     assert exact.precomputed_knn[0].shape == (50, 5)
     approximate = _umap(vectors, TopicSettings(n_neighbors=5, neighbors="approximate"), seed=1)
     assert approximate.precomputed_knn[0] is None
+
+
+def test_refit_partition_equals_bertopic_partition_up_to_numbering() -> None:
+    """Stability refits skip BERTopic's terms but must find the very same clusters."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from litthemes.topics import cluster_documents
+
+    rng = np.random.default_rng(11)
+    centres = rng.normal(size=(5, 32))
+    vectors = np.vstack([centres[i % 5] + 2.0 * rng.normal(size=32) for i in range(200)] + [rng.normal(size=(60, 32))])
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    docs = [" ".join(rng.choice(["badge", "ledger", "pathway", "employer", "pandemic", "quality"], size=6))
+            for _ in range(len(vectors))]
+    settings = TopicSettings(min_topic_size=10, n_neighbors=10)
+    bert = fit_bertopic(docs, vectors, settings, seed=3, embedding_model=None, represent=False)
+    assert bert.outlier_share > 0.1  # so the outlier reduction is exercised too
+    labels = cluster_documents(vectors, settings, seed=3)
+    assert -1 not in labels
+    assert adjusted_rand_score(bert.assignments, labels) == 1.0

@@ -38,6 +38,8 @@ FIGURE_FILES = [f"{REPORTS}/figures/{name}.{fmt}" for name in FIGURE_NAMES for f
 TABLE_NAMES = list(TABLE_CAPTIONS)
 TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
+# Written by its own rule (claims), so that coding and topics never wait for it.
+CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
 BRIEF = f"{REPORTS}/brief.html"
 BRIEF_PDF = f"{REPORTS}/brief.pdf"
 # Sharded per-record stages: shard k of N runs on the records whose id hashes to k.

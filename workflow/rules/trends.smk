@@ -1,5 +1,5 @@
 rule trends:
-    """Prevalence, trend tests, COVID-19 split, co-occurrence, matrices, maps, claims."""
+    """Prevalence, trend tests, COVID-19 split, co-occurrence, matrices, maps."""
     input:
         records=rules.ingest.output.records,
         codes=rules.code.output.codes,
@@ -10,7 +10,7 @@ rule trends:
         topics=rules.align_topics.output.topics,
         codebook=CFG["codebook"],
     output:
-        TREND_FILES,
+        [path for path in TREND_FILES if path != CLAIMS_FILE],
     params:
         settings=as_json("trends"),
         nlp=as_json("nlp", ["model"]),
@@ -26,4 +26,26 @@ rule trends:
         "litthemes trends --records {input.records:q} --codes {input.codes:q} --dimensions {input.dimensions:q}"
         " --segment-codes {input.segment_codes:q} --segments {input.segments:q}"
         " --doc-topics {input.doc_topics:q} --topics {input.topics:q} --codebook {input.codebook:q}"
-        " --out-dir {params.out_dir:q} --settings {params.settings:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"
+        " --out-dir {params.out_dir:q} --settings {params.settings:q} --nlp-settings {params.nlp:q} --no-claims"
+        " > {log:q} 2>&1"
+
+
+rule claims:
+    """The claims ledger: quantitative statements with their source (independent of the coding)."""
+    input:
+        records=rules.ingest.output.records,
+        segments=rules.segment.output.segments,
+    output:
+        CLAIMS_FILE,
+    params:
+        nlp=as_json("nlp", ["model"]),
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    log:
+        f"{LOGS}/claims.log",
+    benchmark:
+        f"{BENCH}/claims.tsv"
+    shell:
+        "litthemes claims --records {input.records:q} --segments {input.segments:q} --out {output:q}"
+        " --nlp-settings {params.nlp:q} > {log:q} 2>&1"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,8 +120,6 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     The KeyBERTInspired terms are computed once, for the final topics (after outlier
     reduction); the hierarchy names its merged topics by c-TF-IDF terms.
     """
-    import warnings
-
     from bertopic import BERTopic
     from bertopic.representation import KeyBERTInspired
     from bertopic.vectorizers import ClassTfidfTransformer
@@ -129,7 +128,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     n = len(docs)
     size = min_topic_size(n, settings.min_topic_size)
     hdbscan_model = HDBSCAN(min_cluster_size=size, min_samples=max(1, size // 2), metric="euclidean",
-                            cluster_selection_method="eom", prediction_data=True)
+                            cluster_selection_method=settings.cluster_selection, prediction_data=True)
     representation = KeyBERTInspired(random_state=seed) if represent and embedding_model is not None else None
     model = BERTopic(embedding_model=embedding_model, umap_model=_umap(embeddings, settings, seed),
                      hdbscan_model=hdbscan_model, vectorizer_model=_vectorizer(settings.extra_stop_words),
@@ -168,6 +167,32 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     probabilities = np.asarray(probs if probs is not None else np.ones(n), dtype=float).reshape(n, -1).max(axis=1)
     return TopicModelResult("bertopic", topics, probabilities, terms,
                             {t: _label(t, w) for t, w in terms.items()}, raw_outliers, hierarchy, fit_seconds)
+
+
+def cluster_documents(embeddings: np.ndarray, settings: TopicSettings, seed: int) -> np.ndarray:
+    """The partition :func:`fit_bertopic` finds (up to topic numbering), without its terms.
+
+    UMAP, HDBSCAN and the outlier reduction by embeddings (each outlier joins the topic
+    whose mean embedding is most similar), which is all a stability refit needs; it
+    spares BERTopic's import and its c-TF-IDF over the corpus.
+    """
+    from hdbscan import HDBSCAN
+
+    size = min_topic_size(len(embeddings), settings.min_topic_size)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+        reduced = _umap(embeddings, settings, seed).fit_transform(embeddings)
+    labels = HDBSCAN(min_cluster_size=size, min_samples=max(1, size // 2), metric="euclidean",
+                     cluster_selection_method=settings.cluster_selection).fit(reduced).labels_.astype(np.int64)
+    real = sorted(set(labels.tolist()) - {-1})
+    outliers = np.flatnonzero(labels == -1)
+    if settings.reduce_outliers and real and len(outliers):
+        centroids = np.vstack([embeddings[labels == t].mean(axis=0) for t in real])
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        unit = embeddings[outliers] / np.maximum(np.linalg.norm(embeddings[outliers], axis=1, keepdims=True), 1e-12)
+        sims = np.clip(unit @ centroids.T, 0.0, None)  # BERTopic's threshold 0
+        labels[outliers] = np.asarray(real)[sims.argmax(axis=1)]
+    return labels
 
 
 def fit_nmf(docs: list[str], n_topics: int, settings: TopicSettings, seed: int) -> TopicModelResult:

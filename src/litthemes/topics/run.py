@@ -33,6 +33,7 @@ from litthemes.topics import (
     Cooccurrence,
     TopicModelResult,
     align,
+    cluster_documents,
     fit_bertopic,
     fit_nmf,
     min_topic_size,
@@ -81,7 +82,8 @@ def _documents(records_path: str, segments_path: str, vectors_path: str) -> tupl
 def _refit(docs: list[str], doc_vectors: np.ndarray, params: TopicSettings, run_index: int) -> TopicModelResult:
     seed = params.seed + run_index
     if params.method == "bertopic":
-        return fit_bertopic(docs, doc_vectors, params, seed, None, represent=False)
+        labels = cluster_documents(doc_vectors, params, seed)
+        return TopicModelResult("bertopic", labels, np.ones(len(labels)), {}, {}, float(np.mean(labels == -1)))
     # NMF refits use the primary model's topic count, which needs the primary BERTopic fit.
     bert = fit_bertopic(docs, doc_vectors, params, params.seed, None, represent=False)
     return fit_nmf(docs, _nmf_topics(bert, params), params, seed)

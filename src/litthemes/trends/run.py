@@ -52,7 +52,8 @@ TREND_TABLES = (
 
 def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segment_codes: pd.DataFrame,
             segments: pd.DataFrame, doc_topics: pd.DataFrame, topics: pd.DataFrame, codebook_path: str,
-            settings: TrendSettings, nlp_model: str = "auto") -> dict[str, pd.DataFrame]:
+            settings: TrendSettings, nlp_model: str = "auto", claims: bool = True) -> dict[str, pd.DataFrame]:
+    """Every trend table; the claims ledger only with ``claims`` (see :func:`run_claims`)."""
     book = load_codebook(codebook_path)
     included = records[records["status"] == "included"].reset_index(drop=True)
     challenge_ids = [t.id for t in book.themes if t.group == "challenges"]
@@ -74,8 +75,9 @@ def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segm
     tables["opportunity_risk"] = opportunity_risk(codes, included, book, settings)
     tables.update(topics_over(doc_topics, included, dims))
     tables["topic_trends"] = topic_trends(doc_topics, included, settings)
-    tables["claims"] = find_claims(segments, included, nlp_model)
-    missing = set(TREND_TABLES) - set(tables)
+    if claims:
+        tables["claims"] = find_claims(segments, included, nlp_model)
+    missing = set(TREND_TABLES) - set(tables) - ({"claims"} if not claims else set())
     assert not missing, f"trend tables not computed: {missing}"
     return tables
 
@@ -91,18 +93,30 @@ def _stable(df: pd.DataFrame) -> pd.DataFrame:
 
 def run(records_path: str, codes_path: str, dims_path: str, segment_codes_path: str, segments_path: str,
         doc_topics_path: str, topics_path: str, codebook_path: str, out_dir: str,
-        settings: dict[str, Any] | None = None, nlp_settings: dict[str, Any] | None = None) -> list[str]:
+        settings: dict[str, Any] | None = None, nlp_settings: dict[str, Any] | None = None,
+        claims: bool = True) -> list[str]:
+    """Write the trend tables to ``out_dir``; without ``claims``, all but the claims ledger."""
     params = TrendSettings.model_validate(settings or {})
     nlp = NlpSettings.model_validate(nlp_settings or {})
     tables = compute(read_table(records_path, RECORDS), read_table(codes_path, CODES),
                      read_table(dims_path, CODES), read_table(segment_codes_path, SEGMENT_CODES),
                      read_table(segments_path, SEGMENTS), read_table(doc_topics_path, DOC_TOPICS),
-                     read_table(topics_path, TOPICS), codebook_path, params, nlp.model)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in TREND_TABLES:
-        target = Path(out_dir) / f"{name}.parquet"
-        with atomic_path(target) as tmp:
-            _stable(tables[name]).to_parquet(tmp, index=False, compression="zstd")
-        written.append(str(target))
-    return written
+                     read_table(topics_path, TOPICS), codebook_path, params, nlp.model, claims)
+    return [_write(tables[name], Path(out_dir) / f"{name}.parquet") for name in TREND_TABLES if name in tables]
+
+
+def run_claims(records_path: str, segments_path: str, out: str, nlp_settings: dict[str, Any] | None = None) -> int:
+    """The claims ledger alone. It depends on the texts, not on the coding, so the
+    workflow computes it beside the other stages and a codebook edit leaves it be."""
+    nlp = NlpSettings.model_validate(nlp_settings or {})
+    records = read_table(records_path, RECORDS)
+    claims = find_claims(read_table(segments_path, SEGMENTS), records[records["status"] == "included"], nlp.model)
+    _write(claims, Path(out))
+    return len(claims)
+
+
+def _write(table: pd.DataFrame, target: Path) -> str:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        _stable(table).to_parquet(tmp, index=False, compression="zstd")
+    return str(target)
