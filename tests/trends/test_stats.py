@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from litthemes.codebook import load_codebook
 from litthemes.config import TrendSettings
@@ -93,3 +94,19 @@ def test_claims_ledger_finds_quantities() -> None:
     assert "2,000 learners" in set(claims["value"])
     assert (claims["segment_index"] != 0).all()
     assert claims["citation"].iloc[0].startswith("Doe & Roe (2022)")
+
+
+def test_claims_prefilter_drops_only_text_without_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import litthemes.trends.claims as claims_module
+
+    texts = ["Twenty thousand learners enrolled in the first cohort.", "Uptake rose by a third in 2021.",
+             "Someone said badges are often ignored.", "No quantities appear in this sentence at all.",
+             "Enrolment doubled to ²3 per cent.", "One-third of issuers (n=12) offer stackable credentials."]
+    assert [claims_module.may_hold_claim(t) for t in texts] == [True, True, False, False, True, True]
+    segs = pd.DataFrame([{"record_id": "r", "segment_index": i + 1, "field": "abstract", "text": t}
+                         for i, t in enumerate(texts)])
+    recs = pd.DataFrame([{"record_id": "r", "authors": "Doe, J.", "year": 2022, "title": "Badges", "doi": ""}])
+    filtered = find_claims(segs, recs)
+    monkeypatch.setattr(claims_module, "may_hold_claim", lambda text: True)
+    assert filtered.equals(find_claims(segs, recs))  # the filter loses nothing
+    assert len(filtered) >= 2
