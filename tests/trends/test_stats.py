@@ -110,3 +110,6 @@ def test_claims_prefilter_drops_only_text_without_numbers(monkeypatch: pytest.Mo
     monkeypatch.setattr(claims_module, "may_hold_claim", lambda text: True)
     assert filtered.equals(find_claims(segs, recs))  # the filter loses nothing
     assert len(filtered) >= 2
+    # Titles only (the bundled sample): an empty ledger with its columns, not an error.
+    titles = find_claims(segs.assign(field="title"), recs)
+    assert titles.empty and list(titles.columns) == list(filtered.columns)

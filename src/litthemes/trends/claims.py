@@ -75,7 +75,7 @@ def find_claims(segments: pd.DataFrame, records: pd.DataFrame, model: str = "aut
     for kind, patterns in PATTERNS.items():
         matcher.add(kind, patterns)
     body = segments[segments["field"].isin(["abstract", "fulltext"])]
-    body = body[[may_hold_claim(t) for t in body["text"]]]
+    body = body[body["text"].map(may_hold_claim).astype(bool)]
     meta = records.set_index("record_id")
     rows = []
     for seg, doc in zip(body.itertuples(), nlp.pipe(body["text"].tolist(), batch_size=256), strict=True):
