@@ -14,6 +14,8 @@ import logging
 import math
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +115,23 @@ def _umap(embeddings: np.ndarray, settings: TopicSettings, seed: int) -> Any:
                 random_state=seed, n_jobs=1, precomputed_knn=knn)
 
 
+def _hdbscan(n_docs: int, settings: TopicSettings, prediction_data: bool = False) -> Any:
+    from hdbscan import HDBSCAN
+
+    size = min_topic_size(n_docs, settings.min_topic_size)
+    return HDBSCAN(min_cluster_size=size, min_samples=max(1, size // 2), metric="euclidean",
+                   cluster_selection_method=settings.cluster_selection, prediction_data=prediction_data)
+
+
+@contextmanager
+def _quiet_umap() -> Iterator[None]:
+    """UMAP warns that a neighbour graph without a search index cannot transform new
+    data; nothing here asks it to."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+        yield
+
+
 def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSettings, seed: int,
                  embedding_model: Any = None, represent: bool = True) -> TopicModelResult:
     """Fit BERTopic from configured components on precomputed embeddings.
@@ -123,23 +142,16 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     from bertopic import BERTopic
     from bertopic.representation import KeyBERTInspired
     from bertopic.vectorizers import ClassTfidfTransformer
-    from hdbscan import HDBSCAN
 
     n = len(docs)
-    size = min_topic_size(n, settings.min_topic_size)
-    hdbscan_model = HDBSCAN(min_cluster_size=size, min_samples=max(1, size // 2), metric="euclidean",
-                            cluster_selection_method=settings.cluster_selection, prediction_data=True)
     representation = KeyBERTInspired(random_state=seed) if represent and embedding_model is not None else None
     model = BERTopic(embedding_model=embedding_model, umap_model=_umap(embeddings, settings, seed),
-                     hdbscan_model=hdbscan_model, vectorizer_model=_vectorizer(settings.extra_stop_words),
+                     hdbscan_model=_hdbscan(n, settings, prediction_data=True), vectorizer_model=_vectorizer(settings.extra_stop_words),
                      ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                      representation_model=None, top_n_words=settings.top_terms,
                      calculate_probabilities=False, verbose=False)
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        # UMAP warns that a precomputed neighbour graph without a search index cannot
-        # transform new data; BERTopic never asks it to here.
-        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+    with _quiet_umap():
         topics, probs = model.fit_transform(docs, embeddings)
     fit_seconds = time.perf_counter() - started
     topics = np.asarray(topics)
@@ -176,14 +188,9 @@ def cluster_documents(embeddings: np.ndarray, settings: TopicSettings, seed: int
     whose mean embedding is most similar), which is all a stability refit needs; it
     spares BERTopic's import and its c-TF-IDF over the corpus.
     """
-    from hdbscan import HDBSCAN
-
-    size = min_topic_size(len(embeddings), settings.min_topic_size)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+    with _quiet_umap():
         reduced = _umap(embeddings, settings, seed).fit_transform(embeddings)
-    labels = HDBSCAN(min_cluster_size=size, min_samples=max(1, size // 2), metric="euclidean",
-                     cluster_selection_method=settings.cluster_selection).fit(reduced).labels_.astype(np.int64)
+    labels = _hdbscan(len(embeddings), settings).fit(reduced).labels_.astype(np.int64)
     real = sorted(set(labels.tolist()) - {-1})
     outliers = np.flatnonzero(labels == -1)
     if settings.reduce_outliers and real and len(outliers):
