@@ -2,7 +2,11 @@
 # Start or stop a single-node SLURM cluster on this machine (Debian's slurm-wlm, munge,
 # no accounting), as described in shared/howto/local-slurm.md.
 #   .ci/slurm.sh start   install if needed, write slurm.conf, start munged, slurmctld, slurmd
-#   .ci/slurm.sh stop    stop exactly the daemons started here (by their pid files)
+#   .ci/slurm.sh stop    stop exactly the daemons started here (by their pid files) and put
+#                        back the slurm.conf found before (none: remove ours). A slurm.conf
+#                        naming a stopped controller makes every later Snakemake start wait
+#                        about 20 s: the SLURM executor plugin runs `scontrol show config`
+#                        while Snakemake builds its command line, and scontrol retries.
 set -euo pipefail
 action=${1:?start or stop}
 STATE=/run/litthemes-slurm
@@ -13,6 +17,10 @@ if [ "$action" = start ]; then
   HOST=$(hostname -s); CPUS=$(nproc)
   MEM=$(( $(free -m | awk '/^Mem:/{print $2}') * 9 / 10 ))
   mkdir -p /etc/slurm /var/lib/slurm/slurmctld /var/lib/slurm/slurmd /var/log/slurm /run/munge "$STATE"
+  if [ -f /etc/slurm/slurm.conf ] && [ ! -f "$STATE/ours" ] && [ ! -f "$STATE/slurm.conf.before" ]; then
+    cp /etc/slurm/slurm.conf "$STATE/slurm.conf.before"
+  fi
+  touch "$STATE/ours"
   cat > /etc/slurm/slurm.conf <<CONF
 ClusterName=local
 SlurmctldHost=${HOST}(127.0.0.1)
@@ -54,6 +62,14 @@ elif [ "$action" = stop ]; then
   for pidfile in /run/slurmd.pid /run/slurmctld.pid /run/munge/munged.pid; do
     if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
   done
+  if [ -f "$STATE/ours" ]; then
+    if [ -f "$STATE/slurm.conf.before" ]; then
+      mv "$STATE/slurm.conf.before" /etc/slurm/slurm.conf
+    else
+      rm -f /etc/slurm/slurm.conf
+    fi
+    rm -f "$STATE/ours"
+  fi
 else
   echo "usage: $0 start|stop" >&2; exit 2
 fi

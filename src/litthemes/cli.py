@@ -191,24 +191,39 @@ GATHER_KINDS = ("segments", "segment-vectors", "document-vectors", "codes", "dim
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(GATHER_KINDS))
-@click.argument("parts", nargs=-1, required=True)
+@click.argument("kind", type=click.Choice(GATHER_KINDS), required=False)
+@click.argument("parts", nargs=-1)
 @click.option("--records", required=True, help="the record table the shards were cut from (for the order).")
-@click.option("--out", required=True)
-def gather(kind: str, parts: tuple[str, ...], records: str, out: str) -> None:
+@click.option("--out", help="the gathered table (with KIND and PARTS).")
+@click.option("--plan", "plan_json",
+              help='several tables in one call, as JSON: {"KIND": {"parts": [...], "out": "..."}, ...}.')
+def gather(kind: str | None, parts: tuple[str, ...], records: str, out: str | None, plan_json: str | None) -> None:
     """Join the shards of a sharded stage into the table the unsharded stage writes."""
     from litthemes import tables
     from litthemes.shards import gather_tables, gather_vectors, included_order
 
-    order = included_order(records)
-    if kind.endswith("vectors"):
-        n = gather_vectors(list(parts), out, order)
+    if plan_json:
+        if kind or parts or out:
+            raise click.UsageError("give either KIND PARTS... --out, or --plan")
+        plan = json.loads(plan_json)
+        unknown = sorted(set(plan) - set(GATHER_KINDS))
+        if unknown:
+            raise click.UsageError(f"--plan: unknown kinds {unknown}; known: {', '.join(GATHER_KINDS)}")
+        jobs = [(name, list(step["parts"]), str(step["out"])) for name, step in plan.items()]
+    elif kind and parts and out:
+        jobs = [(kind, list(parts), out)]
     else:
-        schema = {"segments": tables.SEGMENTS, "codes": tables.CODES, "dimensions": tables.CODES,
-                  "segment-codes": tables.SEGMENT_CODES, "evidence": tables.EVIDENCE}[kind]
-        # Segments keep record-table order; coding tables are sorted by record id.
-        n = gather_tables(list(parts), schema, kind, out, order if kind == "segments" else None)
-    click.echo(f"{kind}: {n} rows from {len(parts)} shards", err=True)
+        raise click.UsageError("give KIND PARTS... --out, or --plan")
+    order = included_order(records)
+    for name, paths, target in jobs:
+        if name.endswith("vectors"):
+            n = gather_vectors(paths, target, order)
+        else:
+            schema = {"segments": tables.SEGMENTS, "codes": tables.CODES, "dimensions": tables.CODES,
+                      "segment-codes": tables.SEGMENT_CODES, "evidence": tables.EVIDENCE}[name]
+            # Segments keep record-table order; coding tables are sorted by record id.
+            n = gather_tables(paths, schema, name, target, order if name == "segments" else None)
+        click.echo(f"{name}: {n} rows from {len(paths)} shards", err=True)
 
 
 @main.command("topic-refit")
@@ -298,14 +313,17 @@ def claims(records: str, segments: str, out: str, config: str | None, nlp_json: 
 @click.option("--codebook", required=True)
 @click.option("--out-dir", required=True)
 @click.option("--study", default="corpus")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="processes drawing figures side by side.")
 @config_option
 @settings_option
-def figures(trends_dir: str, topics_path: str, codebook: str, out_dir: str, study: str, config: str | None,
-            settings_json: str | None) -> None:
+def figures(trends_dir: str, topics_path: str, codebook: str, out_dir: str, study: str, workers: int,
+            config: str | None, settings_json: str | None) -> None:
     """Render the figures (PNG/SVG) from the trend tables."""
     from litthemes.figures.run import run_figures
 
-    written = run_figures(trends_dir, topics_path, codebook, out_dir, study, _section(config, settings_json, "figures"))
+    written = run_figures(trends_dir, topics_path, codebook, out_dir, study,
+                          _section(config, settings_json, "figures"), workers)
     click.echo(f"{len(written)} figure files", err=True)
 
 
@@ -356,7 +374,7 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
         full, full["report"])
     click.echo(f"wrote {out}", err=True)
     if pdf_out:
-        write_pdf(out, pdf_out)
+        write_pdf(out, pdf_out, figures_dir)
         click.echo(f"wrote {pdf_out}", err=True)
 
 

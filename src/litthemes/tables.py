@@ -137,6 +137,21 @@ class SchemaError(ValueError):
     """A table does not carry the columns its schema declares."""
 
 
+# Every table the trends stage writes, as <name>.parquet in its output folder.
+TREND_TABLES = (
+    "corpus_by_year", "corpus_by_credential_type", "field_availability", "prevalence",
+    "prevalence_by_year", "trend_tests", "covid_split", "terminology", "challenge_cooccurrence",
+    "theme_cooccurrence", "theme_by_stakeholder", "theme_by_credential_type", "theme_by_setting",
+    "thematic_map_themes", "thematic_map_topics", "opportunity_risk", "topics_by_year",
+    "topics_by_credential_type", "topic_trends", "claims",
+)
+
+
+def read_trend_tables(trends_dir: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
+    """Every table of :data:`TREND_TABLES` from the trends stage's folder."""
+    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in TREND_TABLES}
+
+
 def conform(df: pd.DataFrame, schema: pa.Schema, name: str = "table") -> pa.Table:
     """Return ``df`` as an Arrow table with exactly ``schema``'s columns, in order."""
     missing = [f.name for f in schema if f.name not in df.columns]

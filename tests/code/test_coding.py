@@ -145,3 +145,96 @@ def test_added_records_are_the_only_ones_coded(tmp_path: Path, embed_cache: str,
     edited.write_text(yaml.safe_dump(data, sort_keys=False))
     code_run.cached_codes(seg, vectors, load_codebook(edited), settings, embed, nlp)
     assert seen[-1] == ["r0", "r1", "r2", "r9"]
+
+
+def test_codebook_edit_runs_only_the_edited_codes_cues(tmp_path: Path, embed_cache: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import litthemes.code.run as code_run
+    from litthemes.config import CodeSettings, NlpSettings
+
+    records = pd.DataFrame([
+        {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
+        for i, (title, abstract) in enumerate([
+            ("Stackable micro-credentials", "Learners climb a qualification ladder towards a degree."),
+            ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
+        ])
+    ])
+    embed, nlp = EmbedSettings(cache_dir=embed_cache), NlpSettings()
+    settings = CodeSettings(cache_dir=str(tmp_path / "cache"))
+    seg = segment(records)
+    vectors = embed_texts(seg["text"].tolist(), embed)
+    code_run.cached_codes(seg, vectors, load_codebook(CODEBOOK), settings, embed, nlp)
+
+    runs: list[tuple[list[str], list[str]]] = []
+    real_coder = code_run.LexicalCoder
+
+    class Recording(real_coder):  # type: ignore[misc, valid-type]
+        def match(self, lemmas: str) -> dict[str, str]:
+            runs.append(([c.id for c in self.codes], [lemmas]))
+            return super().match(lemmas)
+
+    monkeypatch.setattr(code_run, "LexicalCoder", Recording)
+    data = yaml.safe_load(CODEBOOK.read_text())
+    data["version"] += "-edited"
+    edited_code = next(c for c in data["codes"] if c["id"] == "stackable_pathways")
+    edited_code["include"]["terms"].append("qualification ladder")
+    edited = tmp_path / "codebook.yaml"
+    edited.write_text(yaml.safe_dump(data, sort_keys=False))
+    book = load_codebook(edited)
+
+    got = code_run.cached_codes(seg, vectors, book, settings, embed, nlp)
+    assert runs and {tuple(codes) for codes, _ in runs} == {("stackable_pathways",)}
+    assert len(runs) == len(seg)  # every segment, for that one code
+    # The same table as coding from scratch with the edited codebook, and the new cue is found.
+    pd.testing.assert_frame_equal(got, code_segments(seg, vectors, book, settings, embed, nlp.model))
+    assert "qualification ladder" in set(got.loc[got["code"] == "stackable_pathways", "cue"])
+
+    # A new record and another edit: the edited code runs on every record, the others on the new one.
+    runs.clear()
+    edited_code["include"]["terms"].append("credit ladder")
+    edited.write_text(yaml.safe_dump(data, sort_keys=False))
+    book = load_codebook(edited)
+    grown = pd.concat([records, pd.DataFrame([{"record_id": "r9", "title": "Blockchain wallets for badges",
+                                               "status": "included", "abstract": "", "fulltext": ""}])],
+                      ignore_index=True)
+    seg = segment(grown)
+    vectors = embed_texts(seg["text"].tolist(), embed)
+    got = code_run.cached_codes(seg, vectors, book, settings, embed, nlp)
+    new_lemmas = set(seg.loc[seg["record_id"] == "r9", "lemmas"])
+    others = sorted(c.id for c in book.codes if c.id != "stackable_pathways")
+    assert {lemmas[0] for codes, lemmas in runs if sorted(codes) == others} == new_lemmas
+    assert {lemmas[0] for codes, lemmas in runs if codes == ["stackable_pathways"]} == set(seg["lemmas"])
+    assert len(runs) == len(seg) + len(new_lemmas)
+    pd.testing.assert_frame_equal(got, code_segments(seg, vectors, book, settings, embed, nlp.model))
+
+
+def test_anchor_words_skip_only_segments_no_cue_can_match() -> None:
+    from litthemes.codebook import Code
+    from litthemes.nlp import lemma_string
+
+    book = load_codebook(CODEBOOK)
+    nlp = load_pipeline()
+    passages = [text for texts in yaml.safe_load((ROOT / "tests" / "code" / "passages.yaml").read_text()).values()
+                for text in texts]
+    titles = pd.read_csv(ROOT / "data" / "sample" / "microcredentials-bibliography.csv")["title"].dropna().tolist()
+    lemmas = [lemma_string(doc) for doc in nlp.pipe(passages + titles)]
+    coder = LexicalCoder(book, nlp)
+    assert coder.anchors is not None
+    filtered = coder.match_all(lemmas)
+    assert sum(bool(found) for found in filtered) > 50
+    assert not all(coder.may_match(text) for text in lemmas)  # the test does skip some
+    coder.anchors = None
+    assert coder.match_all(lemmas) == filtered
+    # One code's coder (as after a codebook edit) finds that code's part of the whole.
+    for code in book.codes:
+        alone = LexicalCoder([code], nlp).match_all(lemmas)
+        assert alone == [{k: v for k, v in found.items() if k == code.id} for found in filtered]
+
+    def code_with(pattern: list[dict[str, object]]) -> Code:
+        return Code.model_validate({"id": "x", "dimension": "theme", "label": "X", "definition": "X.",
+                                    "include": {"patterns": [pattern]}})
+
+    optional_first = code_with([{"LEMMA": "open", "OP": "?"}, {"LEMMA": {"IN": ["Badges", "badge"]}}])
+    assert LexicalCoder([optional_first], nlp).anchors == {"badge"}
+    assert LexicalCoder([code_with([{"LOWER": "badge"}])], nlp).anchors is None  # no lemma to anchor on
+    assert LexicalCoder([code_with([{"LEMMA": "badge", "OP": "{2,3}"}])], nlp).anchors == {"badge"}

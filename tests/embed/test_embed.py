@@ -94,13 +94,17 @@ def test_bfloat16_stays_close_to_float32_and_has_its_own_cache(tmp_path: Path) -
 
 
 def test_auto_precision_is_float32_off_cpu_and_bfloat16_only_where_native(monkeypatch: pytest.MonkeyPatch) -> None:
-    import torch
-
     assert embed_module.resolve_precision(EmbedSettings(precision="float32")) == "float32"
     assert embed_module.resolve_precision(EmbedSettings(precision="auto", device="cuda")) == "float32"
-    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(embed_module, "_native_bfloat16", lambda: False)
     assert embed_module.resolve_precision(EmbedSettings(precision="auto")) == "float32"
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    monkeypatch.setattr(embed_module, "_native_bfloat16", lambda: True)
     assert embed_module.resolve_precision(EmbedSettings(precision="auto")) == "bfloat16"
     assert "precision=bfloat16" in embed_module.cache_shape(EmbedSettings(precision="auto"))
+
+
+def test_native_bfloat16_from_the_cpu_flags_agrees_with_torch() -> None:
+    import torch
+
+    expected = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert embed_module._native_bfloat16() == expected

@@ -47,6 +47,12 @@ def test_nmf_recovers_planted_topics_and_coherence_prefers_them() -> None:
     shuffled = {t: list(np.random.default_rng(3).permutation([w for ws in result.terms.values() for w in ws])[:6])
                 for t in result.terms}
     assert good > npmi_coherence(docs, shuffled)
+    # Counting only the scored terms gives what counting the whole vocabulary gives.
+    from litthemes.topics import Cooccurrence
+
+    full = Cooccurrence(docs)
+    assert len(full.index) > len({w for ws in result.terms.values() for w in ws})
+    assert good == full.npmi(result.terms) and npmi_coherence(docs, shuffled) == full.npmi(shuffled)
 
 
 def test_bertopic_on_precomputed_embeddings_is_deterministic_and_stable() -> None:

@@ -43,7 +43,12 @@ if SHARDED:
             segment_codes=f"{PROCESSED}/segment_codes.parquet",
             evidence=f"{PROCESSED}/evidence.parquet",
         params:
-            **{name: (lambda wildcards, input, name=name: gather_args(input[name])) for name in CODE_TABLES},
+            plan=lambda wildcards, input, output: gather_plan(
+                codes=(input.codes, output.codes),
+                dimensions=(input.dimensions, output.dimensions),
+                **{"segment-codes": (input.segment_codes, output.segment_codes)},
+                evidence=(input.evidence, output.evidence),
+            ),
         resources:
             mem_mb=4000,
             runtime=10,
@@ -52,11 +57,7 @@ if SHARDED:
         benchmark:
             f"{BENCH}/code.tsv"
         shell:
-            "(litthemes gather codes {params.codes} --records {input.records:q} --out {output.codes:q}"
-            " && litthemes gather dimensions {params.dimensions} --records {input.records:q} --out {output.dimensions:q}"
-            " && litthemes gather segment-codes {params.segment_codes} --records {input.records:q}"
-            " --out {output.segment_codes:q}"
-            " && litthemes gather evidence {params.evidence} --records {input.records:q} --out {output.evidence:q})"
+            "litthemes gather --plan {params.plan:q} --records {input.records:q}"
             " > {log:q} 2>&1"
 
 else:

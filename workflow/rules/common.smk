@@ -7,9 +7,8 @@ import sys
 import yaml
 
 from litthemes.config import validate as validate_settings
-from litthemes.figures import CAPTIONS, FIGURES
-from litthemes.figures.tables import TABLE_CAPTIONS
-from litthemes.trends.run import TREND_TABLES
+from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS
+from litthemes.tables import TREND_TABLES
 
 # pydantic fills defaults and gives typed sections; the schema check above names bad keys.
 CFG = validate_settings(config).model_dump(mode="json")
@@ -33,7 +32,7 @@ def as_json(section, keys=None):
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-FIGURE_NAMES = list(FIGURES)
+FIGURE_NAMES = list(FIGURE_CAPTIONS)
 FIGURE_FILES = [f"{REPORTS}/figures/{name}.{fmt}" for name in FIGURE_NAMES for fmt in CFG["figures"]["formats"]]
 TABLE_NAMES = list(TABLE_CAPTIONS)
 TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
@@ -57,3 +56,8 @@ def shard_arg(wildcards):
 
 def gather_args(paths):
     return " ".join(shlex.quote(p) for p in paths)
+
+
+def gather_plan(**tables):
+    """`litthemes gather --plan` for several tables: kind -> (shard files, gathered file)."""
+    return json.dumps({kind: {"parts": list(parts), "out": str(out)} for kind, (parts, out) in tables.items()})

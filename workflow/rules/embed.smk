@@ -37,8 +37,10 @@ if SHARDED:
             segments=f"{INTERIM}/segment_embeddings.parquet",
             documents=f"{INTERIM}/document_embeddings.parquet",
         params:
-            segments=lambda wildcards, input: gather_args(input.segments),
-            documents=lambda wildcards, input: gather_args(input.documents),
+            plan=lambda wildcards, input, output: gather_plan(
+                **{"segment-vectors": (input.segments, output.segments),
+                   "document-vectors": (input.documents, output.documents)},
+            ),
         resources:
             mem_mb=4000,
             runtime=10,
@@ -47,9 +49,7 @@ if SHARDED:
         benchmark:
             f"{BENCH}/embed.tsv"
         shell:
-            "(litthemes gather segment-vectors {params.segments} --records {input.records:q} --out {output.segments:q}"
-            " && litthemes gather document-vectors {params.documents} --records {input.records:q}"
-            " --out {output.documents:q}) > {log:q} 2>&1"
+            "litthemes gather --plan {params.plan:q} --records {input.records:q} > {log:q} 2>&1"
 
 else:
 

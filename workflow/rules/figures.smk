@@ -20,6 +20,7 @@ rule figures:
         study=CFG["study"],
         trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
         out_dir=lambda w, output: os.path.dirname(output[0]),
+    threads: 2
     resources:
         mem_mb=3000,
         runtime=30,
@@ -29,7 +30,8 @@ rule figures:
         f"{BENCH}/figures.tsv"
     shell:
         "litthemes figures --trends-dir {params.trends_dir:q} --topics {input.topics:q} --codebook {input.codebook:q}"
-        " --out-dir {params.out_dir:q} --study {params.study:q} --settings {params.settings:q} > {log:q} 2>&1"
+        " --out-dir {params.out_dir:q} --study {params.study:q} --workers {threads}"
+        " --settings {params.settings:q} > {log:q} 2>&1"
 
 
 rule tables:

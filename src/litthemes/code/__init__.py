@@ -21,7 +21,11 @@ its score is the best segment's score.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +37,8 @@ from spacy.tokens import Doc
 
 from litthemes.codebook import Code, Codebook
 from litthemes.config import CodeSettings, ConfigError, EmbedSettings
-from litthemes.nlp import lemmatize, load_pipeline
+from litthemes.embed import row_dot
+from litthemes.nlp import lemma_string, load_pipeline
 from litthemes.tables import CODES, EVIDENCE, SEGMENT_CODES
 
 log = logging.getLogger(__name__)
@@ -95,12 +100,22 @@ def _lemma_pattern(pattern: list[dict[str, Any]], lemma_of: dict[str, str]) -> l
     return out
 
 
-class LexicalCoder:
-    """spaCy PhraseMatcher and Matcher over lemmas, one set per code."""
+def lexical_fingerprint(code: Code) -> str:
+    """What a code's lexical matches depend on besides the lemmas: its cues, nothing else."""
+    cues = {"include": code.include.model_dump(), "exclude": code.exclude.model_dump()}
+    return hashlib.sha1(json.dumps(cues, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
-    def __init__(self, codebook: Codebook, nlp: Language) -> None:
+
+class LexicalCoder:
+    """spaCy PhraseMatcher and Matcher over lemmas, one set per code.
+
+    A code's matches depend on its own cues only, so a coder built for some codes finds
+    for them exactly what a coder for the whole codebook finds.
+    """
+
+    def __init__(self, codes: Codebook | Sequence[Code], nlp: Language) -> None:
         self.nlp = nlp
-        self.codes = codebook.codes
+        self.codes = list(codes.codes if isinstance(codes, Codebook) else codes)
         self.matchers = _Matchers(
             PhraseMatcher(nlp.vocab, attr="LEMMA"), Matcher(nlp.vocab),
             PhraseMatcher(nlp.vocab, attr="LEMMA"), Matcher(nlp.vocab),
@@ -109,12 +124,17 @@ class LexicalCoder:
         for c in self.codes:
             all_terms |= _pattern_words(c.include.patterns) | _pattern_words(c.exclude.patterns)
         ordered = sorted(all_terms)
-        lemma_of = dict(zip(ordered, lemmatize(ordered), strict=True))
+        lemma_of = dict(zip(ordered, [lemma_string(doc) for doc in nlp.pipe(ordered)], strict=True))
         for code in self.codes:
             self._add(code.id, code.include.terms, code.include.patterns, lemma_of,
                       self.matchers.include_phrases, self.matchers.include_patterns)
             self._add(code.id, code.exclude.terms, code.exclude.patterns, lemma_of,
                       self.matchers.exclude_phrases, self.matchers.exclude_patterns)
+        self.anchors = _anchors(self.codes, lemma_of)
+
+    def may_match(self, lemmas: str) -> bool:
+        """False only when no inclusion cue can match: none of the cues' anchor words occurs."""
+        return self.anchors is None or not self.anchors.isdisjoint(lemmas.split())
 
     def _add(self, key: str, terms: list[str], patterns: list[list[dict[str, Any]]],
              lemma_of: dict[str, str], phrases: PhraseMatcher, tokens: Matcher) -> None:
@@ -138,6 +158,8 @@ class LexicalCoder:
 
     def match(self, lemmas: str) -> dict[str, str]:
         """code id -> the first inclusion cue that survives the exclusion cues ('' if excluded)."""
+        if not self.may_match(lemmas):
+            return {}
         doc = _lemma_doc(self.nlp, lemmas)
         vocab = self.nlp.vocab.strings
         found: dict[str, list[tuple[int, int]]] = {}
@@ -159,15 +181,49 @@ class LexicalCoder:
                 result[code_id] = ""
         return result
 
+    def match_all(self, lemmas: Sequence[str]) -> list[dict[str, str]]:
+        """:meth:`match` for each lemma string."""
+        return [self.match(text or "") for text in lemmas]
 
-def row_dot(rows: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """``rows @ others.T`` where each row's result does not depend on the other rows.
 
-    BLAS picks its blocking from the matrix shape, so the same segment scored in a
-    shard and in the whole corpus could differ in the last bits (and a rounded score in
-    the sixth decimal). einsum sums each product in a fixed order instead, in float64.
+def _anchors(codes: Sequence[Code], lemma_of: dict[str, str]) -> frozenset[str] | None:
+    """Words of which every inclusion cue needs at least one, or None if some cue needs none.
+
+    A term needs each of its words (its first is taken); a token pattern needs the lemmas
+    of its first token that must occur and names its lemmas. Building a spaCy Doc and
+    running the matchers costs far more than this test, and most segments fail it when
+    only a few codes are matched (after a codebook edit).
     """
-    return np.einsum("ik,jk->ij", rows.astype(np.float64), others.astype(np.float64)).astype(np.float32)
+    words: set[str] = set()
+    for code in codes:
+        for term in code.include.terms:
+            parts = lemma_of[term].split()
+            if parts:
+                words.add(parts[0])
+        for pattern in code.include.patterns:
+            anchor = next((_lemma_words(token) for token in _lemma_pattern(pattern, lemma_of)
+                           if _required(token.get("OP")) and _lemma_words(token)), None)
+            if anchor is None:
+                return None
+            words |= anchor
+    return frozenset(words)
+
+
+def _required(op: Any) -> bool:
+    """Whether a token with this spaCy quantifier must occur at least once."""
+    if op is None or op == "+":
+        return True
+    bounds = re.fullmatch(r"\{(\d+)(,\d*)?\}", str(op))
+    return bounds is not None and int(bounds.group(1)) >= 1
+
+
+def _lemma_words(token: dict[str, Any]) -> set[str]:
+    value = token.get("LEMMA")
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list):
+        return {str(v) for v in value["IN"]}
+    return set()
 
 
 class SemanticCoder:
@@ -209,20 +265,26 @@ class SemanticCoder:
 
 def code_segments(segments: pd.DataFrame, vectors: np.ndarray | None, codebook: Codebook,
                   settings: CodeSettings | None = None, embed_settings: EmbedSettings | None = None,
-                  nlp_model: str = "auto") -> pd.DataFrame:
-    """Score every segment against every code; keep rows with evidence (see module doc)."""
+                  nlp_model: str = "auto", matches: Sequence[dict[str, str]] | None = None) -> pd.DataFrame:
+    """Score every segment against every code; keep rows with evidence (see module doc).
+
+    ``matches`` are the segments' lexical matches (:meth:`LexicalCoder.match`, one per
+    segment row) when the caller has them, from a cache for instance.
+    """
     settings = settings or CodeSettings()
     embed_settings = embed_settings or EmbedSettings()
-    nlp = load_pipeline(nlp_model)
-    lexical = LexicalCoder(codebook, nlp)
+    if matches is None:
+        matches = LexicalCoder(codebook, load_pipeline(nlp_model)).match_all(segments["lemmas"].tolist())
     codes = codebook.codes
     index = {c.id: i for i, c in enumerate(codes)}
     n = len(segments)
+    if len(matches) != n:
+        raise ValueError(f"{len(matches)} lexical matches for {n} segments")
     lex = np.zeros((n, len(codes)), dtype=np.float32)
     blocked = np.zeros((n, len(codes)), dtype=bool)
     cues = np.full((n, len(codes)), "", dtype=object)
-    for row, lemmas in enumerate(segments["lemmas"].tolist()):
-        for code_id, cue in lexical.match(lemmas or "").items():
+    for row, found in enumerate(matches):
+        for code_id, cue in found.items():
             if cue:
                 lex[row, index[code_id]] = 1.0
                 cues[row, index[code_id]] = cue

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from litthemes.cache import KEY, RecordCache, content_key
-from litthemes.code import aggregate, code_segments, evidence
-from litthemes.codebook import Codebook, load_codebook
+from litthemes.code import LexicalCoder, aggregate, code_segments, evidence, lexical_fingerprint
+from litthemes.codebook import Code, Codebook, load_codebook
 from litthemes.config import CodeSettings, EmbedSettings, NlpSettings
 from litthemes.embed import cache_shape, model_id
-from litthemes.nlp import pipeline_id
+from litthemes.nlp import load_pipeline, pipeline_id
 from litthemes.shards import select_shard
 from litthemes.tables import (
     CODES,
@@ -28,14 +30,73 @@ from litthemes.tables import (
 log = logging.getLogger(__name__)
 
 
+LEXICAL = pa.schema([("code", pa.string()), ("segment_index", pa.int64()), ("cue", pa.string())])
+
+
+def record_keys(segments: pd.DataFrame) -> dict[str, str]:
+    """Content key of each record's segments (index, text, lemmas), in order of appearance."""
+    rows: dict[str, list[list[Any]]] = {}
+    for rid, index, text, lemmas in zip(segments["record_id"].tolist(), segments["segment_index"].tolist(),
+                                        segments["text"].tolist(), segments["lemmas"].tolist(), strict=True):
+        rows.setdefault(rid, []).append([int(index), text, lemmas])
+    return {rid: content_key(rid, parts) for rid, parts in rows.items()}
+
+
+def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook, settings: CodeSettings,
+                   nlp: NlpSettings) -> list[dict[str, str]]:
+    """Lexical matches of each segment row (see :meth:`LexicalCoder.match`), matching only
+    the records a code's cues have not yet been run on.
+
+    A code's matches depend on its own cues and the lemmas, so the cache is keyed by
+    record content and code cues: after a codebook edit only the edited codes run, and
+    after adding records only the new records.
+    """
+    assert settings.cache_dir
+    fingerprint = {code.id: lexical_fingerprint(code) for code in book.codes}
+    pair_key = {(rid, code): hashlib.sha1(f"{key}|{fp}".encode("ascii")).hexdigest()
+                for rid, key in keys.items() for code, fp in fingerprint.items()}
+    cache = RecordCache(settings.cache_dir, "lexical", LEXICAL, {"nlp": pipeline_id(nlp.model)})
+    cached, found = cache.load(list(pair_key.values()))
+    # Codes that lack the same records run together, in one pass of one matcher.
+    missing: dict[tuple[str, ...], list[Code]] = {}
+    for code in book.codes:
+        todo = tuple(rid for rid in keys if pair_key[rid, code.id] not in found)
+        if todo:
+            missing.setdefault(todo, []).append(code)
+    rows_of = segments.groupby("record_id", sort=False).indices
+    lemmas = segments["lemmas"].tolist()
+    index = segments["segment_index"].tolist()
+    fresh: list[dict[str, Any]] = []
+    stored: list[str] = []
+    pipeline = load_pipeline(nlp.model)
+    for todo, codes in missing.items():
+        coder = LexicalCoder(codes, pipeline)
+        for rid in todo:
+            for row in rows_of[rid]:
+                for code_id, cue in coder.match(lemmas[row] or "").items():
+                    fresh.append({KEY: pair_key[rid, code_id], "code": code_id, "segment_index": index[row], "cue": cue})
+            stored.extend(pair_key[rid, code.id] for code in codes)
+        log.info("code: lexical cues of %d codes run on %d records", len(codes), len(todo))
+    new = pd.DataFrame(fresh, columns=[KEY, *LEXICAL.names])
+    cache.add(new, stored)
+    found_rows = pd.concat([f for f in (cached, new) if len(f)], ignore_index=True) if len(cached) or len(new) else new
+    owner = {key: rid for (rid, _), key in pair_key.items()}
+    matches: list[dict[str, str]] = [{} for _ in range(len(segments))]
+    position = {(rid, idx): row for row, (rid, idx) in enumerate(zip(segments["record_id"].tolist(), index, strict=True))}
+    for key, code, idx, cue in zip(found_rows[KEY].tolist(), found_rows["code"].tolist(),
+                                   found_rows["segment_index"].tolist(), found_rows["cue"].tolist(), strict=True):
+        matches[position[owner[key], int(idx)]][code] = cue
+    return matches
+
+
 def cached_codes(segments: pd.DataFrame, vectors: np.ndarray, book: Codebook, settings: CodeSettings,
                  embed: EmbedSettings, nlp: NlpSettings) -> pd.DataFrame:
     """:func:`code_segments`, computing only records whose segments the cache has not seen
-    with this codebook and these settings."""
+    with this codebook and these settings (and, for those, matching only the cues the
+    lexical cache has not seen)."""
     if not settings.cache_dir or segments.empty:
         return code_segments(segments, vectors, book, settings, embed, nlp.model)
-    keys = {rid: content_key(rid, group[["segment_index", "text", "lemmas"]].values.tolist())
-            for rid, group in segments.groupby("record_id", sort=False)}
+    keys = record_keys(segments)
     namespace = {
         "codebook": book.source_hash,
         "code": settings.model_dump(exclude={"cache_dir", "evidence_per_code"}),
@@ -46,8 +107,11 @@ def cached_codes(segments: pd.DataFrame, vectors: np.ndarray, book: Codebook, se
     cache = RecordCache(settings.cache_dir, "segment_codes", SEGMENT_CODES, namespace)
     cached, found = cache.load(list(keys.values()))
     todo = segments["record_id"].map(lambda rid: keys[rid] not in found).to_numpy(bool)
-    new = code_segments(segments[todo].reset_index(drop=True), vectors[todo], book, settings, embed, nlp.model)
-    new_keys = sorted({keys[rid] for rid in segments.loc[todo, "record_id"]})
+    todo_segments = segments[todo].reset_index(drop=True)
+    todo_keys = {rid: keys[rid] for rid in todo_segments["record_id"].unique()}
+    matches = cached_matches(todo_segments, todo_keys, book, settings, nlp)
+    new = code_segments(todo_segments, vectors[todo], book, settings, embed, nlp.model, matches)
+    new_keys = sorted(todo_keys.values())
     cache.add(new.assign(**{KEY: new["record_id"].map(keys)}), new_keys)
     log.info("code: %d records from the cache, %d coded", len(keys) - len(new_keys), len(new_keys))
     frames = [f for f in (cached.drop(columns=KEY), new) if len(f)]

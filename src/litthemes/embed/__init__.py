@@ -61,11 +61,25 @@ def resolve_precision(settings: EmbedSettings) -> str:
         return settings.precision
     if resolve_device(settings.device) != "cpu":
         return "float32"
+    return "bfloat16" if _native_bfloat16() else "float32"
+
+
+@lru_cache(maxsize=1)
+def _native_bfloat16() -> bool:
+    # Linux lists the CPU's features in /proc/cpuinfo; reading them spares the jobs
+    # that only look vectors up in the cache an import of torch. Elsewhere, ask torch.
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return "avx512_bf16" in flags or "amx_tile" in flags
+    except OSError:
+        pass
     import torch
 
-    native = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)() or \
-        getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
-    return "bfloat16" if native else "float32"
+    return bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
+                or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
 
 def cache_shape(settings: EmbedSettings) -> str:
@@ -254,3 +268,13 @@ def document_text(records: pd.DataFrame) -> pd.Series:
     abstract = records["abstract"].fillna("")
     fulltext = records["fulltext"].fillna("").str.slice(0, 2000)
     return (title + ". " + abstract + " " + fulltext).str.strip()
+
+
+def row_dot(rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``rows @ others.T`` where each row's result does not depend on the other rows.
+
+    BLAS picks its blocking from the matrix shape, so the same segment scored in a
+    shard and in the whole corpus could differ in the last bits (and a rounded score in
+    the sixth decimal). einsum sums each product in a fixed order instead, in float64.
+    """
+    return np.einsum("ik,jk->ij", rows.astype(np.float64), others.astype(np.float64)).astype(np.float32)

@@ -22,6 +22,7 @@ import pandas as pd
 from cycler import cycler
 from matplotlib.ticker import MaxNLocator
 
+from litthemes.captions import FIGURE_CAPTIONS
 from litthemes.codebook import Codebook
 
 log = logging.getLogger(__name__)
@@ -35,24 +36,10 @@ STYLE: dict[str, Any] = {
     "svg.fonttype": "none", "legend.frameon": False,
 }
 
-# Short captions; the report and the Snakemake report use them.
-CAPTIONS = {
-    "corpus_by_year": "Records per publication year, by source file.",
-    "field_availability": "Which text each record offered for coding: title only, title and abstract, or full text.",
-    "theme_prevalence": "Share of records coded with each theme, with 95% Wilson intervals, coloured by group.",
-    "theme_trends": "Share of each year's records coded with each theme (normalised for the growth of the literature); shaded: 95% Wilson interval; hollow markers: years with too few records for an interval.",
-    "covid_change": "Change in each theme's share from before to after the COVID-19 split year, with 95% Newcombe intervals.",
-    "terminology_shift": "Share of each year's records that use each credential term.",
-    "challenge_cooccurrence": "Challenge themes appearing in the same record: lift (colour) and number of records (label).",
-    "challenge_network": "Network of challenge themes; edge width: Jaccard index; solid edges: significant co-occurrence (Fisher exact, FDR-corrected).",
-    "theme_by_stakeholder": "Share of each theme's records that speak about each stakeholder.",
-    "theme_by_credential_type": "Share of each theme's records that discuss each credential type.",
-    "theme_by_setting": "Share of each theme's records set in each educational setting.",
-    "thematic_map_themes": "Thematic map of themes (Callon centrality x density); quadrants split at the medians.",
-    "thematic_map_topics": "Thematic map of inductive topics (Callon centrality x density).",
-    "opportunity_risk": "Share of each year's records discussing trend themes (opportunity) vs challenge themes (risk).",
-    "topics": "Size of each inductive topic; orange: emergent (matches no codebook theme); hatched: unstable across seeds.",
-}
+
+
+# The short captions (litthemes.captions), under the name notebooks and tests know.
+CAPTIONS = FIGURE_CAPTIONS
 
 
 class FigureWriter:
@@ -70,9 +57,12 @@ class FigureWriter:
 
         note = " · ".join(x for x in (n_note, self.footer) if x)
         # Put the footer under everything drawn so far (rotated tick labels included).
-        fig.canvas.draw()
-        bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+        renderer = fig.canvas.get_renderer()
+        bottom = fig.get_tightbbox(renderer).y0 / fig.get_figheight()
         fig.text(0.01, bottom - 0.01, textwrap.fill(note, 150), ha="left", va="top", fontsize=7, color="#555555")
+        # The tight box once for every format: savefig would draw the figure an extra time
+        # per format to find it.
+        box = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for fmt in self.formats:
             target = self.out_dir / f"{name}.{fmt}"
@@ -80,7 +70,7 @@ class FigureWriter:
             if fmt == "pdf":
                 metadata = {"CreationDate": None, "ModDate": None}
             with atomic_path(target) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=self.dpi, metadata=metadata)
+                fig.savefig(tmp, format=fmt, dpi=self.dpi, metadata=metadata, bbox_inches=box)
             self.written.append(str(target))
         plt.close(fig)
 
@@ -412,11 +402,34 @@ FIGURES: dict[str, Callable[[dict[str, pd.DataFrame], FigureWriter, Codebook], N
 }
 
 
-def render(tables: dict[str, pd.DataFrame], book: Codebook, out_dir: str | Path, formats: list[str],
-           dpi: int, footer: str) -> list[str]:
-    """Draw every figure; returns the files written."""
+def _render_some(names: list[str], tables: dict[str, pd.DataFrame], book: Codebook, out_dir: str | Path,
+                 formats: list[str], dpi: int, footer: str) -> list[str]:
     writer = FigureWriter(out_dir, formats, dpi, footer)
     with plt.rc_context(STYLE):  # type: ignore[arg-type]
-        for _name, draw in FIGURES.items():
-            draw(tables, writer, book)
+        for name in names:
+            FIGURES[name](tables, writer, book)
     return writer.written
+
+
+def render(tables: dict[str, pd.DataFrame], book: Codebook, out_dir: str | Path, formats: list[str],
+           dpi: int, footer: str, workers: int = 1) -> list[str]:
+    """Draw every figure; returns the files written, in the order of :data:`FIGURES`.
+
+    With ``workers`` > 1 the figures are drawn by that many forked processes (each
+    figure is independent of the others, and a figure's bytes do not depend on which
+    process drew it); where fork is not available they are drawn here.
+    """
+    import multiprocessing
+
+    names = list(FIGURES)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _render_some(names, tables, book, out_dir, formats, dpi, footer)
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Round-robin over the figures in their usual order spreads the heavy ones.
+    batches = [names[i::workers] for i in range(workers)]
+    shared = [[x] * workers for x in (tables, book, out_dir, formats, dpi, footer)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        written = [path for part in pool.map(_render_some, batches, *shared) for path in part]
+    order = {name: i for i, name in enumerate(names)}
+    return sorted(written, key=lambda path: order.get(Path(path).stem, len(order)))

@@ -12,12 +12,7 @@ from litthemes.codebook import load_codebook
 from litthemes.config import FigureSettings
 from litthemes.figures import render
 from litthemes.figures.tables import write_tables
-from litthemes.tables import TOPICS, read_table
-from litthemes.trends.run import TREND_TABLES
-
-
-def load_trend_tables(trends_dir: str) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in TREND_TABLES}
+from litthemes.tables import TOPICS, read_table, read_trend_tables
 
 
 def footer(study: str, tables: dict[str, pd.DataFrame], stamp: str) -> str:
@@ -26,18 +21,19 @@ def footer(study: str, tables: dict[str, pd.DataFrame], stamp: str) -> str:
 
 
 def run_figures(trends_dir: str, topics_path: str, codebook_path: str, out_dir: str, study: str,
-                settings: dict[str, Any] | None = None) -> list[str]:
+                settings: dict[str, Any] | None = None, workers: int = 1) -> list[str]:
+    """Every figure, drawn by ``workers`` processes."""
     params = FigureSettings.model_validate(settings or {})
     book = load_codebook(codebook_path)
-    tables = load_trend_tables(trends_dir)
+    tables = read_trend_tables(trends_dir)
     tables["topics"] = read_table(topics_path, TOPICS)
-    return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp))
+    return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp), workers)
 
 
 def run_tables(trends_dir: str, topics_path: str, flow_path: str, codebook_path: str, out_dir: str,
                study: str) -> list[str]:
     book = load_codebook(codebook_path)
-    tables = load_trend_tables(trends_dir)
+    tables = read_trend_tables(trends_dir)
     topics = read_table(topics_path, TOPICS)
     tables["topics"] = topics
     tables["emergent_topics"] = topics[topics["emergent"]].reset_index(drop=True)

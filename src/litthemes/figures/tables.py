@@ -6,24 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from litthemes.captions import TABLE_CAPTIONS
 from litthemes.tables import write_text
 
-# name -> caption; the order is the order in the brief.
-TABLE_CAPTIONS = {
-    "corpus_flow": "Records per source file: read, quarantined, merged as duplicates, excluded by a rule, included.",
-    "field_availability": "Text available for coding.",
-    "prevalence": "Share of records coded with each theme and group, with 95% Wilson intervals.",
-    "trend_tests": "Trend of each theme over years: odds ratio per year from logistic regression, 95% CI, p and BH q value.",
-    "covid_split": "Share of records per theme before and from the COVID-19 split year; difference with 95% Newcombe interval.",
-    "challenge_cooccurrence": "Pairs of challenge themes: records with both, Jaccard, lift, one-sided Fisher exact p and BH q.",
-    "theme_by_stakeholder": "Records carrying each theme and stakeholder.",
-    "theme_by_credential_type": "Records carrying each theme and credential type.",
-    "theme_by_setting": "Records carrying each theme and setting.",
-    "thematic_map_themes": "Callon centrality and density of themes, and their quadrant.",
-    "topics": "Inductive topics: size, top terms, best-matching theme, alignment, emergent flag and stability.",
-    "emergent_topics": "Topics that match no codebook theme.",
-    "claims": "Claims ledger: quantitative statements with their sentence and source.",
-}
+__all__ = ["TABLE_CAPTIONS", "write_tables"]
 
 
 def _fmt(df: pd.DataFrame) -> pd.DataFrame:

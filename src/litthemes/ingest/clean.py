@@ -45,7 +45,10 @@ def clean_text(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     text = html.unescape(str(value))
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    # isprintable() is False for every category-C character (and for some spaces), so
+    # text that passes it has nothing to drop; the per-character pass is the slow part.
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return _WS.sub(" ", text).strip()
 
 
@@ -295,9 +298,8 @@ def _mentions(text: str, terms: list[str]) -> str | None:
 def screen(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
     """Mark included records that fail a screening rule as excluded, naming the rule."""
     df = df.copy()
-    for label, row in df.iterrows():
-        if row["status"] != "included":
-            continue
+    excluded: dict[Any, str] = {}
+    for label, row in df[df["status"] == "included"].iterrows():
         reason = None
         year = row["year"]
         has_year = year is not None and not pd.isna(year)
@@ -317,6 +319,10 @@ def screen(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
         elif settings.require_abstract and not (row["abstract"] or row["fulltext"]):
             reason = "require_abstract: no abstract or full text"
         if reason:
-            df.at[label, "status"] = "excluded"
-            df.at[label, "excluded_by"] = reason
+            excluded[label] = reason
+    if excluded:
+        # One assignment for all: setting cells one by one costs 0.1 ms each.
+        labels = list(excluded)
+        df.loc[labels, "status"] = "excluded"
+        df.loc[labels, "excluded_by"] = list(excluded.values())
     return df

@@ -299,6 +299,9 @@ def read_table(path: str, data: bytes, column_map: dict[str, str] | None = None,
 # --------------------------------------------------------------------------- Web of Science
 
 
+_WOS_TAG = re.compile(r"[A-Z][A-Z0-9](?: |$)")
+
+
 def read_wos_txt(path: str, data: bytes) -> ReadResult:
     """Web of Science plain-text ('tagged') export; continuation lines start with spaces."""
     text, encoding = decode(data, path)
@@ -327,7 +330,7 @@ def read_wos_txt(path: str, data: bytes) -> ReadResult:
             continue
         if head == "EF":
             continue
-        if re.match(r"^[A-Z][A-Z0-9] ", line) or re.match(r"^[A-Z][A-Z0-9]$", line):
+        if _WOS_TAG.match(line):
             tag = head
             if current is None:
                 if tag != "PT":

@@ -21,11 +21,18 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from litthemes.captions import FIGURE_CAPTIONS
+from litthemes.cite import citation
 from litthemes.codebook import Codebook, load_codebook
-from litthemes.figures import CAPTIONS
-from litthemes.figures.run import load_trend_tables
-from litthemes.tables import CODES, EVIDENCE, RECORDS, TOPICS, read_table, write_text
-from litthemes.trends.claims import citation
+from litthemes.tables import (
+    CODES,
+    EVIDENCE,
+    RECORDS,
+    TOPICS,
+    read_table,
+    read_trend_tables,
+    write_text,
+)
 
 _DOI = re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$")
 SOFTWARE = ("litthemes", "snakemake", "spacy", "sentence-transformers", "bertopic", "umap-learn", "hdbscan",
@@ -144,7 +151,7 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     flow = json.loads(Path(flow_path).read_text(encoding="utf-8"))
     codes = read_table(codes_path, CODES)
     evidence = read_table(evidence_path, EVIDENCE)
-    t = load_trend_tables(trends_dir)
+    t = read_trend_tables(trends_dir)
     topics = read_table(topics_path, TOPICS)
     topic_summary = json.loads(Path(topic_summary_path).read_text(encoding="utf-8"))
     figures = {p.stem: _image(p) for p in sorted(Path(figures_dir).glob("*.png"))}
@@ -177,7 +184,7 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     html = env.get_template("brief.html.j2").render(
         title=params.title, study=settings.get("study", ""), findings=key_findings, sections=sections,
-        figures=figures, captions=CAPTIONS, flow=flow, fields=t["field_availability"].to_dict("records"),
+        figures=figures, captions=FIGURE_CAPTIONS, flow=flow, fields=t["field_availability"].to_dict("records"),
         topics=_with_trend(topics[topics["topic"] >= 0], t["topic_trends"]).to_dict("records"),
         topic_summary=topic_summary,
         emergent=topics[topics["emergent"]].to_dict("records"), claims=claims, n_claims=len(t["claims"]),
@@ -194,19 +201,29 @@ def _with_trend(topics: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
     return topics.assign(trend=topics["topic"].map(direction).fillna("untested"))
 
 
-def write_pdf(html_path: str | Path, pdf_path: str | Path) -> None:
+def write_pdf(html_path: str | Path, pdf_path: str | Path, figures_dir: str | Path | None = None) -> None:
     """Render the brief to an A4 PDF with page numbers (WeasyPrint, a real HTML/CSS engine).
 
     The page size and the page-number footer come from the brief's ``@page`` CSS.
-    No URL is fetched: the brief embeds its images as data URIs.
+    No URL is fetched: the brief embeds its images as data URIs. With ``figures_dir``,
+    figures that also exist as SVG go into the PDF as vector graphics instead of the
+    HTML's PNGs: sharp at any zoom, an eighth of the size, and quicker to write
+    (WeasyPrint decodes and re-compresses every PNG).
     """
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     from litthemes.tables import atomic_path
 
+    html = Path(html_path).read_text(encoding="utf-8")
+    if figures_dir is not None:
+        for png in sorted(Path(figures_dir).glob("*.png")):
+            svg = png.with_suffix(".svg")
+            if svg.exists():
+                vector = "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
+                html = html.replace(_image(png), vector)
     # Only data: and file: URLs (the brief and its embedded images); never the network.
     fetcher = URLFetcher(allowed_protocols={"data", "file"}, fail_on_errors=True)
-    document = HTML(filename=str(html_path), url_fetcher=fetcher)
+    document = HTML(string=html, base_url=str(Path(html_path).resolve()), url_fetcher=fetcher)
     with atomic_path(pdf_path) as tmp:
         document.write_pdf(str(tmp))

@@ -24,7 +24,6 @@ import pandas as pd
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from litthemes.config import TopicSettings
 
@@ -40,6 +39,9 @@ DOMAIN_STOP_WORDS = {"study", "paper", "result", "use", "research", "article", "
 
 
 def stop_words(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    # Imported here: spaCy's package import costs 2 s, which jobs that only align topics need not pay.
+    from spacy.lang.en.stop_words import STOP_WORDS
+
     # Contraction remainders ('ll', 've') are added so scikit-learn's consistency check stays quiet.
     return sorted({w.lower() for w in STOP_WORDS} | DOMAIN_STOP_WORDS | {"ll", "ve"} | {w.lower() for w in extra})
 
@@ -233,10 +235,15 @@ class Cooccurrence:
     Built once per corpus and shared by every topic model scored on it.
     """
 
-    def __init__(self, docs: list[str]) -> None:
-        vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=TOKEN_PATTERN)
+    def __init__(self, docs: list[str], vocabulary: set[str] | None = None) -> None:
+        # Given the terms to be scored, only they are counted: the same columns for them,
+        # without building the whole corpus's vocabulary.
+        vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=TOKEN_PATTERN,
+                                     vocabulary=sorted(vocabulary) if vocabulary is not None else None)
         self.matrix = vectorizer.fit_transform(docs).tocsc()
-        self.index = vectorizer.vocabulary_
+        # A given term that no document contains is not in the corpus's vocabulary either.
+        counts = np.asarray(self.matrix.sum(axis=0)).ravel()
+        self.index = {term: j for term, j in vectorizer.vocabulary_.items() if counts[j] > 0}
 
     def npmi(self, terms: dict[int, list[str]], top_n: int = 10) -> float:
         """Mean NPMI of top-term pairs over document co-occurrence (Bouma 2009)."""
@@ -262,7 +269,8 @@ class Cooccurrence:
 
 def npmi_coherence(docs: list[str], terms: dict[int, list[str]], top_n: int = 10) -> float:
     """Mean NPMI of top-term pairs over document co-occurrence (Bouma 2009)."""
-    return Cooccurrence(docs).npmi(terms, top_n)
+    words = {w for topic, ws in terms.items() if topic != -1 for w in ws[:top_n]}
+    return Cooccurrence(docs, words).npmi(terms, top_n) if words else float("nan")
 
 
 def _jaccard_best(base: np.ndarray, other: np.ndarray) -> dict[int, float]:

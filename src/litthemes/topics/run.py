@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from litthemes.codebook import load_codebook
 from litthemes.config import EmbedSettings, TopicSettings
-from litthemes.embed import embed_texts, load_model, read_vectors
+from litthemes.embed import embed_texts, load_model, read_vectors, row_dot
 from litthemes.tables import (
     CODES,
     DOC_TOPICS,
@@ -264,8 +264,6 @@ def assign_frozen(model_path: str, ids: list[str], docs: list[str], doc_vectors:
     if doc_vectors.shape[1] != matrix.shape[1]:
         raise ValueError(f"topics.frozen_model {model_path}: centroids have {matrix.shape[1]} dimensions, the "
                          f"document embeddings {doc_vectors.shape[1]}; was it fitted with another embedding model?")
-    from litthemes.code import row_dot
-
     sims = row_dot(doc_vectors, matrix) if len(ids) else np.zeros((0, len(real)), np.float32)
     nearest = real["topic"].to_numpy()[sims.argmax(axis=1)] if len(ids) else np.zeros(0, np.int64)
     position = {int(t): j for j, t in enumerate(real["topic"])}

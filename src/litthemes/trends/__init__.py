@@ -112,13 +112,16 @@ def topic_trends(doc_topics: pd.DataFrame, records: pd.DataFrame, settings: Tren
 
 def _trend_table(presence: pd.DataFrame, records: pd.DataFrame, items: list[tuple[str, str]],
                  settings: TrendSettings) -> pd.DataFrame:
-    import statsmodels.api as sm
+    # The GLM modules alone: statsmodels.api imports the whole library (0.3 s).
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.tools.tools import add_constant
 
     years = records.set_index("record_id")["year"].reindex(presence.index).astype(float)
     valid = years.notna().to_numpy()
     x = years[valid].to_numpy()
     centre = float(np.mean(x)) if len(x) else 0.0
-    design = sm.add_constant(x - centre) if len(x) else None
+    design = add_constant(x - centre) if len(x) else None
     rows = []
     for item, group in items:
         y = presence.loc[valid, item].astype(float).to_numpy() if item in presence else np.zeros(len(x))
@@ -131,7 +134,7 @@ def _trend_table(presence: pd.DataFrame, records: pd.DataFrame, items: list[tupl
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    fit = sm.GLM(y, design, family=sm.families.Binomial()).fit()
+                    fit = GLM(y, design, family=families.Binomial()).fit()
                 slope = float(fit.params[1])
                 low, high = (float(v) for v in fit.conf_int()[1])
                 row.update(odds_ratio_per_year=np.exp(slope), ci_low=np.exp(low), ci_high=np.exp(high),
@@ -302,8 +305,11 @@ def topic_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, documents: pd.Seri
     for row in real.itertuples():
         for term in str(row.top_terms).split("; ")[:8]:
             cluster_of.setdefault(term, str(row.label))
-    docs = documents.fillna("").str.lower()
-    incidence = pd.DataFrame({term: docs.str.contains(term, regex=False) for term in cluster_of})
+    # Python's substring search on a list: pandas' Arrow-backed str.contains costs
+    # about 15 ms per term on 6,700 abstracts, four times as much.
+    docs = [text.lower() for text in documents.fillna("").astype(str)]
+    incidence = pd.DataFrame({term: [term in doc for doc in docs] for term in cluster_of},
+                             index=documents.index, dtype=bool)
     return callon_map(incidence, cluster_of).rename(columns={"cluster": "topic"})
 
 

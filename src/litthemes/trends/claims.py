@@ -14,6 +14,7 @@ import pandas as pd
 from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
 from spacy.matcher import Matcher
 
+from litthemes.cite import citation
 from litthemes.nlp import load_pipeline
 
 CLAIM_COLUMNS = ["record_id", "segment_index", "kind", "value", "sentence", "citation", "doi"]
@@ -58,14 +59,6 @@ def may_hold_claim(text: str) -> bool:
     """False only for text in which no pattern can match (no digit, no number word)."""
     return any(ch.isdigit() for ch in text) or _NUMBER_WORD.search(text) is not None
 
-
-def citation(record: pd.Series) -> str:
-    authors = str(record.get("authors") or "").split("; ")
-    first = authors[0].split(",")[0].strip() if authors and authors[0] else "Anon."
-    etal = " et al." if len(authors) > 2 else (f" & {authors[1].split(',')[0].strip()}" if len(authors) == 2 else "")
-    year = record.get("year")
-    year_text = str(int(year)) if year is not None and not pd.isna(year) else "n.d."
-    return f"{first}{etal} ({year_text}). {record.get('title') or ''}"
 
 
 def find_claims(segments: pd.DataFrame, records: pd.DataFrame, model: str = "auto") -> pd.DataFrame:

@@ -18,6 +18,7 @@ from litthemes.tables import (
     SEGMENT_CODES,
     SEGMENTS,
     TOPICS,
+    TREND_TABLES,
     atomic_path,
     read_table,
 )
@@ -36,18 +37,10 @@ from litthemes.trends import (
     topics_over,
     trend_tests,
 )
-from litthemes.trends.claims import find_claims
 
 log = logging.getLogger(__name__)
 
-# Every table this stage writes, as <name>.parquet in the output folder.
-TREND_TABLES = (
-    "corpus_by_year", "corpus_by_credential_type", "field_availability", "prevalence",
-    "prevalence_by_year", "trend_tests", "covid_split", "terminology", "challenge_cooccurrence",
-    "theme_cooccurrence", "theme_by_stakeholder", "theme_by_credential_type", "theme_by_setting",
-    "thematic_map_themes", "thematic_map_topics", "opportunity_risk", "topics_by_year",
-    "topics_by_credential_type", "topic_trends", "claims",
-)
+__all__ = ["TREND_TABLES", "compute", "run", "run_claims"]
 
 
 def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segment_codes: pd.DataFrame,
@@ -76,6 +69,8 @@ def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segm
     tables.update(topics_over(doc_topics, included, dims))
     tables["topic_trends"] = topic_trends(doc_topics, included, settings)
     if claims:
+        from litthemes.trends.claims import find_claims  # spaCy: only when the ledger is wanted
+
         tables["claims"] = find_claims(segments, included, nlp_model)
     missing = set(TREND_TABLES) - set(tables) - ({"claims"} if not claims else set())
     assert not missing, f"trend tables not computed: {missing}"
@@ -108,6 +103,8 @@ def run(records_path: str, codes_path: str, dims_path: str, segment_codes_path: 
 def run_claims(records_path: str, segments_path: str, out: str, nlp_settings: dict[str, Any] | None = None) -> int:
     """The claims ledger alone. It depends on the texts, not on the coding, so the
     workflow computes it beside the other stages and a codebook edit leaves it be."""
+    from litthemes.trends.claims import find_claims
+
     nlp = NlpSettings.model_validate(nlp_settings or {})
     records = read_table(records_path, RECORDS)
     claims = find_claims(read_table(segments_path, SEGMENTS), records[records["status"] == "included"], nlp.model)
