@@ -78,14 +78,18 @@ def gather_tables(paths: list[str], schema: pa.Schema, name: str, out: str,
 
 def gather_vectors(paths: list[str], out: str, order: dict[str, int]) -> int:
     """Concatenate shard vector tables (see :func:`litthemes.embed.write_vectors`) in record order."""
-    from litthemes.embed import read_vectors, write_vectors
+    from litthemes.embed import read_vectors, write_matrix
 
-    frames = []
-    for path in paths:
-        keys, matrix = read_vectors(path)
-        frames.append(keys.assign(vector=list(matrix)))
+    parts = [read_vectors(path) for path in paths]
     # Empty shards still carry the key columns, so an all-empty gather keeps them too.
-    pieces = [f for f in frames if len(f)] or frames[:1]
-    frame = order_rows(pd.concat(pieces, ignore_index=True), order) if pieces else pd.DataFrame({"record_id": [], "vector": []})
-    write_vectors(frame, out)
-    return len(frame)
+    filled = [(keys, matrix) for keys, matrix in parts if len(keys)] or parts[:1]
+    if not filled:
+        write_matrix(pd.DataFrame({"record_id": []}), np.zeros((0, 0), np.float32), out)
+        return 0
+    keys = pd.concat([k for k, _ in filled], ignore_index=True)
+    matrix = np.vstack([m for k, m in filled if len(k)]) if len(keys) else np.zeros((0, 0), np.float32)
+    # Order the rows by their position, and take the matrix in that order: one copy,
+    # instead of a numpy object per vector.
+    ordered = order_rows(keys.assign(_row=np.arange(len(keys))), order)
+    write_matrix(ordered.drop(columns="_row"), matrix[ordered["_row"].to_numpy()], out)
+    return len(ordered)

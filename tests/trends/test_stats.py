@@ -113,3 +113,25 @@ def test_claims_prefilter_drops_only_text_without_numbers(monkeypatch: pytest.Mo
     # Titles only (the bundled sample): an empty ledger with its columns, not an error.
     titles = find_claims(segs.assign(field="title"), recs)
     assert titles.empty and list(titles.columns) == list(filtered.columns)
+
+
+def test_claims_cache_runs_spacy_on_new_text_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import litthemes.trends.claims as claims_module
+
+    texts = ["Over 2,000 learners earned badges, and 45% of employers recognised them.",
+             "The market will grow by 12% to $1.2 billion.", "Twenty thousand learners enrolled.",
+             "Enrolment rose by 30% in 2021."]
+    segs = pd.DataFrame([{"record_id": f"r{i % 2}", "segment_index": i + 1, "field": "abstract", "text": t}
+                         for i, t in enumerate(texts)])
+    recs = pd.DataFrame([{"record_id": f"r{i}", "authors": "Doe, J.", "year": 2022, "title": "Badges", "doi": ""}
+                         for i in range(3)])
+    uncached = find_claims(segs, recs)
+    first = find_claims(segs.iloc[:3], recs, cache_dir=str(tmp_path))
+    pd.testing.assert_frame_equal(first, find_claims(segs.iloc[:3], recs))
+    seen: list[list[str]] = []
+    real = claims_module._spans
+    monkeypatch.setattr(claims_module, "_spans", lambda batch, model: seen.append(batch) or real(batch, model))
+    grown = find_claims(segs, recs, cache_dir=str(tmp_path))
+    assert seen == [[texts[3]]]  # only the new text went through spaCy
+    pd.testing.assert_frame_equal(grown, uncached)
+    assert len(grown) > len(first)

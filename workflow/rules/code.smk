@@ -21,6 +21,7 @@ if SHARDED:
             shard=shard_arg,
         resources:
             **CODE_RESOURCES,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/code-{{shard}}.log",
         benchmark:
@@ -52,6 +53,7 @@ if SHARDED:
         resources:
             mem_mb=4000,
             runtime=10,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/code.log",
         benchmark:
@@ -80,6 +82,7 @@ else:
             nlp=as_json("nlp", ["model"]),
         resources:
             **CODE_RESOURCES,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/code.log",
         benchmark:

@@ -39,6 +39,10 @@ TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext 
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
 # Written by its own rule (claims), so that coding and topics never wait for it.
 CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
+# Rules on the way to the brief get this priority; the claims ledger and the QDA export
+# (each needed by one output only) keep the default 0, so on a few cores they take a
+# core only when no job on the main path is waiting for one.
+MAIN_PATH = 1
 BRIEF = f"{REPORTS}/brief.html"
 BRIEF_PDF = f"{REPORTS}/brief.pdf"
 # Sharded per-record stages: shard k of N runs on the records whose id hashes to k.

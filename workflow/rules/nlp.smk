@@ -15,6 +15,7 @@ if SHARDED:
             shard=shard_arg,
         resources:
             **SEGMENT_RESOURCES,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/segment-{{shard}}.log",
         benchmark:
@@ -35,6 +36,7 @@ if SHARDED:
         resources:
             mem_mb=4000,
             runtime=10,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/segment.log",
         benchmark:
@@ -54,6 +56,7 @@ else:
             settings=as_json("nlp"),
         resources:
             **SEGMENT_RESOURCES,
+        priority: MAIN_PATH
         log:
             f"{LOGS}/segment.log",
         benchmark:

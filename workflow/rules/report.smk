@@ -20,6 +20,7 @@ rule report:
     resources:
         mem_mb=4000,
         runtime=30,
+    priority: MAIN_PATH
     log:
         f"{LOGS}/report.log",
     benchmark:

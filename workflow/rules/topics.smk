@@ -18,6 +18,7 @@ rule topic_refit:
     resources:
         mem_mb=6000,
         runtime=240,
+    priority: MAIN_PATH
     log:
         f"{LOGS}/topic_refit-{{run}}.log",
     benchmark:
@@ -48,6 +49,7 @@ rule topics:
     resources:
         mem_mb=8000,
         runtime=240,
+    priority: MAIN_PATH
     log:
         f"{LOGS}/topics.log",
     benchmark:
@@ -77,6 +79,7 @@ rule align_topics:
     resources:
         mem_mb=3000,
         runtime=30,
+    priority: MAIN_PATH
     log:
         f"{LOGS}/align_topics.log",
     benchmark:

@@ -18,6 +18,7 @@ rule trends:
     resources:
         mem_mb=4000,
         runtime=60,
+    priority: MAIN_PATH
     log:
         f"{LOGS}/trends.log",
     benchmark:
@@ -38,7 +39,7 @@ rule claims:
     output:
         CLAIMS_FILE,
     params:
-        nlp=as_json("nlp", ["model"]),
+        nlp=as_json("nlp", ["model", "cache_dir"]),
     resources:
         mem_mb=3000,
         runtime=30,

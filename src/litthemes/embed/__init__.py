@@ -243,9 +243,17 @@ def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.n
 
 def write_vectors(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a key + vector table atomically (vectors as fixed-size float32 lists)."""
-    dim = len(frame["vector"].iloc[0]) if len(frame) else 0
-    columns = {c: pa.array(frame[c].tolist()) for c in frame.columns if c != "vector"}
-    flat = np.vstack(frame["vector"].tolist()).astype(np.float32).ravel() if len(frame) else np.zeros(0, np.float32)
+    matrix = np.vstack(frame["vector"].tolist()) if len(frame) else np.zeros((0, 0), np.float32)
+    write_matrix(frame.drop(columns="vector"), matrix, path)
+
+
+def write_matrix(keys: pd.DataFrame, matrix: np.ndarray, path: str | Path) -> None:
+    """:func:`write_vectors` for keys and an (n, dim) matrix with one row per key."""
+    if len(keys) != len(matrix):
+        raise ValueError(f"{len(keys)} keys for {len(matrix)} vectors")
+    dim = matrix.shape[1] if len(matrix) else 0
+    columns = {c: pa.array(keys[c].tolist()) for c in keys.columns}
+    flat = np.ascontiguousarray(matrix, dtype=np.float32).ravel()
     columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(flat), dim) if dim else pa.array([], pa.list_(pa.float32()))
     with atomic_path(path) as tmp:
         pq.write_table(pa.table(columns), tmp, compression="zstd")

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
 from spacy.matcher import Matcher
 
@@ -61,29 +62,69 @@ def may_hold_claim(text: str) -> bool:
 
 
 
-def find_claims(segments: pd.DataFrame, records: pd.DataFrame, model: str = "auto") -> pd.DataFrame:
-    """Quantitative statements in abstract and full-text segments (titles are skipped)."""
+# What the cache keeps per segment text: each claim's kind and wording, in order.
+CLAIM_SPANS = pa.schema([("kind", pa.string()), ("value", pa.string()), ("position", pa.int64())])
+
+
+def _spans(texts: list[str], model: str) -> list[list[tuple[str, str]]]:
+    """(kind, wording) of each claim in each text; the longest match where matches overlap."""
     nlp = load_pipeline(model)
     matcher = Matcher(nlp.vocab)
     for kind, patterns in PATTERNS.items():
         matcher.add(kind, patterns)
-    body = segments[segments["field"].isin(["abstract", "fulltext"])]
-    body = body[body["text"].map(may_hold_claim).astype(bool)]
-    meta = records.set_index("record_id")
-    rows = []
-    for seg, doc in zip(body.itertuples(), nlp.pipe(body["text"].tolist(), batch_size=256), strict=True):
-        spans = []
-        for match_id, start, end in matcher(doc):
-            spans.append((start, end, nlp.vocab.strings[match_id]))
-        # Keep the longest match where matches overlap.
-        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    found: list[list[tuple[str, str]]] = []
+    for doc in nlp.pipe(texts, batch_size=256):
+        spans = sorted(((start, end, nlp.vocab.strings[match_id]) for match_id, start, end in matcher(doc)),
+                       key=lambda s: (s[0], -(s[1] - s[0])))
+        kept: list[tuple[str, str]] = []
         last_end = -1
         for start, end, kind in spans:
             if start < last_end:
                 continue
             last_end = end
-            record = meta.loc[seg.record_id]
+            kept.append((kind, doc[start:end].text))
+        found.append(kept)
+    return found
+
+
+def _cached_spans(texts: list[str], model: str, cache_dir: str) -> list[list[tuple[str, str]]]:
+    """:func:`_spans`, running spaCy only on texts the cache has not seen (new records)."""
+    from litthemes.cache import KEY, RecordCache, content_key
+    from litthemes.nlp import pipeline_id
+
+    cache = RecordCache(cache_dir, "claims", CLAIM_SPANS, {"nlp": pipeline_id(model), "patterns": PATTERNS})
+    keys = [content_key(text) for text in texts]
+    cached, seen = cache.load(keys)
+    todo = sorted({key: i for i, key in enumerate(keys) if key not in seen}.values())
+    fresh = _spans([texts[i] for i in todo], model)
+    rows = [{KEY: keys[i], "kind": kind, "value": value, "position": n}
+            for i, spans in zip(todo, fresh, strict=True) for n, (kind, value) in enumerate(spans)]
+    cache.add(pd.DataFrame(rows, columns=[KEY, *CLAIM_SPANS.names]), [keys[i] for i in todo])
+    by_key: dict[str, list[tuple[str, str]]] = {keys[i]: spans for i, spans in zip(todo, fresh, strict=True)}
+    for key, group in cached.sort_values([KEY, "position"]).groupby(KEY, sort=False):
+        by_key[str(key)] = list(zip(group["kind"], group["value"], strict=True))
+    return [by_key.get(key, []) for key in keys]
+
+
+def find_claims(segments: pd.DataFrame, records: pd.DataFrame, model: str = "auto",
+                cache_dir: str = "") -> pd.DataFrame:
+    """Quantitative statements in abstract and full-text segments (titles are skipped).
+
+    With ``cache_dir``, each segment text's claims are kept there, so a rerun after
+    adding records runs spaCy on the new records' text only.
+    """
+    body = segments[segments["field"].isin(["abstract", "fulltext"])]
+    body = body[body["text"].map(may_hold_claim).astype(bool)]
+    texts = body["text"].tolist()
+    spans = _cached_spans(texts, model, cache_dir) if cache_dir and texts else _spans(texts, model)
+    meta = records.set_index("record_id")
+    rows = []
+    for seg, claims in zip(body.itertuples(), spans, strict=True):
+        if not claims:
+            continue
+        record = meta.loc[seg.record_id]
+        for kind, value in claims:
             rows.append({"record_id": seg.record_id, "segment_index": int(seg.segment_index), "kind": kind,
-                         "value": doc[start:end].text, "sentence": seg.text, "citation": citation(record),
+                         "value": value, "sentence": seg.text, "citation": citation(record),
                          "doi": record.get("doi") or ""})
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)

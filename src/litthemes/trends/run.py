@@ -107,7 +107,8 @@ def run_claims(records_path: str, segments_path: str, out: str, nlp_settings: di
 
     nlp = NlpSettings.model_validate(nlp_settings or {})
     records = read_table(records_path, RECORDS)
-    claims = find_claims(read_table(segments_path, SEGMENTS), records[records["status"] == "included"], nlp.model)
+    claims = find_claims(read_table(segments_path, SEGMENTS), records[records["status"] == "included"], nlp.model,
+                         nlp.cache_dir)
     _write(claims, Path(out))
     return len(claims)
 
