@@ -109,11 +109,11 @@ class EmbedSettings(_Section):
     )
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to run the model.")
     batch_size: int = Field(
-        16, ge=1, le=4096,
+        4, ge=1, le=4096,
         description="Fewest rows per encoder pass; each pass has a fixed row count so that embeddings do not depend on which texts share it.",
     )
     batch_tokens: int = Field(
-        2048, ge=1, le=1_000_000,
+        512, ge=1, le=1_000_000,
         description="Shorter texts get more rows per pass: max(batch_size, batch_tokens // padded length) (part of the cache key).",
     )
     length_step: int = Field(
@@ -126,7 +126,7 @@ class EmbedSettings(_Section):
                     "(AVX-512 BF16 or AMX; 1.7x faster, cosine to float32 above 0.9999), float32 elsewhere "
                     "and on GPUs (part of the cache key).",
     )
-    cache_dir: str = Field("data/cache/embeddings", description="Embedding cache (text hash x model).")
+    cache_dir: str = Field("data/cache/embeddings", description="Embedding cache (text hash x model; '' = off).")
     progress: bool = Field(True, description="Show a progress bar on long runs.")
     documents: Literal["segments", "text"] = Field(
         "segments",

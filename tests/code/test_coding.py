@@ -238,3 +238,21 @@ def test_anchor_words_skip_only_segments_no_cue_can_match() -> None:
     assert LexicalCoder([optional_first], nlp).anchors == {"badge"}
     assert LexicalCoder([code_with([{"LOWER": "badge"}])], nlp).anchors is None  # no lemma to anchor on
     assert LexicalCoder([code_with([{"LEMMA": "badge", "OP": "{2,3}"}])], nlp).anchors == {"badge"}
+
+
+def test_a_new_code_with_another_codes_cues_gets_its_own_matches(tmp_path: Path) -> None:
+    import litthemes.code.run as code_run
+    from litthemes.config import CodeSettings, NlpSettings
+
+    seg = segment(pd.DataFrame([{"record_id": "r0", "title": "Stackable micro-credentials", "status": "included",
+                                 "abstract": "Credits stack into a degree.", "fulltext": ""}]))
+    settings, nlp = CodeSettings(cache_dir=str(tmp_path)), NlpSettings()
+    keys = code_run.record_keys(seg)
+    before = code_run.cached_matches(seg, keys, load_codebook(CODEBOOK), settings, nlp)
+    assert any("stackable_pathways" in found for found in before)
+    data = yaml.safe_load(CODEBOOK.read_text())
+    twin = dict(next(c for c in data["codes"] if c["id"] == "stackable_pathways"), id="stackable_twin")
+    data["codes"].append(twin)
+    (tmp_path / "codebook.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    after = code_run.cached_matches(seg, keys, load_codebook(tmp_path / "codebook.yaml"), settings, nlp)
+    assert [found.get("stackable_twin") for found in after] == [found.get("stackable_pathways") for found in before]

@@ -46,6 +46,12 @@ def test_cache_embeds_only_new_texts(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert len(calls) == 1  # nothing new the third time
     embed_texts(["alpha text"], settings.model_copy(update={"length_step": 4}))
     assert len(calls) == 2  # another batch shape is another cache
+    # An empty cache folder means no cache: every text is encoded and nothing is written.
+    monkeypatch.chdir(tmp_path / "..")
+    before = sorted(Path.cwd().iterdir())
+    embed_texts(["alpha text"], settings.model_copy(update={"cache_dir": ""}))
+    embed_texts(["alpha text"], settings.model_copy(update={"cache_dir": ""}))
+    assert len(calls) == 4 and sorted(Path.cwd().iterdir()) == before
 
 
 def test_vector_tables_round_trip(tmp_path: Path) -> None:

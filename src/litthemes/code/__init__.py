@@ -101,8 +101,8 @@ def _lemma_pattern(pattern: list[dict[str, Any]], lemma_of: dict[str, str]) -> l
 
 
 def lexical_fingerprint(code: Code) -> str:
-    """What a code's lexical matches depend on besides the lemmas: its cues, nothing else."""
-    cues = {"include": code.include.model_dump(), "exclude": code.exclude.model_dump()}
+    """What a code's lexical matches depend on besides the lemmas: its id and cues, nothing else."""
+    cues = {"id": code.id, "include": code.include.model_dump(), "exclude": code.exclude.model_dump()}
     return hashlib.sha1(json.dumps(cues, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 

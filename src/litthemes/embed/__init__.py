@@ -118,27 +118,29 @@ class EmbeddingCache:
         # ``shape`` (see cache_shape) is part of the key: it decides the last bits of each vector.
         suffix = shape.replace("|precision=float32", "")  # keeps float32 caches of earlier versions valid
         safe = hashlib.sha1(f"{model_id(model)}|{suffix}".encode()).hexdigest()[:12]
-        self.dir = Path(cache_dir) / safe
+        # No folder: no cache (every text is encoded, nothing is stored).
+        self.dir = Path(cache_dir) / safe if cache_dir else None
         self.model = model
 
     def load(self, hashes: set[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        if not self.dir.exists():
+        if self.dir is None or not self.dir.exists():
             return found
         for part in sorted(self.dir.glob("part-*.parquet")):
-            table = pq.read_table(part)
-            keys = table.column("hash").to_pylist()
+            # The hashes first: jobs that look up a few texts (the codebook's prototypes)
+            # then skip reading the vectors of the parts that do not hold them.
+            keys = pq.read_table(part, columns=["hash"]).column("hash").to_pylist()
             wanted = [i for i, k in enumerate(keys) if k in hashes and k not in found]
             if not wanted:
                 continue
-            column = table.column("vector").combine_chunks()
+            column = pq.read_table(part, columns=["vector"]).column("vector").combine_chunks()
             matrix = column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), -1)
             for i in wanted:
                 found[keys[i]] = matrix[i].astype(np.float32)
         return found
 
     def add(self, hashes: list[str], vectors: np.ndarray) -> None:
-        if not hashes:
+        if not hashes or self.dir is None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha1("".join(sorted(hashes)).encode()).hexdigest()[:16]

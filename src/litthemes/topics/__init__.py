@@ -17,15 +17,18 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import NMF
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from litthemes.config import TopicSettings
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+# scikit-learn is imported where it is used: its import costs 1-2 s, and the jobs that
+# only align topics or assign them with a frozen model need little or none of it.
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ def min_topic_size(n_docs: int, setting: int | str) -> int:
 
 
 def _vectorizer(extra: list[str]) -> CountVectorizer:
+    from sklearn.feature_extraction.text import CountVectorizer
+
     # BERTopic fits this on one concatenated document per topic, so min_df stays 1:
     # a higher value would drop every word specific to a single topic.
     return CountVectorizer(stop_words=stop_words(extra), ngram_range=(1, 2), min_df=1,
@@ -206,6 +211,9 @@ def cluster_documents(embeddings: np.ndarray, settings: TopicSettings, seed: int
 
 def fit_nmf(docs: list[str], n_topics: int, settings: TopicSettings, seed: int) -> TopicModelResult:
     """scikit-learn NMF on TF-IDF of the same lemma documents; each document takes its top topic."""
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(stop_words=stop_words(settings.extra_stop_words), ngram_range=(1, 2), min_df=2 if len(docs) >= 50 else 1,
                                  token_pattern=TOKEN_PATTERN, sublinear_tf=True)
     matrix = vectorizer.fit_transform(docs)
@@ -236,6 +244,8 @@ class Cooccurrence:
     """
 
     def __init__(self, docs: list[str], vocabulary: set[str] | None = None) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
         # Given the terms to be scored, only they are counted: the same columns for them,
         # without building the whole corpus's vocabulary.
         vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=TOKEN_PATTERN,
@@ -286,6 +296,8 @@ def stability(base: TopicModelResult, refits: list[TopicModelResult]) -> tuple[d
     """ARI/NMI between the base model and each refit, and each topic's mean best Jaccard."""
     if not refits:
         return {"runs": 1, "ari_mean": float("nan"), "nmi_mean": float("nan")}, {}
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
     aris = [adjusted_rand_score(base.assignments, r.assignments) for r in refits]
     nmis = [normalized_mutual_info_score(base.assignments, r.assignments) for r in refits]
     per_topic: dict[int, list[float]] = {}
