@@ -36,8 +36,6 @@ STYLE: dict[str, Any] = {
     "svg.fonttype": "none", "legend.frameon": False,
 }
 
-
-
 # The short captions (litthemes.captions), under the name notebooks and tests know.
 CAPTIONS = FIGURE_CAPTIONS
 
