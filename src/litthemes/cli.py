@@ -388,7 +388,7 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
            topic_summary: str, figures_dir: str, codebook: str, out: str, pdf_out: str | None, config: str | None,
            settings_json: str | None) -> None:
     """Write the policy brief (self-contained HTML)."""
-    from litthemes.report import run, write_pdf
+    from litthemes.report import run
 
     if settings_json:
         from litthemes.config import validate
@@ -399,11 +399,8 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
     else:
         raise click.UsageError("give --config or --settings")
     run(records, flow_path, codes, evidence, trends_dir, topics_path, topic_summary, figures_dir, codebook, out,
-        full, full["report"])
-    click.echo(f"wrote {out}", err=True)
-    if pdf_out:
-        write_pdf(out, pdf_out, figures_dir)
-        click.echo(f"wrote {pdf_out}", err=True)
+        full, full["report"], pdf_out)
+    click.echo(f"wrote {out}" + (f" and {pdf_out}" if pdf_out else ""), err=True)
 
 
 @main.command()

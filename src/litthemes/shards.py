@@ -87,7 +87,7 @@ def gather_vectors(paths: list[str], out: str, order: dict[str, int]) -> int:
         write_matrix(pd.DataFrame({"record_id": []}), np.zeros((0, 0), np.float32), out)
         return 0
     keys = pd.concat([k for k, _ in filled], ignore_index=True)
-    matrix = np.vstack([m for k, m in filled if len(k)]) if len(keys) else np.zeros((0, 0), np.float32)
+    matrix = np.vstack([m for _, m in filled]) if len(keys) else np.zeros((0, 0), np.float32)
     # Order the rows by their position, and take the matrix in that order: one copy,
     # instead of a numpy object per vector.
     ordered = order_rows(keys.assign(_row=np.arange(len(keys))), order)

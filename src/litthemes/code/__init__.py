@@ -239,8 +239,10 @@ class SemanticCoder:
             for proto in code.prototypes:
                 texts.append(proto)
                 self.owner.append(i)
-        self.vectors = embed_texts(texts, embed_settings) if texts else np.zeros((0, 384), np.float32)
-        self.background = embed_texts(codebook.background, embed_settings) if codebook.background else None
+        # One lookup for prototypes and background texts: each reads the embedding cache.
+        everything = embed_texts(texts + codebook.background, embed_settings)
+        self.vectors = everything[:len(texts)] if texts else np.zeros((0, 384), np.float32)
+        self.background = everything[len(texts):] if codebook.background else None
 
     def contrast(self, vectors: np.ndarray, similarities: np.ndarray) -> np.ndarray:
         """Similarity to each code minus similarity to the closest background text

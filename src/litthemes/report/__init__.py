@@ -50,8 +50,19 @@ def safe_url(url: Any) -> str:
     return text if re.match(r"^https?://[^\s\"<>]+$", text, re.I) else ""
 
 
+_MIME = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
 def _image(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"data:{_MIME[path.suffix]};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _figures(figures_dir: str | Path, vector: bool) -> dict[str, str]:
+    """Data URIs of the figures: the PNGs, or (``vector``) the SVG where there is one."""
+    pngs = sorted(Path(figures_dir).glob("*.png"))
+    if not vector:
+        return {p.stem: _image(p) for p in pngs}
+    return {p.stem: _image(p.with_suffix(".svg") if p.with_suffix(".svg").exists() else p) for p in pngs}
 
 
 def software_versions() -> dict[str, str]:
@@ -141,7 +152,12 @@ def quotes_for(theme: str, evidence: pd.DataFrame, records: pd.DataFrame, k: int
 
 def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, trends_dir: str, topics_path: str,
         topic_summary_path: str, figures_dir: str, codebook_path: str, out: str, settings: dict[str, Any],
-        report_settings: dict[str, Any] | None = None) -> str:
+        report_settings: dict[str, Any] | None = None, pdf_out: str | None = None) -> str:
+    """Write the brief as self-contained HTML, and with ``pdf_out`` as an A4 PDF.
+
+    The PDF is the same brief with the SVG figures (vector graphics: sharp at any zoom,
+    an eighth of the size, and quicker for WeasyPrint than re-compressing PNGs).
+    """
     from litthemes.config import ReportSettings
 
     params = ReportSettings.model_validate(report_settings or {})
@@ -154,7 +170,6 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     t = read_trend_tables(trends_dir)
     topics = read_table(topics_path, TOPICS)
     topic_summary = json.loads(Path(topic_summary_path).read_text(encoding="utf-8"))
-    figures = {p.stem: _image(p) for p in sorted(Path(figures_dir).glob("*.png"))}
     label = {c.id: c.label for c in book.codes}
     prevalence = t["prevalence"].set_index("theme")
     direction = t["trend_tests"].set_index("theme")
@@ -182,9 +197,9 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
                       trim_blocks=True, lstrip_blocks=True)
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
-    html = env.get_template("brief.html.j2").render(
+    context = dict(
         title=params.title, study=settings.get("study", ""), findings=key_findings, sections=sections,
-        figures=figures, captions=FIGURE_CAPTIONS, flow=flow, fields=t["field_availability"].to_dict("records"),
+        captions=FIGURE_CAPTIONS, flow=flow, fields=t["field_availability"].to_dict("records"),
         topics=_with_trend(topics[topics["topic"] >= 0], t["topic_trends"]).to_dict("records"),
         topic_summary=topic_summary,
         emergent=topics[topics["emergent"]].to_dict("records"), claims=claims, n_claims=len(t["claims"]),
@@ -192,7 +207,10 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
         software=software_versions(), config_hash=hashlib.sha256(config_text.encode()).hexdigest()[:16],
         settings=settings, date=when.strftime("%Y-%m-%d"), n_codes=int(codes["present"].sum()),
     )
-    write_text(html, out)
+    template = env.get_template("brief.html.j2")
+    write_text(template.render(figures=_figures(figures_dir, vector=False), **context), out)
+    if pdf_out:
+        _write_pdf(template.render(figures=_figures(figures_dir, vector=True), **context), out, pdf_out)
     return out
 
 
@@ -201,27 +219,21 @@ def _with_trend(topics: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
     return topics.assign(trend=topics["topic"].map(direction).fillna("untested"))
 
 
-def write_pdf(html_path: str | Path, pdf_path: str | Path, figures_dir: str | Path | None = None) -> None:
-    """Render the brief to an A4 PDF with page numbers (WeasyPrint, a real HTML/CSS engine).
+def write_pdf(html_path: str | Path, pdf_path: str | Path) -> None:
+    """Render a brief's HTML file to an A4 PDF with page numbers (WeasyPrint, a real HTML/CSS engine).
 
     The page size and the page-number footer come from the brief's ``@page`` CSS.
-    No URL is fetched: the brief embeds its images as data URIs. With ``figures_dir``,
-    figures that also exist as SVG go into the PDF as vector graphics instead of the
-    HTML's PNGs: sharp at any zoom, an eighth of the size, and quicker to write
-    (WeasyPrint decodes and re-compresses every PNG).
+    No URL is fetched: the brief embeds its images as data URIs.
     """
+    _write_pdf(Path(html_path).read_text(encoding="utf-8"), html_path, pdf_path)
+
+
+def _write_pdf(html: str, html_path: str | Path, pdf_path: str | Path) -> None:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     from litthemes.tables import atomic_path
 
-    html = Path(html_path).read_text(encoding="utf-8")
-    if figures_dir is not None:
-        for png in sorted(Path(figures_dir).glob("*.png")):
-            svg = png.with_suffix(".svg")
-            if svg.exists():
-                vector = "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
-                html = html.replace(_image(png), vector)
     # Only data: and file: URLs (the brief and its embedded images); never the network.
     fetcher = URLFetcher(allowed_protocols={"data", "file"}, fail_on_errors=True)
     document = HTML(string=html, base_url=str(Path(html_path).resolve()), url_fetcher=fetcher)

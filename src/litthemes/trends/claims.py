@@ -61,7 +61,6 @@ def may_hold_claim(text: str) -> bool:
     return any(ch.isdigit() for ch in text) or _NUMBER_WORD.search(text) is not None
 
 
-
 # What the cache keeps per segment text: each claim's kind and wording, in order.
 CLAIM_SPANS = pa.schema([("kind", pa.string()), ("value", pa.string()), ("position", pa.int64())])
 
