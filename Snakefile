@@ -33,4 +33,5 @@ rule all:
         FIGURE_FILES,
         TABLE_FILES,
         rules.export_qda.output,
+        SEGMENT_VECTORS,
     default_target: True

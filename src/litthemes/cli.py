@@ -16,7 +16,8 @@ import click
 import yaml
 
 from litthemes import __version__
-from litthemes.config import ConfigError, json_schema, load
+from litthemes.captions import FIGURE_CAPTIONS
+from litthemes.config import ConfigError, json_schema, load, load_yaml
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -343,15 +344,17 @@ def claims(records: str, segments: str, out: str, config: str | None, nlp_json: 
 @click.option("--study", default="corpus")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="processes drawing figures side by side.")
+@click.option("--only", multiple=True, type=click.Choice(list(FIGURE_CAPTIONS)),
+              help="draw only this figure (repeatable); default: every figure.")
 @config_option
 @settings_option
 def figures(trends_dir: str, topics_path: str, codebook: str, out_dir: str, study: str, workers: int,
-            config: str | None, settings_json: str | None) -> None:
+            only: tuple[str, ...], config: str | None, settings_json: str | None) -> None:
     """Render the figures (PNG/SVG) from the trend tables."""
     from litthemes.figures.run import run_figures
 
     written = run_figures(trends_dir, topics_path, codebook, out_dir, study,
-                          _section(config, settings_json, "figures"), workers)
+                          _section(config, settings_json, "figures"), workers, list(only) or None)
     click.echo(f"{len(written)} figure files", err=True)
 
 
@@ -456,7 +459,7 @@ def export_qda(records: str, segments: str, segment_codes: str, codebook: str, p
 def check(path: str) -> None:
     """Validate a config file (or a codebook, by its 'codes' key) and report every problem."""
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = load_yaml(fh) or {}
     if isinstance(data, dict) and "codes" in data:
         from litthemes.codebook import load_codebook
 

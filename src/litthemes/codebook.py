@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from litthemes.config import ConfigError, describe_errors
+from litthemes.config import ConfigError, describe_errors, load_yaml
 
 
 class Cues(BaseModel):
@@ -109,7 +109,7 @@ def load_codebook(path: str | Path) -> Codebook:
     """Load and validate a codebook; errors name the code and the key."""
     raw = Path(path).read_bytes()
     try:
-        data = yaml.safe_load(raw) or {}
+        data = load_yaml(raw) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"codebook {path}: not valid YAML ({exc})") from None
     if isinstance(data, dict):

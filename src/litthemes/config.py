@@ -289,10 +289,20 @@ def validate(data: dict[str, Any], source: str = "config") -> Settings:
         raise ConfigError(f"invalid {source}:\n" + describe_errors(exc)) from None
 
 
+# libyaml's safe loader where PyYAML was built with it: the same documents, parsed six
+# times faster (most jobs read the codebook: 0.3 s a job with the Python loader).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(source: str | bytes | Any) -> Any:
+    """``yaml.safe_load`` with the C loader when there is one."""
+    return yaml.load(source, Loader=_YAML_LOADER)
+
+
 def load(path: str | Path) -> Settings:
     """Load and validate a YAML config file."""
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = load_yaml(fh) or {}
     return validate(data, str(path))
 
 

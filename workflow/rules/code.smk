@@ -21,7 +21,7 @@ if SHARDED:
             shard=shard_arg,
         resources:
             **CODE_RESOURCES,
-        priority: MAIN_PATH
+        priority: CODE_PATH
         log:
             f"{LOGS}/code-{{shard}}.log",
         benchmark:
@@ -53,7 +53,7 @@ if SHARDED:
         resources:
             mem_mb=4000,
             runtime=10,
-        priority: MAIN_PATH
+        priority: CODE_PATH
         log:
             f"{LOGS}/code.log",
         benchmark:

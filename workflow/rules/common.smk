@@ -4,9 +4,7 @@ import os
 import shlex
 import sys
 
-import yaml
-
-from litthemes.config import validate as validate_settings
+from litthemes.config import load_yaml, validate as validate_settings
 from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS
 from litthemes.tables import TREND_TABLES
 
@@ -14,7 +12,7 @@ from litthemes.tables import TREND_TABLES
 CFG = validate_settings(config).model_dump(mode="json")
 # The codebook is checked at start too, so a bad code stops the run before any work.
 with open(CFG["codebook"], encoding="utf-8") as _codebook:
-    validate(yaml.safe_load(_codebook), "../schemas/codebook.schema.yaml", set_default=False)
+    validate(load_yaml(_codebook), "../schemas/codebook.schema.yaml", set_default=False)
 # The interpreter running Snakemake has litthemes installed: put its bin folder first
 # on PATH so every job (local or on a cluster node) runs the same `litthemes`, even
 # when the virtual environment was not activated.
@@ -43,6 +41,15 @@ CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
 # (each needed by one output only) keep the default 0, so on a few cores they take a
 # core only when no job on the main path is waiting for one.
 MAIN_PATH = 1
+# Main-path jobs with the longest way still to go (embedding shards, figures) go first
+# among ready jobs: Snakemake breaks ties arbitrarily, and a gather or the tables job
+# picked before them delayed the brief by a second or two on 2 cores.
+LONG_PATH = MAIN_PATH + 1
+# Which of coding and topic modelling is the longer way depends on whether topics are
+# refitted (a minute at 12,000 records) or assigned with a frozen model (a second).
+TOPICS_REFITTED = not CFG["topics"]["frozen_model"]
+TOPIC_PATH = LONG_PATH if TOPICS_REFITTED else MAIN_PATH
+CODE_PATH = MAIN_PATH if TOPICS_REFITTED else LONG_PATH
 BRIEF = f"{REPORTS}/brief.html"
 BRIEF_PDF = f"{REPORTS}/brief.pdf"
 # Sharded per-record stages: shard k of N runs on the records whose id hashes to k.

@@ -1,4 +1,6 @@
 EMBED_RESOURCES = {"mem_mb": 6000, "runtime": 240}
+SEGMENT_VECTORS = f"{INTERIM}/segment_embeddings.parquet"
+DOCUMENT_VECTORS = f"{INTERIM}/document_embeddings.parquet"
 
 if SHARDED:
 
@@ -21,7 +23,7 @@ if SHARDED:
         threads: 1
         resources:
             **EMBED_RESOURCES,
-        priority: MAIN_PATH
+        priority: LONG_PATH
         log:
             f"{LOGS}/embed-{{shard}}.log",
         benchmark:
@@ -32,27 +34,51 @@ if SHARDED:
             " --settings {params.settings:q} > {log:q} 2>&1"
 
     rule embed:
-        """Embeddings of all shards, in record order."""
+        """Document embeddings of all shards, in record order (what topics wait for)."""
         input:
             records=rules.ingest.output.records,
-            segments=expand(rules.embed_shard.output.segments, shard=SHARDS),
             documents=expand(rules.embed_shard.output.documents, shard=SHARDS),
         output:
-            segments=f"{INTERIM}/segment_embeddings.parquet",
-            documents=f"{INTERIM}/document_embeddings.parquet",
+            documents=DOCUMENT_VECTORS,
         params:
             plan=lambda wildcards, input, output: gather_plan(
-                **{"segment-vectors": (input.segments, output.segments),
-                   "document-vectors": (input.documents, output.documents)},
+                **{"document-vectors": (input.documents, output.documents)}
             ),
         resources:
             mem_mb=4000,
             runtime=10,
-        priority: MAIN_PATH
+        priority: TOPIC_PATH
         log:
             f"{LOGS}/embed.log",
         benchmark:
             f"{BENCH}/embed.tsv"
+        shell:
+            "litthemes gather --plan {params.plan:q} --records {input.records:q} > {log:q} 2>&1"
+
+    rule embed_segments:
+        """Segment embeddings of all shards, in record order: for notebooks and reuse.
+
+        Coding reads each shard's own vectors, so nothing on the way to the brief waits
+        for this (larger) gather: it goes after every other job, even the claims ledger
+        and the QDA export, which the brief does not wait for either.
+        """
+        input:
+            records=rules.ingest.output.records,
+            segments=expand(rules.embed_shard.output.segments, shard=SHARDS),
+        output:
+            segments=SEGMENT_VECTORS,
+        params:
+            plan=lambda wildcards, input, output: gather_plan(
+                **{"segment-vectors": (input.segments, output.segments)}
+            ),
+        resources:
+            mem_mb=4000,
+            runtime=10,
+        priority: MAIN_PATH - 2
+        log:
+            f"{LOGS}/embed_segments.log",
+        benchmark:
+            f"{BENCH}/embed_segments.tsv"
         shell:
             "litthemes gather --plan {params.plan:q} --records {input.records:q} > {log:q} 2>&1"
 
@@ -64,8 +90,8 @@ else:
             records=rules.ingest.output.records,
             segments=rules.segment.output.segments,
         output:
-            segments=f"{INTERIM}/segment_embeddings.parquet",
-            documents=f"{INTERIM}/document_embeddings.parquet",
+            segments=SEGMENT_VECTORS,
+            documents=DOCUMENT_VECTORS,
         params:
             settings=as_json("embed"),
         threads: 2

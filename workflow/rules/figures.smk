@@ -1,38 +1,49 @@
-rule figures:
-    """Figures (PNG and SVG) rendered from the trend tables."""
-    input:
-        trends=TREND_FILES,
-        topics=rules.align_topics.output.topics,
-        codebook=CFG["codebook"],
-    output:
-        [
-            report(
-                f"{REPORTS}/figures/{name}.{fmt}",
-                caption=f"../report/figures/{name}.rst",
-                category="Figures",
-                subcategory=fmt.upper(),
-            )
-            for name in FIGURE_NAMES
-            for fmt in CFG["figures"]["formats"]
-        ],
-    params:
-        settings=as_json("figures"),
-        study=CFG["study"],
-        trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
-        out_dir=lambda w, output: os.path.dirname(output[0]),
-    threads: 2
-    resources:
-        mem_mb=3000,
-        runtime=30,
-    priority: MAIN_PATH
-    log:
-        f"{LOGS}/figures.log",
-    benchmark:
-        f"{BENCH}/figures.tsv"
-    shell:
-        "litthemes figures --trends-dir {params.trends_dir:q} --topics {input.topics:q} --codebook {input.codebook:q}"
-        " --out-dir {params.out_dir:q} --study {params.study:q} --workers {threads}"
-        " --settings {params.settings:q} > {log:q} 2>&1"
+# The figures are drawn by FIGURE_JOBS one-thread jobs, each drawing every FIGURE_JOBS-th
+# figure (round robin spreads the heavy small multiples). One 2-thread job had to wait
+# for both cores: a claims or QDA-export job that took the free core while trends ran
+# held it back by up to 4 s; now one half starts at once and the other on the next free
+# core, and on a cluster each half is an ordinary 1-CPU job.
+FIGURE_JOBS = 2
+FIGURE_FORMATS = CFG["figures"]["formats"]
+
+for figure_part in range(FIGURE_JOBS):
+
+    rule:
+        name:
+            f"figures_{figure_part}"
+        input:
+            trends=TREND_FILES,
+            topics=rules.align_topics.output.topics,
+            codebook=CFG["codebook"],
+        output:
+            [
+                report(
+                    f"{REPORTS}/figures/{name}.{fmt}",
+                    caption=f"../report/figures/{name}.rst",
+                    category="Figures",
+                    subcategory=fmt.upper(),
+                )
+                for name in FIGURE_NAMES[figure_part::FIGURE_JOBS]
+                for fmt in FIGURE_FORMATS
+            ],
+        params:
+            settings=as_json("figures"),
+            study=CFG["study"],
+            only=" ".join(f"--only {name}" for name in FIGURE_NAMES[figure_part::FIGURE_JOBS]),
+            trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
+            out_dir=lambda w, output: os.path.dirname(output[0]),
+        resources:
+            mem_mb=3000,
+            runtime=30,
+        priority: LONG_PATH
+        log:
+            f"{LOGS}/figures-{figure_part}.log",
+        benchmark:
+            f"{BENCH}/figures-{figure_part}.tsv"
+        shell:
+            "litthemes figures --trends-dir {params.trends_dir:q} --topics {input.topics:q} --codebook {input.codebook:q}"
+            " --out-dir {params.out_dir:q} --study {params.study:q} {params.only}"
+            " --settings {params.settings:q} > {log:q} 2>&1"
 
 
 rule tables:

@@ -8,7 +8,7 @@ rule report:
         trends=TREND_FILES,
         topics=rules.align_topics.output.topics,
         topic_summary=rules.align_topics.output.summary,
-        figures=rules.figures.output,
+        figures=FIGURE_FILES,
         codebook=CFG["codebook"],
     output:
         html=report(BRIEF, caption="../report/brief.rst", category="Brief"),

@@ -18,7 +18,7 @@ rule topic_refit:
     resources:
         mem_mb=6000,
         runtime=240,
-    priority: MAIN_PATH
+    priority: TOPIC_PATH
     log:
         f"{LOGS}/topic_refit-{{run}}.log",
     benchmark:
@@ -49,7 +49,7 @@ rule topics:
     resources:
         mem_mb=8000,
         runtime=240,
-    priority: MAIN_PATH
+    priority: TOPIC_PATH
     log:
         f"{LOGS}/topics.log",
     benchmark:

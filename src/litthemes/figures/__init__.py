@@ -410,8 +410,8 @@ def _render_some(names: list[str], tables: dict[str, pd.DataFrame], book: Codebo
 
 
 def render(tables: dict[str, pd.DataFrame], book: Codebook, out_dir: str | Path, formats: list[str],
-           dpi: int, footer: str, workers: int = 1) -> list[str]:
-    """Draw every figure; returns the files written, in the order of :data:`FIGURES`.
+           dpi: int, footer: str, workers: int = 1, names: list[str] | None = None) -> list[str]:
+    """Draw every figure (or those in ``names``); returns the files written, in the order of :data:`FIGURES`.
 
     With ``workers`` > 1 the figures are drawn by that many forked processes (each
     figure is independent of the others, and a figure's bytes do not depend on which
@@ -419,7 +419,10 @@ def render(tables: dict[str, pd.DataFrame], book: Codebook, out_dir: str | Path,
     """
     import multiprocessing
 
-    names = list(FIGURES)
+    unknown = sorted(set(names or ()) - set(FIGURES))
+    if unknown:
+        raise ValueError(f"unknown figures {unknown}; figures are {list(FIGURES)}")
+    names = [name for name in FIGURES if names is None or name in names]
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return _render_some(names, tables, book, out_dir, formats, dpi, footer)
     from concurrent.futures import ProcessPoolExecutor

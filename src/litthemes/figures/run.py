@@ -21,13 +21,14 @@ def footer(study: str, tables: dict[str, pd.DataFrame], stamp: str) -> str:
 
 
 def run_figures(trends_dir: str, topics_path: str, codebook_path: str, out_dir: str, study: str,
-                settings: dict[str, Any] | None = None, workers: int = 1) -> list[str]:
-    """Every figure, drawn by ``workers`` processes."""
+                settings: dict[str, Any] | None = None, workers: int = 1, only: list[str] | None = None) -> list[str]:
+    """Every figure (or those named in ``only``), drawn by ``workers`` processes."""
     params = FigureSettings.model_validate(settings or {})
     book = load_codebook(codebook_path)
     tables = read_trend_tables(trends_dir)
     tables["topics"] = read_table(topics_path, TOPICS)
-    return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp), workers)
+    return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp), workers,
+                  only)
 
 
 def run_tables(trends_dir: str, topics_path: str, flow_path: str, codebook_path: str, out_dir: str,

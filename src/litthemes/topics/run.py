@@ -39,6 +39,7 @@ from litthemes.topics import (
     min_topic_size,
     npmi_coherence,
     representative,
+    scored_terms,
     stability,
 )
 
@@ -142,7 +143,7 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
     log.info("BERTopic fit_transform on %d documents: %.2f s", len(docs), bert.fit_seconds)
     n_real = len([t for t in bert.terms if t != -1])
     nmf = fit_nmf(docs, _nmf_topics(bert, params), params, params.seed)
-    cooccurrence = Cooccurrence(docs)
+    cooccurrence = Cooccurrence(docs, scored_terms(bert.terms, nmf.terms))
     coherence = {"bertopic": cooccurrence.npmi(bert.terms), "nmf": cooccurrence.npmi(nmf.terms)}
     primary: TopicModelResult = bert if params.method == "bertopic" else nmf
 
