@@ -12,7 +12,13 @@ full 12,000 the cold run takes 11,800 and the two added batches bring it to 12,0
   SentenceTransformer.encode and fits BERTopic on them, nothing else;
 - a no-op rerun; a rerun after a codebook edit; a rerun after adding 100 records
   (topics refitted, the default); then, with the topic model frozen
-  (`topics.frozen_model`), a rerun after adding another 100 records;
+  (`topics.frozen_model`), a rerun after adding another 100 records. The short
+  reruns (no-op, codebook edit, frozen add) are measured `--repeats` times and
+  their median reported, since this machine's speed drifts by 20-30% over minutes:
+  each edit adds another term, and each repeated add first takes the batch out
+  again (an untimed run) and deletes what the timed add wrote to the caches, so the
+  records are as new to every cache as the first time. The stage times of every
+  timed rerun are kept;
 - the embed stage's throughput against a plain SentenceTransformer.encode of the
   same texts, measured back to back in this process.
 
@@ -29,6 +35,7 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,9 +98,12 @@ def snakemake(project: Path, *args: str) -> float:
     return time.perf_counter() - start
 
 
-def stage_figures(project: Path) -> dict[str, dict[str, float]]:
+def stage_figures(project: Path, since: float = 0.0) -> dict[str, dict[str, float]]:
+    """Wall time and peak memory of each job's last run (only jobs that ran after ``since``)."""
     out = {}
     for path in sorted((project / "logs" / "benchmarks").glob("*.tsv")):
+        if path.stat().st_mtime < since:
+            continue
         with open(path) as fh:
             row = list(csv.DictReader(fh, delimiter="\t"))[-1]
         out[path.stem] = {"s": float(row["s"]), "max_rss_mb": float(row["max_rss"]) if row["max_rss"] != "-" else 0.0}
@@ -189,14 +199,65 @@ def embed_throughput(project: Path) -> dict[str, float]:
             "ratio": plain / ours, "cached_rerun_s": cached, "cached_rerun_texts_embedded": not_cached}
 
 
-def edit_codebook(project: Path) -> None:
+EDIT_TERMS = ["virtual museum", "virtual museums", "digital museum", "online exhibition", "virtual tour"]
+
+
+def edit_codebook(project: Path, term: str) -> None:
     path = project / "config" / "codebook.yaml"
     book = yaml.safe_load(path.read_text())
     book["version"] = book["version"] + "-bench"
     for code in book["codes"]:
         if code["id"] == "digitalization_of_learning":
-            code["include"]["terms"].append("virtual museum")
+            code["include"]["terms"].append(term)
     path.write_text(yaml.safe_dump(book, sort_keys=False))
+
+
+def timed(project: Path) -> tuple[float, dict[str, float]]:
+    """One rerun: its wall time and the wall time of every job it ran."""
+    start = time.time()
+    wall = snakemake(project)
+    return wall, {name: v["s"] for name, v in stage_figures(project, since=start - 1).items()}
+
+
+def median_of(runs: list[tuple[float, dict[str, float]]]) -> dict[str, object]:
+    walls = [wall for wall, _ in runs]
+    return {"median_s": statistics.median(walls), "runs_s": walls, "stages_s": [stages for _, stages in runs]}
+
+
+def set_inputs(project: Path, inputs: list[str]) -> None:
+    config = yaml.safe_load((project / "config" / "config.yaml").read_text())
+    config["inputs"] = inputs
+    (project / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def forget_cache_writes(project: Path, start: float, end: float) -> int:
+    """Delete cache files written between ``start`` and ``end`` (by one timed rerun)."""
+    removed = 0
+    for path in (project / "data" / "cache").rglob("*"):
+        if path.is_file() and start <= path.stat().st_mtime <= end:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def repeated_add(project: Path, extra_name: str, repeats: int) -> list[tuple[float, dict[str, float]]]:
+    """Time adding the batch in ``extra_name``; repeats take it out first and forget its cache entries."""
+    config = yaml.safe_load((project / "config" / "config.yaml").read_text())
+    without = list(config["inputs"])
+    write_start = time.time()
+    runs: list[tuple[float, dict[str, float]]] = []
+    set_inputs(project, [*without, extra_name])
+    runs.append(timed(project))
+    write_end = time.time()
+    for _ in range(repeats - 1):
+        set_inputs(project, without)
+        snakemake(project)
+        forget_cache_writes(project, write_start, write_end)
+        set_inputs(project, [*without, extra_name])
+        write_start = time.time()
+        runs.append(timed(project))
+        write_end = time.time()
+    return runs
 
 
 def add_records(project: Path, extra: list[str], name: str) -> None:
@@ -235,17 +296,20 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
     cold_embed = embed_counts(project)
     print(f"[{size}] cold {cold:.1f} s; plain approach ...", flush=True)
     plain = plain_approach(project)
-    noop = snakemake(project)
-    edit_codebook(project)
-    codebook_rerun = snakemake(project)
+    noops = [timed(project) for _ in range(REPEATS)]
+    edits = []
+    for term in EDIT_TERMS[:REPEATS]:
+        edit_codebook(project, term)
+        edits.append(timed(project))
     add_records(project, extra, "added.txt")
-    added_rerun = snakemake(project)
+    added_rerun, added_stages = timed(project)
     added_embed = embed_counts(project)
     # Daily runs on a growing corpus: freeze the topic model, then add another 100 records.
     freeze_topics(project)
     snakemake(project)
-    add_records(project, extra2, "added-2.txt")
-    frozen_rerun = snakemake(project)
+    write_wos(extra2, project / "added-2.txt")
+    frozen = repeated_add(project, "added-2.txt", REPEATS)
+    noop, codebook_rerun, frozen_rerun = (statistics.median(w for w, _ in runs) for runs in (noops, edits, frozen))
     peak = max(v["max_rss_mb"] for v in stages.values())
     result = {
         "records": size, "cold_records": cold_size, "cold_s": cold, "plain": plain, "cold_over_plain": cold / plain["wall_s"],
@@ -253,6 +317,8 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
         "codebook_edit_share_of_cold": codebook_rerun / cold, "add_100_rerun_s": added_rerun,
         "add_100_share_of_cold": added_rerun / cold,
         "add_100_frozen_topics_rerun_s": frozen_rerun, "add_100_frozen_topics_share_of_cold": frozen_rerun / cold, "peak_stage_rss_mb": peak, "topics": topics,
+        "repeats": REPEATS, "noop_reruns": median_of(noops), "codebook_edit_reruns": median_of(edits),
+        "add_100_rerun_stages_s": added_stages, "add_100_frozen_topics_reruns": median_of(frozen),
         "embed_cold": cold_embed, "embed_after_adding_100": added_embed, "shards": SHARDS, "stages": stages,
     }
     if size == max(SIZES):
@@ -263,6 +329,7 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
 
 SIZES: list[int] = []
 SHARDS = 1
+REPEATS = 3
 
 
 def main() -> int:
@@ -270,9 +337,11 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 12000])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     parser.add_argument("--shards", type=int, default=2, help="config `shards` for the runs")
+    parser.add_argument("--repeats", type=int, default=3, choices=range(1, len(EDIT_TERMS) + 1),
+                        help="times each short rerun is measured (the median is reported)")
     args = parser.parse_args()
-    global SHARDS
-    SHARDS = args.shards
+    global SHARDS, REPEATS
+    SHARDS, REPEATS = args.shards, args.repeats
     if not CORPUS.is_dir():
         print(f"corpus not found: {CORPUS}", file=sys.stderr)
         return 2
