@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -219,7 +220,7 @@ def timed(project: Path) -> tuple[float, dict[str, float]]:
     return wall, {name: v["s"] for name, v in stage_figures(project, since=start - 1).items()}
 
 
-def median_of(runs: list[tuple[float, dict[str, float]]]) -> dict[str, object]:
+def median_of(runs: list[tuple[float, dict[str, float]]]) -> dict[str, Any]:
     walls = [wall for wall, _ in runs]
     return {"median_s": statistics.median(walls), "runs_s": walls, "stages_s": [stages for _, stages in runs]}
 
@@ -262,9 +263,7 @@ def repeated_add(project: Path, extra_name: str, repeats: int) -> list[tuple[flo
 
 def add_records(project: Path, extra: list[str], name: str) -> None:
     write_wos(extra, project / name)
-    config = yaml.safe_load((project / "config" / "config.yaml").read_text())
-    config["inputs"].append(name)
-    (project / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    set_inputs(project, [*yaml.safe_load((project / "config" / "config.yaml").read_text())["inputs"], name])
 
 
 def freeze_topics(project: Path) -> None:
@@ -309,7 +308,8 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
     snakemake(project)
     write_wos(extra2, project / "added-2.txt")
     frozen = repeated_add(project, "added-2.txt", REPEATS)
-    noop, codebook_rerun, frozen_rerun = (statistics.median(w for w, _ in runs) for runs in (noops, edits, frozen))
+    noop_runs, edit_runs, frozen_runs = (median_of(runs) for runs in (noops, edits, frozen))
+    noop, codebook_rerun, frozen_rerun = (r["median_s"] for r in (noop_runs, edit_runs, frozen_runs))
     peak = max(v["max_rss_mb"] for v in stages.values())
     result = {
         "records": size, "cold_records": cold_size, "cold_s": cold, "plain": plain, "cold_over_plain": cold / plain["wall_s"],
@@ -317,8 +317,8 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
         "codebook_edit_share_of_cold": codebook_rerun / cold, "add_100_rerun_s": added_rerun,
         "add_100_share_of_cold": added_rerun / cold,
         "add_100_frozen_topics_rerun_s": frozen_rerun, "add_100_frozen_topics_share_of_cold": frozen_rerun / cold, "peak_stage_rss_mb": peak, "topics": topics,
-        "repeats": REPEATS, "noop_reruns": median_of(noops), "codebook_edit_reruns": median_of(edits),
-        "add_100_rerun_stages_s": added_stages, "add_100_frozen_topics_reruns": median_of(frozen),
+        "repeats": REPEATS, "noop_reruns": noop_runs, "codebook_edit_reruns": edit_runs,
+        "add_100_rerun_stages_s": added_stages, "add_100_frozen_topics_reruns": frozen_runs,
         "embed_cold": cold_embed, "embed_after_adding_100": added_embed, "shards": SHARDS, "stages": stages,
     }
     if size == max(SIZES):

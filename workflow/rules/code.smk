@@ -82,7 +82,7 @@ else:
             nlp=as_json("nlp", ["model"]),
         resources:
             **CODE_RESOURCES,
-        priority: MAIN_PATH
+        priority: CODE_PATH
         log:
             f"{LOGS}/code.log",
         benchmark:

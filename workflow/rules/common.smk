@@ -45,6 +45,8 @@ MAIN_PATH = 1
 # among ready jobs: Snakemake breaks ties arbitrarily, and a gather or the tables job
 # picked before them delayed the brief by a second or two on 2 cores.
 LONG_PATH = MAIN_PATH + 1
+# Below even the claims ledger and the QDA export: a product nothing else waits for.
+LAST = -1
 # Which of coding and topic modelling is the longer way depends on whether topics are
 # refitted (a minute at 12,000 records) or assigned with a frozen model (a second).
 TOPICS_REFITTED = not CFG["topics"]["frozen_model"]
@@ -63,10 +65,6 @@ SHARD_DIR = f"{INTERIM}/shards"
 
 def shard_arg(wildcards):
     return f"{wildcards.shard}/{len(SHARDS)}"
-
-
-def gather_args(paths):
-    return " ".join(shlex.quote(p) for p in paths)
 
 
 def gather_plan(**tables):

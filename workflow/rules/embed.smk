@@ -59,8 +59,7 @@ if SHARDED:
         """Segment embeddings of all shards, in record order: for notebooks and reuse.
 
         Coding reads each shard's own vectors, so nothing on the way to the brief waits
-        for this (larger) gather: it goes after every other job, even the claims ledger
-        and the QDA export, which the brief does not wait for either.
+        for this (larger) gather: it goes after every other job.
         """
         input:
             records=rules.ingest.output.records,
@@ -74,7 +73,7 @@ if SHARDED:
         resources:
             mem_mb=4000,
             runtime=10,
-        priority: MAIN_PATH - 2
+        priority: LAST
         log:
             f"{LOGS}/embed_segments.log",
         benchmark:
@@ -97,7 +96,7 @@ else:
         threads: 2
         resources:
             **EMBED_RESOURCES,
-        priority: MAIN_PATH
+        priority: LONG_PATH
         log:
             f"{LOGS}/embed.log",
         benchmark:

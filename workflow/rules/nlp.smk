@@ -32,7 +32,7 @@ if SHARDED:
         output:
             segments=f"{INTERIM}/segments.parquet",
         params:
-            parts=lambda wildcards, input: gather_args(input.parts),
+            plan=lambda wildcards, input, output: gather_plan(segments=(input.parts, output.segments)),
         resources:
             mem_mb=4000,
             runtime=10,
@@ -42,7 +42,7 @@ if SHARDED:
         benchmark:
             f"{BENCH}/segment.tsv"
         shell:
-            "litthemes gather segments {params.parts} --records {input.records:q} --out {output.segments:q} > {log:q} 2>&1"
+            "litthemes gather --plan {params.plan:q} --records {input.records:q} > {log:q} 2>&1"
 
 else:
 

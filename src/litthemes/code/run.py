@@ -68,9 +68,9 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
     index = segments["segment_index"].tolist()
     fresh: list[dict[str, Any]] = []
     stored: list[str] = []
-    pipeline = load_pipeline(nlp.model)
     for todo, codes in missing.items():
-        coder = LexicalCoder(codes, pipeline)
+        # load_pipeline is cached: spaCy loads once, and only when some code has records to run on.
+        coder = LexicalCoder(codes, load_pipeline(nlp.model))
         for rid in todo:
             for row in rows_of[rid]:
                 for code_id, cue in coder.match(lemmas[row] or "").items():
@@ -79,7 +79,8 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
         log.info("code: lexical cues of %d codes run on %d records", len(codes), len(todo))
     new = pd.DataFrame(fresh, columns=[KEY, *LEXICAL.names])
     cache.add(new, stored)
-    found_rows = pd.concat([f for f in (cached, new) if len(f)], ignore_index=True) if len(cached) or len(new) else new
+    frames = [f for f in (cached, new) if len(f)]
+    found_rows = pd.concat(frames, ignore_index=True) if frames else new
     owner = {key: rid for (rid, _), key in pair_key.items()}
     matches: list[dict[str, str]] = [{} for _ in range(len(segments))]
     position = {(rid, idx): row for row, (rid, idx) in enumerate(zip(segments["record_id"].tolist(), index, strict=True))}
