@@ -2,9 +2,11 @@
 
 A :class:`RecordCache` holds the rows a stage produced for each record, under a key
 made from the record's content; its folder is named after everything else the result
-depends on (settings, codebook, package version). Files are only ever added, each
-atomically, so shards can fill one cache side by side and a killed job leaves no
-half-written file. Deleting a cache folder only costs time.
+depends on (settings, codebook, package version). Files are added atomically, so
+shards can fill one cache side by side and a killed job leaves no half-written file.
+Every run that computes something adds a file, and every lookup reads them all, so
+once a folder holds more than :data:`MAX_PARTS` files the job that adds one merges
+them (see :func:`compact`). Deleting a cache folder only costs time.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -26,6 +29,63 @@ from litthemes.tables import atomic_path
 log = logging.getLogger(__name__)
 
 KEY = "_record_key"
+# A folder's part files are merged into one when a job's own part makes more than this.
+# A codebook edited daily adds one part per shard each time, and every coding job reads
+# every part: after a few hundred edits the reading would cost more than the coding.
+MAX_PARTS = 8
+
+T = TypeVar("T")
+
+
+def part_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("part-*.parquet"))
+
+
+def read_parts(directory: Path, read: Callable[[list[Path]], T]) -> T:
+    """``read(parts)`` over a folder's part files; again from the start if another job
+    merged some of them away meanwhile (the merged file holds the same rows)."""
+    for _ in range(5):
+        try:
+            return read(part_files(directory))
+        except FileNotFoundError:
+            continue
+    return read(part_files(directory))
+
+
+def compact(directory: Path, key: str, max_parts: int = MAX_PARTS) -> bool:
+    """Merge a folder's part files into one when there are more than ``max_parts``.
+
+    A key's rows are taken from the first part (in name order) that holds it, the rule
+    the readers follow, so lookups find exactly what they found before. The merged file
+    is in place before the parts it replaces are deleted, so a reader never misses a key;
+    parts that other jobs add meanwhile are left alone, and of two jobs merging at once
+    the later simply finds its parts gone. Returns whether this call merged.
+    """
+    parts = part_files(directory)
+    if len(parts) <= max_parts:
+        return False
+    tables: list[pa.Table] = []
+    seen: set[str] = set()
+    try:
+        for part in parts:
+            table = pq.read_table(part)
+            part_keys = set(table.column(key).to_pylist())
+            fresh = part_keys - seen
+            if fresh != part_keys:
+                table = table.filter(pc.is_in(table.column(key), value_set=pa.array(sorted(fresh), pa.string())))
+            seen |= fresh
+            tables.append(table)
+    except FileNotFoundError:
+        return False
+    merged = pa.concat_tables(tables, promote_options="none").combine_chunks()
+    target = directory / f"part-{content_key('merged', sorted(seen))[:20]}.parquet"
+    with atomic_path(target) as tmp:
+        pq.write_table(merged.replace_schema_metadata(None), tmp, compression="zstd")
+    for part in parts:
+        if part != target:
+            part.unlink(missing_ok=True)
+    log.info("cache %s: %d part files merged into one", directory, len(parts))
+    return True
 
 
 def content_key(*parts: Any) -> str:
@@ -48,9 +108,12 @@ class RecordCache:
         if not self.dir.exists() or not keys:
             return empty, set()
         wanted = pa.array(sorted(set(keys)), pa.string())
+        return read_parts(self.dir, lambda parts: self._load(parts, wanted, empty))
+
+    def _load(self, parts: list[Path], wanted: pa.Array, empty: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
         tables = []
         found: set[str] = set()
-        for part in sorted(self.dir.glob("part-*.parquet")):
+        for part in parts:
             table = pq.read_table(part)
             table = table.filter(pc.is_in(table.column(KEY), value_set=wanted))
             if not table.num_rows:
@@ -82,3 +145,4 @@ class RecordCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.dir / f"part-{content_key(sorted(set(keys)))[:20]}.parquet") as tmp:
             pq.write_table(table.replace_schema_metadata(None), tmp, compression="zstd")
+        compact(self.dir, KEY)

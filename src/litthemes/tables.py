@@ -147,9 +147,11 @@ TREND_TABLES = (
 )
 
 
-def read_trend_tables(trends_dir: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
-    """Every table of :data:`TREND_TABLES` from the trends stage's folder."""
-    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in TREND_TABLES}
+def read_trend_tables(trends_dir: str | os.PathLike[str], *, claims: bool = True) -> dict[str, pd.DataFrame]:
+    """Every table of :data:`TREND_TABLES` from the trends stage's folder (the claims
+    ledger, written by its own job, only with ``claims``)."""
+    names = TREND_TABLES if claims else tuple(n for n in TREND_TABLES if n != "claims")
+    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in names}
 
 
 def conform(df: pd.DataFrame, schema: pa.Schema, name: str = "table") -> pa.Table:

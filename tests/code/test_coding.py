@@ -208,7 +208,7 @@ def test_codebook_edit_runs_only_the_edited_codes_cues(tmp_path: Path, embed_cac
     pd.testing.assert_frame_equal(got, code_segments(seg, vectors, book, settings, embed, nlp.model))
 
 
-def test_anchor_words_skip_only_segments_no_cue_can_match() -> None:
+def test_cue_requirements_skip_only_segments_no_cue_can_match() -> None:
     from litthemes.codebook import Code
     from litthemes.nlp import lemma_string
 
@@ -219,11 +219,11 @@ def test_anchor_words_skip_only_segments_no_cue_can_match() -> None:
     titles = pd.read_csv(ROOT / "data" / "sample" / "microcredentials-bibliography.csv")["title"].dropna().tolist()
     lemmas = [lemma_string(doc) for doc in nlp.pipe(passages + titles)]
     coder = LexicalCoder(book, nlp)
-    assert coder.anchors is not None
+    assert coder.requirements is not None
     filtered = coder.match_all(lemmas)
     assert sum(bool(found) for found in filtered) > 50
     assert not all(coder.may_match(text) for text in lemmas)  # the test does skip some
-    coder.anchors = None
+    coder.requirements = None
     assert coder.match_all(lemmas) == filtered
     # One code's coder (as after a codebook edit) finds that code's part of the whole.
     for code in book.codes:
@@ -234,10 +234,20 @@ def test_anchor_words_skip_only_segments_no_cue_can_match() -> None:
         return Code.model_validate({"id": "x", "dimension": "theme", "label": "X", "definition": "X.",
                                     "include": {"patterns": [pattern]}})
 
-    optional_first = code_with([{"LEMMA": "open", "OP": "?"}, {"LEMMA": {"IN": ["Badges", "badge"]}}])
-    assert LexicalCoder([optional_first], nlp).anchors == {"badge"}
-    assert LexicalCoder([code_with([{"LOWER": "badge"}])], nlp).anchors is None  # no lemma to anchor on
-    assert LexicalCoder([code_with([{"LEMMA": "badge", "OP": "{2,3}"}])], nlp).anchors == {"badge"}
+    optional_first = code_with([{"LEMMA": "open", "OP": "?"}, {"LEMMA": {"IN": ["Badges", "badge"]}},
+                                {"LEMMA": {"IN": ["issue", "award"]}}])
+    coder = LexicalCoder([optional_first], nlp)
+    assert coder.requirements == [[{"badge"}, {"issue", "award"}]]
+    assert coder.may_match("we award a badge") and not coder.may_match("a badge alone")
+    assert LexicalCoder([code_with([{"LOWER": "badge"}])], nlp).requirements is None  # no lemma to require
+    assert LexicalCoder([code_with([{"LEMMA": "badge", "OP": "{2,3}"}])], nlp).requirements == [[{"badge"}]]
+    # A term needs all its words, in any order for this test (the matcher checks the order).
+    term = Code.model_validate({"id": "y", "dimension": "theme", "label": "Y", "definition": "Y.",
+                                "include": {"terms": ["learning analytics"]}})
+    coder = LexicalCoder([term], nlp)
+    assert coder.requirements is not None
+    first, second = (next(iter(clause)) for clause in coder.requirements[0])
+    assert coder.may_match(f"{second} of {first}") and not coder.may_match(f"{first} alone")
 
 
 def test_a_new_code_with_another_codes_cues_gets_its_own_matches(tmp_path: Path) -> None:

@@ -114,3 +114,23 @@ def test_native_bfloat16_from_the_cpu_flags_agrees_with_torch() -> None:
 
     expected = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     assert embed_module._native_bfloat16() == expected
+
+
+def test_embedding_cache_merges_its_parts_and_keeps_every_vector(tmp_path: Path) -> None:
+    from litthemes.cache import MAX_PARTS
+    from litthemes.embed import EmbeddingCache
+
+    cache = EmbeddingCache(tmp_path, "some-model", "shape")
+    rng = np.random.default_rng(0)
+    stored: dict[str, np.ndarray] = {}
+    for i in range(MAX_PARTS + 1):
+        hashes = [f"h{i}-{j}" for j in range(3)] + (["again"] if i in (1, 4) else [])
+        vectors = rng.normal(size=(len(hashes), 4)).astype(np.float32)
+        if "again" in hashes:
+            vectors[-1] = stored.get("again", vectors[-1])
+        stored.update(zip(hashes, vectors, strict=True))
+        cache.add(hashes, vectors)
+    assert cache.dir is not None and len(list(cache.dir.glob("part-*.parquet"))) == 1
+    found = cache.load(set(stored) | {"missing"})
+    assert set(found) == set(stored)
+    assert all(np.array_equal(found[h], stored[h]) for h in stored)

@@ -10,7 +10,15 @@ import pytest
 
 from litthemes.codebook import load_codebook
 from litthemes.config import TrendSettings
-from litthemes.trends import callon_map, cooccurrence, covid_split, prevalence, trend_tests, wilson
+from litthemes.trends import (
+    callon_map,
+    cooccurrence,
+    covid_split,
+    prevalence,
+    topic_map,
+    trend_tests,
+    wilson,
+)
 from litthemes.trends.claims import find_claims
 
 BOOK = load_codebook(Path(__file__).resolve().parents[2] / "config" / "codebook.yaml")
@@ -78,6 +86,25 @@ def test_callon_quadrants() -> None:
     table = callon_map(incidence, {"x1": "X", "x2": "X", "y1": "Y", "y2": "Y"}).set_index("cluster")
     assert table.loc["X", "density"] > table.loc["Y", "density"]
     assert set(table["quadrant"]) <= {"motor", "niche", "basic", "emerging or declining"}
+
+
+def test_topic_map_counts_terms_as_the_topic_vectorizer_tokenises() -> None:
+    topics = pd.DataFrame({"topic": [-1, 0, 1], "label": ["Outliers", "0: art, museum", "1: badge issue, badge"],
+                           "top_terms": ["", "art; museum", "badge issue; badge"]})
+    doc_topics = pd.DataFrame({"record_id": ["a", "b", "c", "d"], "topic": [0, 0, 1, 1]})
+    # Lemma documents: "art" must not be found inside "article" or "artefact", and the
+    # bigram only where its words are adjacent.
+    documents = ["art museum", "article artefact museum", "badge issue", "issue badge"]
+    table = topic_map(doc_topics, topics, documents).set_index("topic")
+    assert table.loc["0: art, museum", "occurrences"] == 2
+    assert table.loc["0: art, museum", "items"] == 2
+    # "badge issue" occurs in one document and "badge" in two: both items, in two documents.
+    assert table.loc["1: badge issue, badge", "items"] == 2
+    assert table.loc["1: badge issue, badge", "occurrences"] == 2
+    # Without "museum" the second document has none of topic 0's terms (a substring
+    # search would find "art" in it).
+    without = topic_map(doc_topics, topics, ["art museum", "article artefact", "badge issue", "issue badge"])
+    assert without.set_index("topic").loc["0: art, museum", "occurrences"] == 1
 
 
 def test_claims_ledger_finds_quantities() -> None:

@@ -37,6 +37,9 @@ TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext 
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
 # Written by its own rule (claims), so that coding and topics never wait for it.
 CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
+# The trends job's tables: everything but the ledger. They are all the figures read (no
+# figure shows the ledger), so the figures never wait for the claims job.
+TRENDS_JOB_FILES = [path for path in TREND_FILES if path != CLAIMS_FILE]
 # Rules on the way to the brief get this priority; the claims ledger and the QDA export
 # (each needed by one output only) keep the default 0, so on a few cores they take a
 # core only when no job on the main path is waiting for one.

@@ -12,7 +12,7 @@ for figure_part in range(FIGURE_JOBS):
         name:
             f"figures_{figure_part}"
         input:
-            trends=TREND_FILES,
+            trends=TRENDS_JOB_FILES,
             topics=rules.align_topics.output.topics,
             codebook=CFG["codebook"],
         output:

@@ -10,7 +10,7 @@ rule trends:
         topics=rules.align_topics.output.topics,
         codebook=CFG["codebook"],
     output:
-        [path for path in TREND_FILES if path != CLAIMS_FILE],
+        TRENDS_JOB_FILES,
     params:
         settings=as_json("trends"),
         nlp=as_json("nlp", ["model"]),

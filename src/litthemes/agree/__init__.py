@@ -17,7 +17,6 @@ from typing import Any
 import krippendorff
 import numpy as np
 import pandas as pd
-from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
 UNIT_COLUMNS = ("unit", "unit_id", "segment", "record_id", "id")
 CODE_COLUMNS = ("code", "theme", "label")
@@ -108,6 +107,10 @@ def read_coding(path: str | Path) -> pd.DataFrame:
 
 def agreement(a: pd.DataFrame, b: pd.DataFrame, codes: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-code and overall agreement of coding ``b`` with reference coding ``a`` on shared units."""
+    # Imported here: scikit-learn's import costs 1-2 s, and the QDA export (a module of
+    # this package, run after every coding) needs nothing from it.
+    from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
+
     units = sorted(set(a["unit"]) & set(b["unit"]))
     only_a = len(set(a["unit"]) - set(b["unit"]))
     only_b = len(set(b["unit"]) - set(a["unit"]))

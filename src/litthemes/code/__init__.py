@@ -130,11 +130,21 @@ class LexicalCoder:
                       self.matchers.include_phrases, self.matchers.include_patterns)
             self._add(code.id, code.exclude.terms, code.exclude.patterns, lemma_of,
                       self.matchers.exclude_phrases, self.matchers.exclude_patterns)
-        self.anchors = _anchors(self.codes, lemma_of)
+        self.requirements = _requirements(self.codes, lemma_of)
+        # Each cue under one word it needs (from its first clause): a segment's words then
+        # point straight at the few cues worth checking.
+        self._cues_by_word: dict[str, list[list[frozenset[str]]]] = {}
+        for clauses in self.requirements or []:
+            for word in clauses[0]:
+                self._cues_by_word.setdefault(word, []).append(clauses)
 
     def may_match(self, lemmas: str) -> bool:
-        """False only when no inclusion cue can match: none of the cues' anchor words occurs."""
-        return self.anchors is None or not self.anchors.isdisjoint(lemmas.split())
+        """False only when no inclusion cue can match: each cue lacks a word it needs."""
+        if self.requirements is None:
+            return True
+        words = set(lemmas.split())
+        return any(all(not clause.isdisjoint(words) for clause in clauses[1:])
+                   for word in words.intersection(self._cues_by_word) for clauses in self._cues_by_word[word])
 
     def _add(self, key: str, terms: list[str], patterns: list[list[dict[str, Any]]],
              lemma_of: dict[str, str], phrases: PhraseMatcher, tokens: Matcher) -> None:
@@ -186,27 +196,28 @@ class LexicalCoder:
         return [self.match(text or "") for text in lemmas]
 
 
-def _anchors(codes: Sequence[Code], lemma_of: dict[str, str]) -> frozenset[str] | None:
-    """Words of which every inclusion cue needs at least one, or None if some cue needs none.
+def _requirements(codes: Sequence[Code], lemma_of: dict[str, str]) -> list[list[frozenset[str]]] | None:
+    """What each inclusion cue needs of a segment's words, or None if some cue needs none.
 
-    A term needs each of its words (its first is taken); a token pattern needs the lemmas
-    of its first token that must occur and names its lemmas. Building a spaCy Doc and
-    running the matchers costs far more than this test, and most segments fail it when
-    only a few codes are matched (after a codebook edit).
+    A cue's requirement is a list of clauses: the segment must hold a word of each. A
+    term needs every one of its words; a token pattern needs, for each token that must
+    occur and names its lemmas, one of those lemmas. Building a spaCy Doc and running
+    the matchers costs far more than this test, and it rules out most segments: after a
+    codebook edit, when one code is matched over the whole corpus, all but a few hundred.
     """
-    words: set[str] = set()
+    cues: list[list[frozenset[str]]] = []
     for code in codes:
         for term in code.include.terms:
-            parts = lemma_of[term].split()
-            if parts:
-                words.add(parts[0])
+            words = lemma_of[term].split()
+            if words:
+                cues.append([frozenset([word]) for word in dict.fromkeys(words)])
         for pattern in code.include.patterns:
-            anchor = next((_lemma_words(token) for token in _lemma_pattern(pattern, lemma_of)
-                           if _required(token.get("OP")) and _lemma_words(token)), None)
-            if anchor is None:
+            clauses = [frozenset(_lemma_words(token)) for token in _lemma_pattern(pattern, lemma_of)
+                       if _required(token.get("OP")) and _lemma_words(token)]
+            if not clauses:
                 return None
-            words |= anchor
-    return frozenset(words)
+            cues.append(clauses)
+    return cues
 
 
 def _required(op: Any) -> bool:

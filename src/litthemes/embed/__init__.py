@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from litthemes.cache import compact, read_parts
 from litthemes.config import EmbedSettings
 from litthemes.tables import atomic_path
 
@@ -110,8 +111,9 @@ def model_id(name: str) -> str:
 class EmbeddingCache:
     """Embeddings on disk, one Parquet file per batch of new texts, keyed by text hash.
 
-    Files are only ever added (atomically), so concurrent readers never see a
-    partial file and an interrupted run loses at most the batch in progress.
+    Files are added atomically, so concurrent readers never see a partial file and an
+    interrupted run loses at most the batch in progress; past
+    :data:`litthemes.cache.MAX_PARTS` files they are merged (:func:`litthemes.cache.compact`).
     """
 
     def __init__(self, cache_dir: str | Path, model: str, shape: str) -> None:
@@ -123,10 +125,14 @@ class EmbeddingCache:
         self.model = model
 
     def load(self, hashes: set[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
         if self.dir is None or not self.dir.exists():
-            return found
-        for part in sorted(self.dir.glob("part-*.parquet")):
+            return {}
+        return read_parts(self.dir, lambda parts: self._load(parts, hashes))
+
+    @staticmethod
+    def _load(parts: list[Path], hashes: set[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for part in parts:
             # The hashes first: jobs that look up a few texts (the codebook's prototypes)
             # then skip reading the vectors of the parts that do not hold them.
             keys = pq.read_table(part, columns=["hash"]).column("hash").to_pylist()
@@ -150,6 +156,7 @@ class EmbeddingCache:
         })
         with atomic_path(self.dir / f"part-{digest}.parquet") as tmp:
             pq.write_table(table, tmp)
+        compact(self.dir, "hash")
 
 
 def padded_length(tokens: int, step: int, limit: int) -> int:

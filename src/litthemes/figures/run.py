@@ -25,7 +25,8 @@ def run_figures(trends_dir: str, topics_path: str, codebook_path: str, out_dir: 
     """Every figure (or those named in ``only``), drawn by ``workers`` processes."""
     params = FigureSettings.model_validate(settings or {})
     book = load_codebook(codebook_path)
-    tables = read_trend_tables(trends_dir)
+    # No figure shows the claims ledger, so the figures need not wait for its job.
+    tables = read_trend_tables(trends_dir, claims=False)
     tables["topics"] = read_table(topics_path, TOPICS)
     return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp), workers,
                   only)

@@ -14,9 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from litthemes.codebook import Codebook
 from litthemes.config import TrendSettings
@@ -24,7 +21,14 @@ from litthemes.config import TrendSettings
 log = logging.getLogger(__name__)
 
 
+# scipy and statsmodels are imported by the functions that use them: together they
+# cost about a second to import, and the claims job (trends.claims, a module of this
+# package) uses neither.
+
+
 def wilson(k: int, n: int) -> tuple[float, float]:
+    from statsmodels.stats.proportion import proportion_confint
+
     if n == 0:
         return float("nan"), float("nan")
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
@@ -115,6 +119,7 @@ def _trend_table(presence: pd.DataFrame, records: pd.DataFrame, items: list[tupl
     # The GLM modules alone: statsmodels.api imports the whole library (0.3 s).
     from statsmodels.genmod import families
     from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.stats.multitest import multipletests
     from statsmodels.tools.tools import add_constant
 
     years = records.set_index("record_id")["year"].reindex(presence.index).astype(float)
@@ -162,7 +167,8 @@ def _trend_table(presence: pd.DataFrame, records: pd.DataFrame, items: list[tupl
 
 def covid_split(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, settings: TrendSettings) -> pd.DataFrame:
     """Change in each theme's share from before to from the split year, with a Newcombe interval."""
-    from statsmodels.stats.proportion import test_proportions_2indep
+    from statsmodels.stats.multitest import multipletests
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
     presence = _presence(codes)
     years = records.set_index("record_id")["year"].reindex(presence.index)
@@ -211,6 +217,9 @@ def terminology(dims: pd.DataFrame, records: pd.DataFrame, settings: TrendSettin
 
 def cooccurrence(codes: pd.DataFrame, theme_ids: list[str], settings: TrendSettings) -> pd.DataFrame:
     """Pairs of themes: counts, Jaccard, lift and a one-sided Fisher exact test, BH-corrected."""
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.multitest import multipletests
+
     presence = _presence(codes)
     n = len(presence)
     rows = []
@@ -296,8 +305,16 @@ def theme_map(segment_codes: pd.DataFrame, book: Codebook) -> pd.DataFrame:
     return callon_map(incidence, cluster_of).rename(columns={"cluster": "theme"})
 
 
-def topic_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, documents: pd.Series) -> pd.DataFrame:
-    """Thematic map of topics, with each topic's top terms as its items."""
+def topic_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, documents: list[str]) -> pd.DataFrame:
+    """Thematic map of topics, with each topic's top terms as its items.
+
+    ``documents`` are the lemma documents the topics were fitted on, in the order of
+    ``doc_topics``: a document has a term when it has it as a token (or bigram) the way
+    the topic model's vectorizer counted it, so a term stands for the same thing here
+    as in the topic's term list ("art" is not found inside "article").
+    """
+    from litthemes.topics import Cooccurrence
+
     real = topics[topics["topic"] >= 0]
     if real.empty:
         return callon_map(pd.DataFrame(), {})
@@ -305,12 +322,11 @@ def topic_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, documents: pd.Seri
     for row in real.itertuples():
         for term in str(row.top_terms).split("; ")[:8]:
             cluster_of.setdefault(term, str(row.label))
-    # Python's substring search on a list: pandas' Arrow-backed str.contains costs
-    # about 15 ms per term on 6,700 abstracts, four times as much.
-    docs = [text.lower() for text in documents.fillna("").astype(str)]
-    incidence = pd.DataFrame({term: [term in doc for doc in docs] for term in cluster_of},
-                             index=documents.index, dtype=bool)
-    return callon_map(incidence, cluster_of).rename(columns={"cluster": "topic"})
+    postings = Cooccurrence(documents, set(cluster_of)).postings
+    incidence = np.zeros((len(documents), len(cluster_of)), dtype=bool)
+    for column, term in enumerate(cluster_of):
+        incidence[postings.get(term, []), column] = True
+    return callon_map(pd.DataFrame(incidence, columns=list(cluster_of)), cluster_of).rename(columns={"cluster": "topic"})
 
 
 def opportunity_risk(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, settings: TrendSettings) -> pd.DataFrame:

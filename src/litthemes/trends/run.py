@@ -10,7 +10,6 @@ import pandas as pd
 
 from litthemes.codebook import load_codebook
 from litthemes.config import NlpSettings, TrendSettings
-from litthemes.embed import document_text
 from litthemes.tables import (
     CODES,
     DOC_TOPICS,
@@ -22,6 +21,7 @@ from litthemes.tables import (
     atomic_path,
     read_table,
 )
+from litthemes.topics.run import topic_documents
 from litthemes.trends import (
     cooccurrence,
     corpus_profile,
@@ -63,8 +63,8 @@ def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segm
                             ("setting", "theme_by_setting")):
         tables[name] = cross_matrix(codes, dims, dimension)
     tables["thematic_map_themes"] = theme_map(segment_codes, book)
-    docs = document_text(included.set_index("record_id").reindex(doc_topics["record_id"]).reset_index())
-    tables["thematic_map_topics"] = topic_map(doc_topics, topics, docs.reset_index(drop=True))
+    tables["thematic_map_topics"] = topic_map(doc_topics, topics,
+                                              topic_documents(segments, doc_topics["record_id"].tolist()))
     tables["opportunity_risk"] = opportunity_risk(codes, included, book, settings)
     tables.update(topics_over(doc_topics, included, dims))
     tables["topic_trends"] = topic_trends(doc_topics, included, settings)
