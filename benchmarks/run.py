@@ -231,33 +231,30 @@ def set_inputs(project: Path, inputs: list[str]) -> None:
     (project / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
 
-def forget_cache_writes(project: Path, start: float, end: float) -> int:
-    """Delete cache files written between ``start`` and ``end`` (by one timed rerun)."""
-    removed = 0
-    for path in (project / "data" / "cache").rglob("*"):
-        if path.is_file() and start <= path.stat().st_mtime <= end:
-            path.unlink()
-            removed += 1
-    return removed
-
-
 def repeated_add(project: Path, extra_name: str, repeats: int) -> list[tuple[float, dict[str, float]]]:
-    """Time adding the batch in ``extra_name``; repeats take it out first and forget its cache entries."""
+    """Time adding the batch in ``extra_name``; each repeat first takes it out again and puts
+    the caches back as they were before the first add, so the batch is new to every cache.
+
+    The caches are copied rather than having the files of a timed run deleted: a run may
+    merge older cache files with its own (litthemes.cache.compact), and deleting the merged
+    file would take more than the batch out.
+    """
     config = yaml.safe_load((project / "config" / "config.yaml").read_text())
     without = list(config["inputs"])
-    write_start = time.time()
+    cache = project / "data" / "cache"
+    saved = project / "cache-before-add"
+    shutil.rmtree(saved, ignore_errors=True)
+    shutil.copytree(cache, saved)
     runs: list[tuple[float, dict[str, float]]] = []
-    set_inputs(project, [*without, extra_name])
-    runs.append(timed(project))
-    write_end = time.time()
-    for _ in range(repeats - 1):
-        set_inputs(project, without)
-        snakemake(project)
-        forget_cache_writes(project, write_start, write_end)
+    for repeat in range(repeats):
+        if repeat:
+            set_inputs(project, without)
+            snakemake(project)
+            shutil.rmtree(cache)
+            shutil.copytree(saved, cache)
         set_inputs(project, [*without, extra_name])
-        write_start = time.time()
         runs.append(timed(project))
-        write_end = time.time()
+    shutil.rmtree(saved)
     return runs
 
 

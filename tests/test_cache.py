@@ -36,19 +36,27 @@ def test_content_key_changes_with_content() -> None:
     assert content_key("a", "title") != content_key("a", "title.")
 
 
-def test_parts_past_the_limit_are_merged_and_lookups_find_the_same_rows(tmp_path: Path) -> None:
+def test_small_parts_past_the_limit_are_merged_and_lookups_find_the_same_rows(tmp_path: Path) -> None:
     cache = RecordCache(tmp_path, "stage", SCHEMA, {})
-    for i in range(MAX_PARTS):
-        keys = [f"k{i}", "shared"] if i in (2, 5) else [f"k{i}"]
+    # Two large parts (a first run's shards), then small ones (records added later); one
+    # key stored twice.
+    for shard in range(2):
+        keys = [f"big{shard}-{i}" for i in range(300)]
+        cache.add(pd.DataFrame({KEY: keys, "record_id": keys, "n": range(300)}), keys)
+    big = sorted(cache.dir.glob("part-*.parquet"))
+    for i in range(MAX_PARTS - 2):
+        keys = [f"k{i}", "shared"] if i in (2, 4) else [f"k{i}"]
         rows = pd.DataFrame({KEY: [f"k{i}", f"k{i}"], "record_id": [f"r{i}", f"r{i}"], "n": [i, i + 100]})
         if "shared" in keys:
             rows = pd.concat([rows, pd.DataFrame({KEY: ["shared"], "record_id": ["s"], "n": [-1]})])
         cache.add(rows, keys)
-    wanted = [f"k{i}" for i in range(MAX_PARTS + 1)] + ["shared", "nowhere"]
+    wanted = [f"k{i}" for i in range(MAX_PARTS + 1)] + ["big0-7", "big1-299", "shared", "nowhere"]
     before, found_before = cache.load(wanted)
     assert len(list(cache.dir.glob("part-*.parquet"))) == MAX_PARTS
     cache.add(pd.DataFrame({KEY: [], "record_id": [], "n": []}), [f"k{MAX_PARTS}"])  # a marker only
-    assert len(list(cache.dir.glob("part-*.parquet"))) == 1
+    # The smallest parts are merged, down to half the limit; the large ones are left alone.
+    parts = sorted(cache.dir.glob("part-*.parquet"))
+    assert len(parts) == MAX_PARTS // 2 and set(big) <= set(parts)
     after, found_after = cache.load(wanted)
     assert found_after == found_before | {f"k{MAX_PARTS}"}
     order = [KEY, "n"]

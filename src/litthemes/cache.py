@@ -6,7 +6,7 @@ depends on (settings, codebook, package version). Files are added atomically, so
 shards can fill one cache side by side and a killed job leaves no half-written file.
 Every run that computes something adds a file, and every lookup reads them all, so
 once a folder holds more than :data:`MAX_PARTS` files the job that adds one merges
-them (see :func:`compact`). Deleting a cache folder only costs time.
+the smallest (see :func:`compact`). Deleting a cache folder only costs time.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from litthemes.tables import atomic_path
 log = logging.getLogger(__name__)
 
 KEY = "_record_key"
-# A folder's part files are merged into one when a job's own part makes more than this.
+# A folder's smallest part files are merged when a job's own part makes more than this.
 # A codebook edited daily adds one part per shard each time, and every coding job reads
 # every part: after a few hundred edits the reading would cost more than the coding.
 MAX_PARTS = 8
@@ -53,13 +53,16 @@ def read_parts(directory: Path, read: Callable[[list[Path]], T]) -> T:
 
 
 def compact(directory: Path, key: str, max_parts: int = MAX_PARTS) -> bool:
-    """Merge a folder's part files into one when there are more than ``max_parts``.
+    """Merge a folder's smallest part files into one when there are more than ``max_parts``.
 
-    A key's rows are taken from the first part (in name order) that holds it, the rule
-    the readers follow, so lookups find exactly what they found before. The merged file
-    is in place before the parts it replaces are deleted, so a reader never misses a key;
-    parts that other jobs add meanwhile are left alone, and of two jobs merging at once
-    the later simply finds its parts gone. Returns whether this call merged.
+    Enough of the smallest parts are merged to leave half the limit, so the large parts
+    of a first run are left as they are and merging costs about what the merged parts
+    hold (the increments of later runs). A key's rows are taken from the first merged
+    part (in name order) that holds it; rows stored under one key are the same in every
+    part, as a key names everything they depend on. The merged file is in place before
+    the parts it replaces are deleted, so a reader never misses a key; parts that other
+    jobs add meanwhile are left alone, and of two jobs merging at once the later finds
+    its parts gone and stops. Returns whether this call merged.
     """
     parts = part_files(directory)
     if len(parts) <= max_parts:
@@ -67,24 +70,26 @@ def compact(directory: Path, key: str, max_parts: int = MAX_PARTS) -> bool:
     tables: list[pa.Table] = []
     seen: set[str] = set()
     try:
-        for part in parts:
+        by_size = sorted(parts, key=lambda part: (part.stat().st_size, part.name))
+        chosen = sorted(by_size[: len(parts) - max_parts // 2 + 1])
+        for part in chosen:
             table = pq.read_table(part)
             part_keys = set(table.column(key).to_pylist())
             fresh = part_keys - seen
             if fresh != part_keys:
                 table = table.filter(pc.is_in(table.column(key), value_set=pa.array(sorted(fresh), pa.string())))
             seen |= fresh
-            tables.append(table)
+            tables.append(table.replace_schema_metadata(None))
     except FileNotFoundError:
         return False
-    merged = pa.concat_tables(tables, promote_options="none").combine_chunks()
+    merged = pa.concat_tables(tables).combine_chunks()
     target = directory / f"part-{content_key('merged', sorted(seen))[:20]}.parquet"
     with atomic_path(target) as tmp:
-        pq.write_table(merged.replace_schema_metadata(None), tmp, compression="zstd")
-    for part in parts:
+        pq.write_table(merged, tmp, compression="zstd")
+    for part in chosen:
         if part != target:
             part.unlink(missing_ok=True)
-    log.info("cache %s: %d part files merged into one", directory, len(parts))
+    log.info("cache %s: %d part files merged into one", directory, len(chosen))
     return True
 
 

@@ -82,6 +82,11 @@ class IngestSettings(_Section):
     dedup: DedupSettings = Field(default_factory=DedupSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     openalex: OpenAlexSettings = Field(default_factory=OpenAlexSettings)
+    cache_dir: str = Field(
+        "data/cache/ingest",
+        description="Each file's records as read and normalised, keyed by its path, content and reader settings, "
+                    "so adding a file reads only that file ('' = off).",
+    )
 
 
 class NlpSettings(_Section):

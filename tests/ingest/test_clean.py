@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+import pytest
+
 from litthemes.config import IngestSettings, ScreeningSettings
 from litthemes.ingest import ingest
 from litthemes.ingest.clean import normalize_doc_type, normalize_doi, normalize_year, title_key
@@ -104,3 +107,36 @@ def test_numbered_series_and_doi_chains_are_not_merged(tmp_path: Path) -> None:
     # The DOI-less 1997 record may join one of the two, but never both into one cluster.
     assert (net["status"] == "included").sum() >= 2
     assert len(status) == 5
+
+
+def test_ingest_cache_reads_only_new_or_changed_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import litthemes.ingest as ingest_module
+
+    wos = tmp_path / "savedrecs.txt"
+    wos.write_text("FN Clarivate\nVR 1.0\nPT J\nAU Doe, J\nTI Digital badges at work\nAB Badges, 40% of learners.\n"
+                   "PY 2021\nER\nPT J\nAU Roe, K\nPY 2020\nER\nEF\n", encoding="utf-8")  # the second: no TI, no AB
+    csv = tmp_path / "more.csv"
+    csv.write_text("title,year,language\nMicro-credentials in Europe,2022,English\n", encoding="utf-8")
+    cache = str(tmp_path / "cache")
+    read: list[str] = []
+    original = ingest_module.read_file
+
+    def counting(path: str, *args: object) -> object:
+        read.append(Path(path).name)
+        return original(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module, "read_file", counting)
+    paths = [str(wos), str(csv)]
+    uncached = ingest(paths)
+    first = ingest(paths, cache_dir=cache)
+    second = ingest(paths, cache_dir=cache)
+    assert read == ["savedrecs.txt", "more.csv"] * 2  # uncached, then the first cached run; not the second
+    for records, flow in (first, second):
+        pd.testing.assert_frame_equal(records, uncached[0])
+        assert flow == uncached[1]
+    assert second[1]["quarantine"][0]["reason"] == "record has neither TI nor AB"
+    csv.write_text("title,year,language\nMicro-credentials in Europe,2022,English\nOpen Badges,2019,English\n",
+                   encoding="utf-8")
+    read.clear()
+    third, _ = ingest(paths, cache_dir=cache)
+    assert read == ["more.csv"] and len(third) == 3

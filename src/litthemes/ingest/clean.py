@@ -299,7 +299,10 @@ def screen(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
     """Mark included records that fail a screening rule as excluded, naming the rule."""
     df = df.copy()
     excluded: dict[Any, str] = {}
-    for label, row in df[df["status"] == "included"].iterrows():
+    columns = ["year", "title", "abstract", "keywords", "doc_type", "language", "fulltext"]
+    included = df.loc[df["status"] == "included", columns]
+    # Plain dicts: a pandas row per record cost half a second at 12,000 records.
+    for label, row in zip(included.index, included.to_dict("records"), strict=True):
         reason = None
         year = row["year"]
         has_year = year is not None and not pd.isna(year)
