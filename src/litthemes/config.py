@@ -139,6 +139,12 @@ class EmbedSettings(_Section):
     )
 
 
+# The embedding settings that decide a vector's bits (and where vectors are cached):
+# every stage that embeds text (coding's prototypes, topic terms, topic alignment)
+# gets all of them, so its cache keys change whenever the embedding stage's do.
+EMBED_VECTOR_KEYS = ("model", "device", "cache_dir", "batch_size", "batch_tokens", "length_step", "precision")
+
+
 class CodeSettings(_Section):
     """Deductive coding with the codebook."""
 

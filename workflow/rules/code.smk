@@ -16,7 +16,7 @@ if SHARDED:
             shard=r"\d+",
         params:
             settings=as_json("code"),
-            embed=as_json("embed", ["model", "device", "cache_dir"]),
+            embed=EMBED_VECTORS,
             nlp=as_json("nlp", ["model"]),
             shard=shard_arg,
         resources:
@@ -78,7 +78,7 @@ else:
             evidence=f"{PROCESSED}/evidence.parquet",
         params:
             settings=as_json("code"),
-            embed=as_json("embed", ["model", "device", "cache_dir"]),
+            embed=EMBED_VECTORS,
             nlp=as_json("nlp", ["model"]),
         resources:
             **CODE_RESOURCES,

@@ -4,7 +4,7 @@ import os
 import shlex
 import sys
 
-from litthemes.config import load_yaml, validate as validate_settings
+from litthemes.config import EMBED_VECTOR_KEYS, load_yaml, validate as validate_settings
 from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS
 from litthemes.tables import TREND_TABLES
 
@@ -28,6 +28,11 @@ def as_json(section, keys=None):
     """A config section as compact JSON for a rule's params (only `keys`, if given)."""
     value = CFG[section] if keys is None else {k: CFG[section][k] for k in keys}
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+# For rules that embed text besides the embedding stage: everything that decides a
+# vector's bits, so their caches are keyed as the embedding stage's are.
+EMBED_VECTORS = as_json("embed", EMBED_VECTOR_KEYS)
 
 
 FIGURE_NAMES = list(FIGURE_CAPTIONS)

@@ -44,7 +44,7 @@ rule topics:
         model=f"{PROCESSED}/topic_model.parquet",
     params:
         settings=as_json("topics"),
-        embed=as_json("embed", ["model", "device", "cache_dir"]),
+        embed=EMBED_VECTORS,
         refits=lambda wildcards, input: " ".join(f"--refit {shlex.quote(p)}" for p in input.refits),
     resources:
         mem_mb=8000,
@@ -75,7 +75,7 @@ rule align_topics:
         summary=f"{PROCESSED}/topic_summary.json",
     params:
         settings=as_json("topics", ["emergent_threshold"]),
-        embed=as_json("embed", ["model", "device", "cache_dir"]),
+        embed=EMBED_VECTORS,
     resources:
         mem_mb=3000,
         runtime=30,

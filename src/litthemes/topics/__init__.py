@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from litthemes.config import TopicSettings
+from litthemes.config import EmbedSettings, TopicSettings
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import CountVectorizer
@@ -137,6 +137,25 @@ def _quiet_umap() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*knn_search_index.*")
         yield
+
+
+def cached_embedder(settings: EmbedSettings) -> Any:
+    """A BERTopic embedding backend that encodes through litthemes' embedding cache.
+
+    KeyBERTInspired embeds each topic's candidate words and representative documents;
+    with this backend they are encoded as the embedding stage encodes (same batch
+    shapes and arithmetic) and kept in its cache, so a refit after adding records
+    encodes only the words and documents it has not seen.
+    """
+    from bertopic.backend import BaseEmbedder
+
+    from litthemes.embed import embed_texts
+
+    class CachedEmbedder(BaseEmbedder):  # type: ignore[misc]
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            return embed_texts(list(documents), settings)
+
+    return CachedEmbedder()
 
 
 def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSettings, seed: int,

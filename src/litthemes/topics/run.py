@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from litthemes.codebook import load_codebook
 from litthemes.config import EmbedSettings, TopicSettings
-from litthemes.embed import embed_texts, load_model, read_vectors, row_dot
+from litthemes.embed import embed_texts, read_vectors, row_dot
 from litthemes.tables import (
     CODES,
     DOC_TOPICS,
@@ -33,6 +33,7 @@ from litthemes.topics import (
     Cooccurrence,
     TopicModelResult,
     align,
+    cached_embedder,
     cluster_documents,
     fit_bertopic,
     fit_nmf,
@@ -137,7 +138,7 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
             save_model(pd.DataFrame(columns=TOPICS.names), {}, {}, {"skipped": True}, out_model)
         return _empty(out_topics, out_docs, out_summary, f"only {len(ids)} documents (< {MIN_DOCUMENTS})")
 
-    embedding_model = load_model(embed.model, embed.device)
+    embedding_model = cached_embedder(embed)
     bert = fit_bertopic(docs, doc_vectors, params, params.seed, embedding_model)
     # A timing, so it goes to the log and not into the (byte-identical) summary.
     log.info("BERTopic fit_transform on %d documents: %.2f s", len(docs), bert.fit_seconds)
