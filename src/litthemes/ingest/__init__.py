@@ -79,6 +79,7 @@ def read_normalized(path: str, fmt: str, column_map: dict[str, str],
             entry = Path(cache_dir) / "ingest" / f"{digest.hexdigest()}.json"
             if entry.exists():
                 stored = json.loads(entry.read_text(encoding="utf-8"))
+                # The records' raw fields are not kept: their normalised rows stand for them.
                 result = ReadResult(path=path, format=stored["format"], encoding=stored["encoding"],
                                     records=[RawRecord(location, {}) for location in stored["locations"]],
                                     quarantined=[Quarantined(path, location, reason)
