@@ -39,6 +39,25 @@ def test_outputs_exist_and_nothing_left_to_do(run: Path) -> None:
     assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr
 
 
+def test_every_rule_that_embeds_gets_the_settings_that_decide_a_vector(run: Path) -> None:
+    import json
+    import re
+    import shlex
+
+    from litthemes.config import EMBED_VECTOR_KEYS
+
+    # A dry run that would rerun the rules that embed text besides the embedding stage.
+    dry = snakemake(run, "-n", "-p", "--forcerun", "code", "topics", "align_topics")
+    commands = [line[line.index("litthemes "):] for line in (dry.stdout + dry.stderr).splitlines()
+                if re.search(r"litthemes (code|topics|align-topics) ", line)]
+    assert len(commands) == 3, dry.stdout + dry.stderr
+    for command in commands:
+        words = shlex.split(command)
+        settings = json.loads(words[words.index("--embed-settings") + 1])
+        # Otherwise a cache keyed by these settings would miss a change of the vectors.
+        assert set(EMBED_VECTOR_KEYS) <= set(settings), command
+
+
 def test_every_record_accounted_for_and_coded(run: Path) -> None:
     records = pd.read_parquet(run / "data" / "interim" / "records.parquet")
     flow = pd.read_csv(run / "reports" / "tables" / "corpus_flow.csv")
