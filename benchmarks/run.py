@@ -16,8 +16,8 @@ full 12,000 the cold run takes 11,800 and the two added batches bring it to 12,0
   reruns (no-op, codebook edit, frozen add) are measured `--repeats` times and
   their median reported, since this machine's speed drifts by 20-30% over minutes:
   each edit adds another term, and each repeated add first takes the batch out
-  again (an untimed run) and deletes what the timed add wrote to the caches, so the
-  records are as new to every cache as the first time. The stage times of every
+  again (an untimed run) and puts back a copy of the caches taken before the first
+  add, so the records are as new to every cache as the first time. The stage times of every
   timed rerun are kept;
 - the embed stage's throughput against a plain SentenceTransformer.encode of the
   same texts, measured back to back in this process.

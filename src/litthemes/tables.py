@@ -147,10 +147,14 @@ TREND_TABLES = (
 )
 
 
+# What the trends job writes: all but the claims ledger, which has a job of its own.
+TRENDS_JOB_TABLES = tuple(name for name in TREND_TABLES if name != "claims")
+
+
 def read_trend_tables(trends_dir: str | os.PathLike[str], *, claims: bool = True) -> dict[str, pd.DataFrame]:
     """Every table of :data:`TREND_TABLES` from the trends stage's folder (the claims
     ledger, written by its own job, only with ``claims``)."""
-    names = TREND_TABLES if claims else tuple(n for n in TREND_TABLES if n != "claims")
+    names = TREND_TABLES if claims else TRENDS_JOB_TABLES
     return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in names}
 
 

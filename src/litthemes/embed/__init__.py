@@ -84,7 +84,11 @@ def _native_bfloat16() -> bool:
 
 
 def cache_shape(settings: EmbedSettings) -> str:
-    """What besides the model decides the bits of a vector: batch shape and arithmetic."""
+    """What besides the model decides the bits of a vector: batch shape and arithmetic.
+
+    Every setting read here must be in :data:`litthemes.config.EMBED_VECTOR_KEYS`, which
+    the workflow hands to each rule that embeds text.
+    """
     return (f"rows={settings.batch_size}|step={settings.length_step}|tokens={settings.batch_tokens}"
             f"|precision={resolve_precision(settings)}")
 

@@ -68,6 +68,7 @@ def read_normalized(path: str, fmt: str, column_map: dict[str, str],
     reads and normalises only that file (a 12,000-record export took 1.5 s).
     """
     entry = None
+    data = None
     if cache_dir:
         try:
             data = Path(path).read_bytes()
@@ -87,7 +88,7 @@ def read_normalized(path: str, fmt: str, column_map: dict[str, str],
                                     notes=stored["notes"])
                 log.info("%s: read before (ingest cache)", path)
                 return result, stored["rows"]
-    result = read_file(path, fmt, column_map)
+    result = read_file(path, fmt, column_map, data)
     rows = [normalize_record(raw.fields) for raw in result.records]
     if entry is not None:
         stored = {"format": result.format, "encoding": result.encoding, "notes": result.notes,
@@ -98,15 +99,12 @@ def read_normalized(path: str, fmt: str, column_map: dict[str, str],
     return result, rows
 
 
-def ingest_files(results: list[ReadResult], settings: IngestSettings, failed: list[dict[str, Any]],
-                 enrich_client: Any = None,
-                 normalized: list[list[dict[str, Any]]] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Normalise (unless ``normalized`` holds each result's records' fields), de-duplicate
-    and screen what the readers produced; build the flow."""
+def ingest_files(results: list[ReadResult], normalized: list[list[dict[str, Any]]], settings: IngestSettings,
+                 failed: list[dict[str, Any]], enrich_client: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """De-duplicate and screen what the readers produced, given each result's records'
+    normalised fields (:func:`read_normalized`); build the flow."""
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    if normalized is None:
-        normalized = [[normalize_record(raw.fields) for raw in result.records] for result in results]
     for result, result_rows in zip(results, normalized, strict=True):
         for raw, normal in zip(result.records, result_rows, strict=True):
             fields = dict(normal)
@@ -207,4 +205,4 @@ def ingest(paths: list[str], settings: IngestSettings | None = None,
         from litthemes.ingest.openalex import OpenAlexClient
 
         enrich_client = openalex_client or OpenAlexClient(settings.openalex.cache_dir, settings.openalex.email)
-    return ingest_files(results, settings, failed, enrich_client, normalized)
+    return ingest_files(results, normalized, settings, failed, enrich_client)

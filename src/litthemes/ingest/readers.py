@@ -699,13 +699,16 @@ def read_fulltext_pdf(path: str, data: bytes) -> ReadResult:
 # --------------------------------------------------------------------------- dispatch
 
 
-def read_file(path: str | Path, fmt: str = "auto", column_map: dict[str, str] | None = None) -> ReadResult:
-    """Read one export file with the reader for ``fmt`` (``auto`` detects it)."""
+def read_file(path: str | Path, fmt: str = "auto", column_map: dict[str, str] | None = None,
+              data: bytes | None = None) -> ReadResult:
+    """Read one export file with the reader for ``fmt`` (``auto`` detects it); ``data``:
+    its bytes, when the caller has read them already."""
     path = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(f"{path}: cannot open ({exc.strerror})") from None
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise UnreadableFile(f"{path}: cannot open ({exc.strerror})") from None
     if not data.strip():
         raise UnreadableFile(f"{path}: file is empty")
     if fmt == "auto":

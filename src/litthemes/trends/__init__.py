@@ -17,6 +17,7 @@ import pandas as pd
 
 from litthemes.codebook import Codebook
 from litthemes.config import TrendSettings
+from litthemes.topics import Cooccurrence
 
 log = logging.getLogger(__name__)
 
@@ -313,8 +314,6 @@ def topic_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, documents: list[st
     the topic model's vectorizer counted it, so a term stands for the same thing here
     as in the topic's term list ("art" is not found inside "article").
     """
-    from litthemes.topics import Cooccurrence
-
     real = topics[topics["topic"] >= 0]
     if real.empty:
         return callon_map(pd.DataFrame(), {})
