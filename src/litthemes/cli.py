@@ -201,19 +201,45 @@ def code(records: str, codebook: str, out: str, segments_path: str | None, vecto
 @click.option("--refit", "refits", multiple=True,
               help="a `litthemes topic-refit` output for the stability check (repeatable); "
                    "without any, the refits run here.")
+@click.option("--stability-later", is_flag=True,
+              help="write the fit without the stability check, for `litthemes topic-stability` to add "
+                   "(so that the refits can run alongside the fit).")
 @config_option
 @settings_option
 @click.option("--embed-settings", "embed_json")
 def topics(records: str, segments: str, document_vectors: str, out: str, doc_topics_out: str, summary_out: str,
-           hierarchy_out: str | None, model_out: str | None, refits: tuple[str, ...], config: str | None,
-           settings_json: str | None, embed_json: str | None) -> None:
+           hierarchy_out: str | None, model_out: str | None, refits: tuple[str, ...], stability_later: bool,
+           config: str | None, settings_json: str | None, embed_json: str | None) -> None:
     """Fit inductive topics (BERTopic and NMF) with stability checks."""
     from litthemes.topics.run import run
 
     summary = run(records, segments, document_vectors, out, doc_topics_out, summary_out, hierarchy_out,
                   _section(config, settings_json, "topics"), _section(config, embed_json, "embed"),
-                  list(refits) if refits else None, model_out)
+                  list(refits) if refits else None, model_out, stability_later=stability_later)
     click.echo(json.dumps(summary), err=True)
+
+
+@main.command("topic-stability")
+@click.argument("records")
+@click.argument("document_vectors")
+@click.argument("fitted_topics")
+@click.argument("doc_topics")
+@click.option("--fit-summary", required=True, help="the summary `litthemes topics --stability-later` wrote")
+@click.option("--refit", "refits", multiple=True, help="a `litthemes topic-refit` output (repeatable)")
+@click.option("--out", required=True, help="the fitted topics with their stability (.parquet)")
+@click.option("--summary-out", required=True)
+@click.option("--model-out", help="the fitted topics as a model file that topics.frozen_model can name.")
+@config_option
+@settings_option
+def topic_stability(records: str, document_vectors: str, fitted_topics: str, doc_topics: str, fit_summary: str,
+                    refits: tuple[str, ...], out: str, summary_out: str, model_out: str | None,
+                    config: str | None, settings_json: str | None) -> None:
+    """Add the stability check (agreement with the refits) to a topic fit."""
+    from litthemes.topics.run import run_stability
+
+    summary = run_stability(records, document_vectors, fitted_topics, doc_topics, fit_summary, list(refits),
+                            out, summary_out, model_out, _section(config, settings_json, "topics"))
+    click.echo(json.dumps(summary["stability"]), err=True)
 
 
 GATHER_KINDS = ("segments", "segment-vectors", "document-vectors", "codes", "dimensions", "segment-codes", "evidence")

@@ -28,45 +28,116 @@ rule topic_refit:
         " --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"
 
 
-rule topics:
-    """Inductive topics (BERTopic; NMF alongside) with stability; no codebook involved."""
-    input:
-        records=rules.ingest.output.records,
-        segments=rules.segment.output.segments,
-        vectors=rules.embed.output.documents,
-        refits=expand(rules.topic_refit.output[0], run=REFIT_RUNS),
-        frozen_model=[FROZEN_MODEL] if FROZEN_MODEL else [],
-    output:
-        topics=f"{INTERIM}/topics_fit.parquet",
-        doc_topics=f"{PROCESSED}/doc_topics.parquet",
-        summary=f"{INTERIM}/topic_fit.json",
-        hierarchy=f"{PROCESSED}/topic_hierarchy.csv",
-        model=f"{PROCESSED}/topic_model.parquet",
-    params:
-        settings=as_json("topics"),
-        embed=EMBED_VECTORS,
-        refits=lambda wildcards, input: " ".join(f"--refit {shlex.quote(p)}" for p in input.refits),
-    resources:
-        mem_mb=8000,
-        runtime=240,
-    priority: TOPIC_PATH
-    log:
-        f"{LOGS}/topics.log",
-    benchmark:
-        f"{BENCH}/topics.tsv"
-    shell:
-        "litthemes topics {input.records:q} {input.segments:q} {input.vectors:q}"
-        " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
-        " --hierarchy-out {output.hierarchy:q} --model-out {output.model:q} {params.refits} --settings {params.settings:q}"
-        " --embed-settings {params.embed:q} > {log:q} 2>&1"
+TOPICS_FIT = f"{INTERIM}/topics_fit.parquet"
+TOPIC_FIT_SUMMARY = f"{INTERIM}/topic_fit.json"
+TOPIC_MODEL = f"{PROCESSED}/topic_model.parquet"
+DOC_TOPICS = f"{PROCESSED}/doc_topics.parquet"
+TOPIC_HIERARCHY = f"{PROCESSED}/topic_hierarchy.csv"
+
+if FROZEN_MODEL:
+
+    rule topics:
+        """Topics of the frozen model: each new record joins the nearest saved topic."""
+        input:
+            records=rules.ingest.output.records,
+            segments=rules.segment.output.segments,
+            vectors=rules.embed.output.documents,
+            frozen_model=FROZEN_MODEL,
+        output:
+            topics=TOPICS_FIT,
+            doc_topics=DOC_TOPICS,
+            summary=TOPIC_FIT_SUMMARY,
+            hierarchy=TOPIC_HIERARCHY,
+            model=TOPIC_MODEL,
+        params:
+            settings=as_json("topics"),
+            embed=EMBED_VECTORS,
+        resources:
+            mem_mb=8000,
+            runtime=240,
+        priority: TOPIC_PATH
+        log:
+            f"{LOGS}/topics.log",
+        benchmark:
+            f"{BENCH}/topics.tsv"
+        shell:
+            "litthemes topics {input.records:q} {input.segments:q} {input.vectors:q}"
+            " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
+            " --hierarchy-out {output.hierarchy:q} --model-out {output.model:q} --settings {params.settings:q}"
+            " --embed-settings {params.embed:q} > {log:q} 2>&1"
+
+else:
+
+    rule topics:
+        """Inductive topics (BERTopic; NMF alongside); no codebook involved.
+
+        The stability check waits for the refits, the fit does not: topic_stability adds
+        it, so the fit and its refits run side by side.
+        """
+        input:
+            records=rules.ingest.output.records,
+            segments=rules.segment.output.segments,
+            vectors=rules.embed.output.documents,
+        output:
+            topics=f"{INTERIM}/topics_fit_unchecked.parquet",
+            doc_topics=DOC_TOPICS,
+            summary=f"{INTERIM}/topic_fit_unchecked.json",
+            hierarchy=TOPIC_HIERARCHY,
+        params:
+            settings=as_json("topics"),
+            embed=EMBED_VECTORS,
+        resources:
+            mem_mb=8000,
+            runtime=240,
+        # Before the refits: the fit is the longest job after the embeddings.
+        priority: TOPIC_PATH + 1
+        log:
+            f"{LOGS}/topics.log",
+        benchmark:
+            f"{BENCH}/topics.tsv"
+        shell:
+            "litthemes topics {input.records:q} {input.segments:q} {input.vectors:q} --stability-later"
+            " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
+            " --hierarchy-out {output.hierarchy:q} --settings {params.settings:q}"
+            " --embed-settings {params.embed:q} > {log:q} 2>&1"
+
+    rule topic_stability:
+        """The fit's agreement with its refits (ARI, NMI, each topic's best Jaccard)."""
+        input:
+            records=rules.ingest.output.records,
+            vectors=rules.embed.output.documents,
+            topics=rules.topics.output.topics,
+            doc_topics=rules.topics.output.doc_topics,
+            summary=rules.topics.output.summary,
+            refits=expand(rules.topic_refit.output[0], run=REFIT_RUNS),
+        output:
+            topics=TOPICS_FIT,
+            summary=TOPIC_FIT_SUMMARY,
+            model=TOPIC_MODEL,
+        params:
+            settings=as_json("topics", ["method", "stability_threshold"]),
+            refits=lambda wildcards, input: " ".join(f"--refit {shlex.quote(p)}" for p in input.refits),
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        priority: TOPIC_PATH
+        log:
+            f"{LOGS}/topic_stability.log",
+        benchmark:
+            f"{BENCH}/topic_stability.tsv"
+        shell:
+            "litthemes topic-stability {input.records:q} {input.vectors:q} {input.topics:q} {input.doc_topics:q}"
+            " --fit-summary {input.summary:q} {params.refits} --out {output.topics:q}"
+            " --summary-out {output.summary:q} --model-out {output.model:q} --settings {params.settings:q}"
+            " > {log:q} 2>&1"
 
 
 rule align_topics:
     """Align topics to the codebook; a topic that matches no theme is emergent."""
     input:
-        topics=rules.topics.output.topics,
-        doc_topics=rules.topics.output.doc_topics,
-        summary=rules.topics.output.summary,
+        topics=TOPICS_FIT,
+        doc_topics=DOC_TOPICS,
+        summary=TOPIC_FIT_SUMMARY,
         vectors=rules.embed.output.documents,
         codes=rules.code.output.codes,
         codebook=CFG["codebook"],

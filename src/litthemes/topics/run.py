@@ -116,17 +116,22 @@ def run_refit(records_path: str, segments_path: str, vectors_path: str, run_inde
 def run(records_path: str, segments_path: str, vectors_path: str, out_topics: str, out_docs: str,
         out_summary: str, out_hierarchy: str | None = None, settings: dict[str, Any] | None = None,
         embed_settings: dict[str, Any] | None = None, refit_paths: list[str] | None = None,
-        out_model: str | None = None) -> dict[str, Any]:
+        out_model: str | None = None, stability_later: bool = False) -> dict[str, Any]:
     """Fit the topic models. The codebook plays no part here (see :func:`run_align`),
     so editing the codebook never refits the topics.
 
     ``refit_paths`` are :func:`run_refit` outputs for the stability check; without
-    them the refits are fitted here, one after the other. ``out_model`` receives the
-    fitted topics in the form ``topics.frozen_model`` reads. With ``topics.frozen_model``
-    set, nothing is fitted: see :func:`assign_frozen`.
+    them the refits are fitted here, one after the other. With ``stability_later`` the
+    fit is written without a stability check (no refits wait for it, nor it for them) and
+    :func:`run_stability` adds it; the workflow does this so that the fit and the refits
+    run side by side. ``out_model`` receives the fitted topics in the form
+    ``topics.frozen_model`` reads. With ``topics.frozen_model`` set, nothing is fitted:
+    see :func:`assign_frozen`.
     """
     params = TopicSettings.model_validate(settings or {})
     embed = EmbedSettings.model_validate(embed_settings or {})
+    if stability_later and (refit_paths or out_model):
+        raise ValueError("with stability_later, refits and the model file go to run_stability")
     ids, docs, doc_vectors = _documents(records_path, segments_path, vectors_path)
     if out_hierarchy:
         write_text("parent_id,parent_name,child_left_id,child_right_id,distance\n", out_hierarchy)
@@ -135,7 +140,7 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
                              out_summary, out_model)
     if len(ids) < MIN_DOCUMENTS:
         if out_model:
-            save_model(pd.DataFrame(columns=TOPICS.names), {}, {}, {"skipped": True}, out_model)
+            _save_skipped_model(out_model)
         return _empty(out_topics, out_docs, out_summary, f"only {len(ids)} documents (< {MIN_DOCUMENTS})")
 
     embedding_model = cached_embedder(embed)
@@ -148,40 +153,19 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
     coherence = {"bertopic": cooccurrence.npmi(bert.terms), "nmf": cooccurrence.npmi(nmf.terms)}
     primary: TopicModelResult = bert if params.method == "bertopic" else nmf
 
-    refits: list[TopicModelResult] = []
-    if refit_paths is None:
-        refits = [_refit(docs, doc_vectors, params, i) for i in range(1, params.stability_runs)]
-    else:
-        for path in refit_paths:
-            table = read_table(path, TOPIC_RUN).set_index("record_id")["topic"]
-            if sorted(table.index) != sorted(ids):
-                raise ValueError(f"{path}: refit covers other records than this fit; rerun the workflow")
-            refits.append(TopicModelResult(params.method, table.loc[ids].to_numpy(), np.ones(len(ids)), {}, {}, 0.0))
-    summary_stability, per_topic = stability(primary, refits)
-
     reps = representative(primary, doc_vectors, ids)
     rows = []
     for topic in sorted(primary.terms):
-        size = int((primary.assignments == topic).sum())
-        stab = per_topic.get(topic, float("nan"))
         rows.append({
-            "topic": int(topic), "size": size, "label": primary.labels[topic],
+            "topic": int(topic), "size": int((primary.assignments == topic).sum()), "label": primary.labels[topic],
             "top_terms": "; ".join(primary.terms[topic]),
             "aligned_theme": "", "alignment": float("nan"), "emergent": False,  # filled by run_align
-            "stability": stab,
-            "stable": bool(topic == -1 or np.isnan(stab) or stab >= params.stability_threshold),
+            "stability": float("nan"), "stable": True,  # filled by with_stability
             "representative_records": "; ".join(reps.get(topic, [])),
         })
     topics = pd.DataFrame(rows)
     doc_topics = pd.DataFrame({"record_id": ids, "topic": primary.assignments.astype(np.int64),
                                "probability": np.round(primary.probabilities.astype(float), 6)})
-    write_table(topics, out_topics, TOPICS, "topics")
-    write_table(doc_topics.sort_values("record_id").reset_index(drop=True), out_docs, DOC_TOPICS, "doc_topics")
-    if out_hierarchy and params.method == "bertopic" and not bert.hierarchy.empty:
-        columns = ["Parent_ID", "Parent_Name", "Child_Left_ID", "Child_Right_ID", "Distance"]
-        hierarchy = bert.hierarchy[[c for c in columns if c in bert.hierarchy]]
-        hierarchy.columns = [c.lower() for c in hierarchy.columns]
-        write_text(hierarchy.to_csv(index=False, float_format="%.6f"), out_hierarchy)
     summary = {
         "method": params.method,
         "documents": len(docs),
@@ -189,17 +173,103 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
         "outlier_share_before_reduction": round(bert.outlier_share, 6),
         "outlier_share": round(float(np.mean(primary.assignments == -1)), 6),
         "coherence_npmi": {k: round(v, 6) for k, v in coherence.items()},
-        "stability": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in summary_stability.items()},
-        "unstable_topics": int((~topics["stable"]).sum()),
         "min_topic_size": min_topic_size(len(docs), params.min_topic_size),
     }
+    if out_hierarchy and params.method == "bertopic" and not bert.hierarchy.empty:
+        columns = ["Parent_ID", "Parent_Name", "Child_Left_ID", "Child_Right_ID", "Distance"]
+        hierarchy = bert.hierarchy[[c for c in columns if c in bert.hierarchy]]
+        hierarchy.columns = [c.lower() for c in hierarchy.columns]
+        write_text(hierarchy.to_csv(index=False, float_format="%.6f"), out_hierarchy)
+    if not stability_later:
+        if refit_paths is None:
+            refits = [_refit(docs, doc_vectors, params, i).assignments for i in range(1, params.stability_runs)]
+        else:
+            refits = [_read_refit(path, ids) for path in refit_paths]
+        topics, summary = with_stability(topics, summary, primary.assignments, refits, params)
+    write_table(topics, out_topics, TOPICS, "topics")
+    write_table(doc_topics.sort_values("record_id").reset_index(drop=True), out_docs, DOC_TOPICS, "doc_topics")
     write_json(summary, out_summary)
     if out_model:
-        members = {int(t): [(ids[i], float(doc_topics["probability"].iloc[i])) for i in np.flatnonzero(primary.assignments == t)]
-                   for t in primary.terms}
-        save_model(topics, members, centroids(primary.assignments, doc_vectors), summary, out_model)
+        _save_fitted_model(topics, doc_topics, doc_vectors, summary, out_model)
     log.info("topics: %s", summary)
     return summary
+
+
+def _read_refit(path: str, ids: list[str]) -> np.ndarray:
+    """A refit's topic of each record in ``ids``, in that order."""
+    table = read_table(path, TOPIC_RUN).set_index("record_id")["topic"]
+    if sorted(table.index) != sorted(ids):
+        raise ValueError(f"{path}: refit covers other records than this fit; rerun the workflow")
+    return table.loc[ids].to_numpy()
+
+
+def with_stability(topics: pd.DataFrame, summary: dict[str, Any], assignments: np.ndarray,
+                   refits: list[np.ndarray], params: TopicSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The fitted topics and fit summary with the stability check against ``refits``
+    (each an assignment of the same documents, in the same order)."""
+    def result(labels: np.ndarray) -> TopicModelResult:
+        return TopicModelResult(params.method, labels, np.ones(len(labels)), {}, {}, 0.0)
+
+    summary_stability, per_topic = stability(result(assignments), [result(r) for r in refits])
+    values = [per_topic.get(int(t), float("nan")) for t in topics["topic"]]
+    topics = topics.assign(
+        stability=pd.Series(values, index=topics.index, dtype=float),
+        stable=[bool(t == -1 or np.isnan(v) or v >= params.stability_threshold)
+                for t, v in zip(topics["topic"], values, strict=True)])
+    summary = {**summary,
+               "stability": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in summary_stability.items()},
+               "unstable_topics": int((~topics["stable"]).sum())}
+    return topics, summary
+
+
+def run_stability(records_path: str, vectors_path: str, topics_path: str, doc_topics_path: str, summary_path: str,
+                  refit_paths: list[str], out_topics: str, out_summary: str, out_model: str | None = None,
+                  settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Add the stability check to a fit written with ``run(..., stability_later=True)``.
+
+    The result is byte for byte what ``run`` writes when it is given the refits itself.
+    """
+    params = TopicSettings.model_validate(settings or {})
+    topics = read_table(topics_path, TOPICS)
+    summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+    if topics.empty:
+        write_table(topics, out_topics, TOPICS, "topics")
+        write_json(summary, out_summary)
+        if out_model:
+            _save_skipped_model(out_model)
+        return summary
+    # The documents in the order the fit saw them: a topic centroid sums its members in it.
+    records = read_table(records_path, RECORDS)
+    keys, vectors = read_vectors(vectors_path)
+    position = {rid: i for i, rid in enumerate(keys["record_id"])}
+    fitted = read_table(doc_topics_path, DOC_TOPICS).set_index("record_id")
+    ids = [rid for rid in records.loc[records["status"] == "included", "record_id"] if rid in position]
+    if sorted(ids) != sorted(fitted.index):
+        raise ValueError(f"{doc_topics_path}: the fit covers other records than {records_path}; rerun the workflow")
+    doc_topics = fitted.loc[ids].reset_index()
+    assignments = doc_topics["topic"].to_numpy()
+    topics, summary = with_stability(topics, summary, assignments, [_read_refit(p, ids) for p in refit_paths], params)
+    write_table(topics, out_topics, TOPICS, "topics")
+    write_json(summary, out_summary)
+    if out_model:
+        _save_fitted_model(topics, doc_topics, vectors[[position[r] for r in ids]], summary, out_model)
+    log.info("topic stability: %s", summary["stability"])
+    return summary
+
+
+def _save_fitted_model(topics: pd.DataFrame, doc_topics: pd.DataFrame, doc_vectors: np.ndarray,
+                       summary: dict[str, Any], out_model: str) -> None:
+    """:func:`save_model` for a fit; ``doc_topics`` and ``doc_vectors`` in the fit's document order."""
+    ids = doc_topics["record_id"].tolist()
+    assignments = doc_topics["topic"].to_numpy()
+    probability = doc_topics["probability"].to_numpy()
+    members = {int(t): [(ids[i], float(probability[i])) for i in np.flatnonzero(assignments == t)]
+               for t in topics["topic"]}
+    save_model(topics, members, centroids(assignments, doc_vectors), summary, out_model)
+
+
+def _save_skipped_model(out_model: str) -> None:
+    save_model(pd.DataFrame(columns=TOPICS.names), {}, {}, {"skipped": True}, out_model)
 
 
 def centroids(assignments: np.ndarray, doc_vectors: np.ndarray) -> dict[int, np.ndarray]:

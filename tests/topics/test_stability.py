@@ -1,0 +1,47 @@
+"""The stability check as the workflow runs it: added to the fit after the refits, not before."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from litthemes.topics.run import run
+from workflow_helpers import run_snakemake
+
+pytestmark = pytest.mark.slow
+
+
+def test_stability_added_after_the_fit_gives_the_one_step_fit(workflow_run: Path, tmp_path: Path) -> None:
+    interim = workflow_run / "data" / "interim"
+    processed = workflow_run / "data" / "processed"
+    config = yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())
+    refits = sorted(str(p) for p in (interim / "topic_refits").glob("run-*.parquet"))
+    assert len(refits) == config["topics"]["stability_runs"] - 1
+    out = {name: tmp_path / name for name in ("topics.parquet", "doc_topics.parquet", "summary.json",
+                                              "hierarchy.csv", "model.parquet")}
+    summary = run(str(interim / "records.parquet"), str(interim / "segments.parquet"),
+                  str(interim / "document_embeddings.parquet"), str(out["topics.parquet"]),
+                  str(out["doc_topics.parquet"]), str(out["summary.json"]), str(out["hierarchy.csv"]),
+                  config["topics"], config["embed"], refits, str(out["model.parquet"]))
+    assert summary["stability"]["runs"] == 2 and 0.0 <= summary["stability"]["ari_mean"] <= 1.0
+    # The workflow fitted without the check (topics --stability-later) and added it in
+    # topic_stability; every table must be what one call with the refits writes.
+    workflow = {"topics.parquet": interim / "topics_fit.parquet", "doc_topics.parquet": processed / "doc_topics.parquet",
+                "summary.json": interim / "topic_fit.json", "hierarchy.csv": processed / "topic_hierarchy.csv",
+                "model.parquet": processed / "topic_model.parquet"}
+    for name, path in workflow.items():
+        assert path.read_bytes() == out[name].read_bytes(), name
+    assert json.loads(workflow["summary.json"].read_text())["stability"] == summary["stability"]
+
+
+def test_the_fit_does_not_wait_for_the_refits(workflow_run: Path) -> None:
+    dot = run_snakemake(workflow_run, "--dag", "--forceall")
+    assert dot.returncode == 0, dot.stderr[-2000:]
+    names = dict(re.findall(r'^\s*(\d+)\[label = "([a-z_0-9]+)', dot.stdout, re.MULTILINE))
+    edges = [(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot.stdout, re.MULTILINE)]
+    assert ("topic_refit", "topic_stability") in edges and ("topics", "topic_stability") in edges
+    assert ("topic_refit", "topics") not in edges
