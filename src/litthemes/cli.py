@@ -303,7 +303,7 @@ def topic_refit(records: str, segments: str, document_vectors: str, run_index: i
 @click.argument("fitted_topics")
 @click.argument("doc_topics")
 @click.argument("document_vectors")
-@click.argument("codes")
+@click.argument("codes", nargs=-1, required=True)
 @click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--fit-summary", required=True)
 @click.option("--out", required=True, help="topics.parquet with theme alignment and emergent flags")
@@ -311,25 +311,29 @@ def topic_refit(records: str, segments: str, document_vectors: str, run_index: i
 @config_option
 @settings_option
 @click.option("--embed-settings", "embed_json")
-def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, codes: str, codebook: str,
+def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, codes: tuple[str, ...], codebook: str,
                  fit_summary: str, out: str, summary_out: str, config: str | None, settings_json: str | None,
                  embed_json: str | None) -> None:
-    """Align topics to the codebook's themes; topics that match none are emergent."""
+    """Align topics to the codebook's themes; topics that match none are emergent.
+
+    CODES is the code table, or the code tables of the coding shards.
+    """
     from litthemes.topics.run import run_align
 
-    summary = run_align(fitted_topics, doc_topics, document_vectors, codes, codebook, fit_summary, out, summary_out,
+    summary = run_align(fitted_topics, doc_topics, document_vectors, list(codes), codebook, fit_summary, out, summary_out,
                         _section(config, settings_json, "topics"), _section(config, embed_json, "embed"))
     click.echo(json.dumps(summary), err=True)
 
 
 @main.command()
 @click.option("--records", required=True)
-@click.option("--codes", required=True)
-@click.option("--dimensions", required=True)
-@click.option("--segment-codes", required=True)
+@click.option("--codes", required=True, multiple=True, help="the code table, or each coding shard's (repeatable)")
+@click.option("--dimensions", required=True, multiple=True, help="as --codes")
+@click.option("--segment-codes", required=True, multiple=True, help="as --codes")
 @click.option("--segments", required=True)
 @click.option("--doc-topics", required=True)
-@click.option("--topics", "topics_path", required=True)
+@click.option("--topics", "topics_path", required=True,
+              help="fitted or aligned topics (only their terms and labels are read)")
 @click.option("--codebook", required=True)
 @click.option("--out-dir", required=True)
 @config_option
@@ -337,14 +341,35 @@ def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, cod
 @click.option("--nlp-settings", "nlp_json")
 @click.option("--claims/--no-claims", default=True, show_default=True,
               help="Also write the claims ledger (the workflow runs `litthemes claims` for it instead).")
-def trends(records: str, codes: str, dimensions: str, segment_codes: str, segments: str, doc_topics: str,
-           topics_path: str, codebook: str, out_dir: str, config: str | None, settings_json: str | None,
-           nlp_json: str | None, claims: bool) -> None:
+@click.option("--topic-tables/--no-topic-tables", default=True, show_default=True,
+              help="Also write the topic map and topic trends (the workflow runs `litthemes topic-trends` for them).")
+def trends(records: str, codes: tuple[str, ...], dimensions: tuple[str, ...], segment_codes: tuple[str, ...],
+           segments: str, doc_topics: str, topics_path: str, codebook: str, out_dir: str, config: str | None,
+           settings_json: str | None, nlp_json: str | None, claims: bool, topic_tables: bool) -> None:
     """Compute prevalence, trends, co-occurrence, maps and the claims ledger."""
     from litthemes.trends.run import run
 
-    written = run(records, codes, dimensions, segment_codes, segments, doc_topics, topics_path, codebook, out_dir,
-                  _section(config, settings_json, "trends"), _section(config, nlp_json, "nlp"), claims)
+    written = run(records, list(codes), list(dimensions), list(segment_codes), segments, doc_topics, topics_path,
+                  codebook, out_dir, _section(config, settings_json, "trends"), _section(config, nlp_json, "nlp"),
+                  claims, topic_tables)
+    click.echo(f"{len(written)} tables", err=True)
+
+
+@main.command("topic-trends")
+@click.option("--records", required=True)
+@click.option("--segments", required=True)
+@click.option("--doc-topics", required=True)
+@click.option("--topics", "topics_path", required=True, help="fitted or aligned topics")
+@click.option("--out-dir", required=True)
+@config_option
+@settings_option
+def topic_trends(records: str, segments: str, doc_topics: str, topics_path: str, out_dir: str, config: str | None,
+                 settings_json: str | None) -> None:
+    """Write the thematic map of topics and the topic trends (they need no coding)."""
+    from litthemes.trends.run import run_topic_trends
+
+    written = run_topic_trends(records, segments, doc_topics, topics_path, out_dir,
+                               _section(config, settings_json, "trends"))
     click.echo(f"{len(written)} tables", err=True)
 
 
@@ -409,16 +434,18 @@ def tables(trends_dir: str, topics_path: str, flow_path: str, codebook: str, out
 @click.option("--topic-summary", required=True)
 @click.option("--figures-dir", required=True)
 @click.option("--codebook", required=True)
-@click.option("--out", required=True)
-@click.option("--pdf-out", help="Also render the brief as an A4 PDF here.")
+@click.option("--out", help="the brief as self-contained HTML")
+@click.option("--pdf-out", help="the brief as an A4 PDF")
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--settings", "settings_json", help="the whole validated config as JSON")
 def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: str, topics_path: str,
-           topic_summary: str, figures_dir: str, codebook: str, out: str, pdf_out: str | None, config: str | None,
-           settings_json: str | None) -> None:
-    """Write the policy brief (self-contained HTML)."""
+           topic_summary: str, figures_dir: str, codebook: str, out: str | None, pdf_out: str | None,
+           config: str | None, settings_json: str | None) -> None:
+    """Write the policy brief (self-contained HTML with --out, PDF with --pdf-out)."""
     from litthemes.report import run
 
+    if not out and not pdf_out:
+        raise click.UsageError("give --out, --pdf-out or both")
     if settings_json:
         from litthemes.config import validate
 
@@ -429,7 +456,7 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
         raise click.UsageError("give --config or --settings")
     run(records, flow_path, codes, evidence, trends_dir, topics_path, topic_summary, figures_dir, codebook, out,
         full, full["report"], pdf_out)
-    click.echo(f"wrote {out}" + (f" and {pdf_out}" if pdf_out else ""), err=True)
+    click.echo("wrote " + " and ".join(path for path in (out, pdf_out) if path), err=True)
 
 
 @main.command()

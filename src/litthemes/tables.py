@@ -147,8 +147,12 @@ TREND_TABLES = (
 )
 
 
-# What the trends job writes: all but the claims ledger, which has a job of its own.
+# The trend tables the figures read: all but the claims ledger, which has a job of its own.
 TRENDS_JOB_TABLES = tuple(name for name in TREND_TABLES if name != "claims")
+# Of those, the tables that follow from the topics and not from the coding: the workflow
+# writes them in a job of their own, so that a codebook edit does not recompute them.
+TOPIC_TREND_TABLES = ("thematic_map_topics", "topic_trends")
+CODING_TREND_TABLES = tuple(name for name in TRENDS_JOB_TABLES if name not in TOPIC_TREND_TABLES)
 
 
 def read_trend_tables(trends_dir: str | os.PathLike[str], *, claims: bool = True) -> dict[str, pd.DataFrame]:

@@ -1,4 +1,5 @@
-"""The stability check as the workflow runs it: added to the fit after the refits, not before."""
+"""What the workflow does after the topic fit: the stability check, added after the refits,
+and the alignment, which the trends job does not wait for."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -45,3 +47,13 @@ def test_the_fit_does_not_wait_for_the_refits(workflow_run: Path) -> None:
     edges = [(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot.stdout, re.MULTILINE)]
     assert ("topic_refit", "topic_stability") in edges and ("topics", "topic_stability") in edges
     assert ("topic_refit", "topics") not in edges
+
+
+def test_alignment_keeps_the_fitted_terms_and_labels(workflow_run: Path) -> None:
+    # The trends job reads the fitted topics instead of the aligned ones (so that it need
+    # not wait for the alignment): what it reads must be what the alignment passes on.
+    fitted = pd.read_parquet(workflow_run / "data" / "interim" / "topics_fit.parquet")
+    aligned = pd.read_parquet(workflow_run / "data" / "processed" / "topics.parquet")
+    assert len(fitted) > 1
+    columns = ["topic", "size", "label", "top_terms", "stability", "stable", "representative_records"]
+    pd.testing.assert_frame_equal(fitted[columns], aligned[columns])

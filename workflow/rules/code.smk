@@ -53,7 +53,9 @@ if SHARDED:
         resources:
             mem_mb=4000,
             runtime=10,
-        priority: CODE_PATH
+        # Alignment and trends read the shards' tables (CODE_PARTS); only the QDA export
+        # and the brief wait for this job, so it goes after them.
+        priority: MAIN_PATH
         log:
             f"{LOGS}/code.log",
         benchmark:
@@ -93,6 +95,20 @@ else:
             " --segment-codes-out {output.segment_codes:q} --dimensions-out {output.dimensions:q}"
             " --evidence-out {output.evidence:q} --settings {params.settings:q}"
             " --embed-settings {params.embed:q} --nlp-settings {params.nlp:q} > {log:q} 2>&1"
+
+
+# The coding tables as the jobs on the way to the brief read them: the shards' tables,
+# gathered in memory (litthemes.shards.read_gathered), so alignment and trends start
+# when coding ends instead of after the gather job.
+if SHARDED:
+    CODE_PARTS = {name: expand(rules.code_shard.output[name], shard=SHARDS) for name in CODE_TABLES}
+else:
+    CODE_PARTS = {name: [rules.code.output[name]] for name in CODE_TABLES}
+
+
+def repeated(option, paths):
+    """``--option p1 --option p2 ...`` for a shell command."""
+    return " ".join(f"{option} {shlex.quote(path)}" for path in paths)
 
 
 rule export_qda:

@@ -6,7 +6,7 @@ import sys
 
 from litthemes.config import EMBED_VECTOR_KEYS, load_yaml, validate as validate_settings
 from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS
-from litthemes.tables import TREND_TABLES, TRENDS_JOB_TABLES
+from litthemes.tables import CODING_TREND_TABLES, TOPIC_TREND_TABLES, TREND_TABLES, TRENDS_JOB_TABLES
 
 # pydantic fills defaults and gives typed sections; the schema check above names bad keys.
 CFG = validate_settings(config).model_dump(mode="json")
@@ -45,6 +45,9 @@ CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
 # The trends job's tables: everything but the ledger. They are all the figures read (no
 # figure shows the ledger), so the figures never wait for the claims job.
 TRENDS_JOB_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TRENDS_JOB_TABLES]
+# Written by the trends job (from the coding) and the topic_trends job (from the topics).
+CODING_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in CODING_TREND_TABLES]
+TOPIC_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TOPIC_TREND_TABLES]
 # Rules on the way to the brief get this priority; the claims ledger and the QDA export
 # (each needed by one output only) keep the default 0, so on a few cores they take a
 # core only when no job on the main path is waiting for one.

@@ -139,7 +139,7 @@ rule align_topics:
         doc_topics=DOC_TOPICS,
         summary=TOPIC_FIT_SUMMARY,
         vectors=rules.embed.output.documents,
-        codes=rules.code.output.codes,
+        codes=CODE_PARTS["codes"],
         codebook=CFG["codebook"],
     output:
         topics=f"{PROCESSED}/topics.parquet",

@@ -2,33 +2,64 @@ rule trends:
     """Prevalence, trend tests, COVID-19 split, co-occurrence, matrices, maps."""
     input:
         records=rules.ingest.output.records,
-        codes=rules.code.output.codes,
-        dimensions=rules.code.output.dimensions,
-        segment_codes=rules.code.output.segment_codes,
+        codes=CODE_PARTS["codes"],
+        dimensions=CODE_PARTS["dimensions"],
+        segment_codes=CODE_PARTS["segment_codes"],
         segments=rules.segment.output.segments,
         doc_topics=rules.topics.output.doc_topics,
-        topics=rules.align_topics.output.topics,
+        # The fitted topics, not the aligned ones: trends read only their terms and labels,
+        # which the alignment leaves as they are, so trends and alignment run side by side.
+        topics=TOPICS_FIT,
         codebook=CFG["codebook"],
     output:
-        TRENDS_JOB_FILES,
+        CODING_TREND_FILES,
     params:
         settings=as_json("trends"),
         nlp=as_json("nlp", ["model"]),
         out_dir=lambda w, output: os.path.dirname(output[0]),
+        coding=lambda w, input: " ".join([repeated("--codes", input.codes), repeated("--dimensions", input.dimensions),
+                                          repeated("--segment-codes", input.segment_codes)]),
     resources:
         mem_mb=4000,
         runtime=60,
-    priority: MAIN_PATH
+    # The longest way to the brief once coding is done (trends, figures, report).
+    priority: LONG_PATH
     log:
         f"{LOGS}/trends.log",
     benchmark:
         f"{BENCH}/trends.tsv"
     shell:
-        "litthemes trends --records {input.records:q} --codes {input.codes:q} --dimensions {input.dimensions:q}"
-        " --segment-codes {input.segment_codes:q} --segments {input.segments:q}"
+        "litthemes trends --records {input.records:q} {params.coding} --segments {input.segments:q}"
         " --doc-topics {input.doc_topics:q} --topics {input.topics:q} --codebook {input.codebook:q}"
-        " --out-dir {params.out_dir:q} --settings {params.settings:q} --nlp-settings {params.nlp:q} --no-claims"
+        " --out-dir {params.out_dir:q} --settings {params.settings:q} --nlp-settings {params.nlp:q}"
+        " --no-claims --no-topic-tables"
         " > {log:q} 2>&1"
+
+
+rule topic_trends:
+    """The thematic map of topics and the topic trends: from the topics, so a codebook edit leaves them be."""
+    input:
+        records=rules.ingest.output.records,
+        segments=rules.segment.output.segments,
+        doc_topics=rules.topics.output.doc_topics,
+        topics=TOPICS_FIT,
+    output:
+        TOPIC_TREND_FILES,
+    params:
+        settings=as_json("trends"),
+        out_dir=lambda w, output: os.path.dirname(output[0]),
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    priority: MAIN_PATH
+    log:
+        f"{LOGS}/topic_trends.log",
+    benchmark:
+        f"{BENCH}/topic_trends.tsv"
+    shell:
+        "litthemes topic-trends --records {input.records:q} --segments {input.segments:q}"
+        " --doc-topics {input.doc_topics:q} --topics {input.topics:q} --out-dir {params.out_dir:q}"
+        " --settings {params.settings:q} > {log:q} 2>&1"
 
 
 rule claims:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from cycler import cycler
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from litthemes.captions import FIGURE_CAPTIONS
 from litthemes.codebook import Codebook
@@ -56,11 +57,14 @@ class FigureWriter:
         note = " · ".join(x for x in (n_note, self.footer) if x)
         # Put the footer under everything drawn so far (rotated tick labels included).
         renderer = fig.canvas.get_renderer()
-        bottom = fig.get_tightbbox(renderer).y0 / fig.get_figheight()
-        fig.text(0.01, bottom - 0.01, textwrap.fill(note, 150), ha="left", va="top", fontsize=7, color="#555555")
-        # The tight box once for every format: savefig would draw the figure an extra time
-        # per format to find it.
-        box = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
+        drawn = fig.get_tightbbox(renderer)
+        footer = fig.text(0.01, drawn.y0 / fig.get_figheight() - 0.01, textwrap.fill(note, 150), ha="left", va="top",
+                          fontsize=7, color="#555555")
+        # The tight box once for every format (savefig would draw the figure an extra time
+        # per format to find it), and from the box without the footer: laying out every
+        # tick label again is most of a figure's drawing time.
+        with_footer = Bbox.union([drawn, footer.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())])
+        box = with_footer.padded(plt.rcParams["savefig.pad_inches"])
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for fmt in self.formats:
             target = self.out_dir / f"{name}.{fmt}"

@@ -151,13 +151,16 @@ def quotes_for(theme: str, evidence: pd.DataFrame, records: pd.DataFrame, k: int
 
 
 def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, trends_dir: str, topics_path: str,
-        topic_summary_path: str, figures_dir: str, codebook_path: str, out: str, settings: dict[str, Any],
+        topic_summary_path: str, figures_dir: str, codebook_path: str, out: str | None, settings: dict[str, Any],
         report_settings: dict[str, Any] | None = None, pdf_out: str | None = None) -> str:
-    """Write the brief as self-contained HTML, and with ``pdf_out`` as an A4 PDF.
+    """Write the brief as self-contained HTML to ``out``, and with ``pdf_out`` as an A4 PDF
+    (either may be None; the workflow writes them in two jobs, side by side).
 
     The PDF is the same brief with the SVG figures (vector graphics: sharp at any zoom,
     an eighth of the size, and quicker for WeasyPrint than re-compressing PNGs).
     """
+    if not out and not pdf_out:
+        raise ValueError("nothing to write: give the HTML path, the PDF path or both")
     from litthemes.config import ReportSettings
 
     params = ReportSettings.model_validate(report_settings or {})
@@ -208,10 +211,11 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
         settings=settings, date=when.strftime("%Y-%m-%d"), n_codes=int(codes["present"].sum()),
     )
     template = env.get_template("brief.html.j2")
-    write_text(template.render(figures=_figures(figures_dir, vector=False), **context), out)
+    if out:
+        write_text(template.render(figures=_figures(figures_dir, vector=False), **context), out)
     if pdf_out:
-        _write_pdf(template.render(figures=_figures(figures_dir, vector=True), **context), out, pdf_out)
-    return out
+        _write_pdf(template.render(figures=_figures(figures_dir, vector=True), **context), out or pdf_out, pdf_out)
+    return out or str(pdf_out)
 
 
 def _with_trend(topics: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:

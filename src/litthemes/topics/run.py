@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from litthemes.codebook import load_codebook
 from litthemes.config import EmbedSettings, TopicSettings
 from litthemes.embed import embed_texts, read_vectors, row_dot
+from litthemes.shards import read_gathered
 from litthemes.tables import (
     CODES,
     DOC_TOPICS,
@@ -384,10 +385,13 @@ def assign_frozen(model_path: str, ids: list[str], docs: list[str], doc_vectors:
     return summary
 
 
-def run_align(topics_path: str, doc_topics_path: str, vectors_path: str, codes_path: str, codebook_path: str,
-              fit_summary_path: str, out_topics: str, out_summary: str, settings: dict[str, Any] | None = None,
-              embed_settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Align fitted topics to the codebook's themes and flag emergent ones."""
+def run_align(topics_path: str, doc_topics_path: str, vectors_path: str, codes_path: str | list[str],
+              codebook_path: str, fit_summary_path: str, out_topics: str, out_summary: str,
+              settings: dict[str, Any] | None = None, embed_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Align fitted topics to the codebook's themes and flag emergent ones.
+
+    ``codes_path`` may be the list of the coding shards' code tables.
+    """
     params = TopicSettings.model_validate(settings or {})
     embed = EmbedSettings.model_validate(embed_settings or {})
     topics = read_table(topics_path, TOPICS)
@@ -411,8 +415,8 @@ def run_align(topics_path: str, doc_topics_path: str, vectors_path: str, codes_p
     vectors_all = embed_texts([p for _, p in prototypes], embed)
     owners = np.asarray([theme for theme, _ in prototypes])
     theme_vectors = {t.id: vectors_all[owners == t.id] for t in book.themes}
-    alignment = align(fitted, vectors[[position[r] for r in ids]], ids, read_table(codes_path, CODES),
-                      theme_vectors, params).set_index("topic")
+    codes = read_table(codes_path, CODES) if isinstance(codes_path, str) else read_gathered(codes_path, CODES)
+    alignment = align(fitted, vectors[[position[r] for r in ids]], ids, codes, theme_vectors, params).set_index("topic")
     topics["aligned_theme"] = topics["topic"].map(alignment["aligned_theme"]).fillna("")
     topics["alignment"] = topics["topic"].map(alignment["alignment"]).astype(float)
     topics["emergent"] = topics["topic"].map(alignment["emergent"]).fillna(False).astype(bool)

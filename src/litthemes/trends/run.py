@@ -7,15 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from litthemes.codebook import load_codebook
 from litthemes.config import NlpSettings, TrendSettings
+from litthemes.shards import read_gathered
 from litthemes.tables import (
     CODES,
     DOC_TOPICS,
     RECORDS,
     SEGMENT_CODES,
     SEGMENTS,
+    TOPIC_TREND_TABLES,
     TOPICS,
     TREND_TABLES,
     atomic_path,
@@ -45,8 +48,10 @@ __all__ = ["TREND_TABLES", "compute", "run", "run_claims"]
 
 def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segment_codes: pd.DataFrame,
             segments: pd.DataFrame, doc_topics: pd.DataFrame, topics: pd.DataFrame, codebook_path: str,
-            settings: TrendSettings, nlp_model: str = "auto", claims: bool = True) -> dict[str, pd.DataFrame]:
-    """Every trend table; the claims ledger only with ``claims`` (see :func:`run_claims`)."""
+            settings: TrendSettings, nlp_model: str = "auto", claims: bool = True,
+            topic_tables: bool = True) -> dict[str, pd.DataFrame]:
+    """Every trend table; the claims ledger only with ``claims`` (see :func:`run_claims`),
+    the tables of :data:`TOPIC_TREND_TABLES` only with ``topic_tables`` (see :func:`run_topic_trends`)."""
     book = load_codebook(codebook_path)
     included = records[records["status"] == "included"].reset_index(drop=True)
     challenge_ids = [t.id for t in book.themes if t.group == "challenges"]
@@ -63,16 +68,16 @@ def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segm
                             ("setting", "theme_by_setting")):
         tables[name] = cross_matrix(codes, dims, dimension)
     tables["thematic_map_themes"] = theme_map(segment_codes, book)
-    tables["thematic_map_topics"] = topic_map(doc_topics, topics,
-                                              topic_documents(segments, doc_topics["record_id"].tolist()))
     tables["opportunity_risk"] = opportunity_risk(codes, included, book, settings)
     tables.update(topics_over(doc_topics, included, dims))
-    tables["topic_trends"] = topic_trends(doc_topics, included, settings)
+    if topic_tables:
+        tables.update(topic_trend_tables(included, segments, doc_topics, topics, settings))
     if claims:
         from litthemes.trends.claims import find_claims  # spaCy: only when the ledger is wanted
 
         tables["claims"] = find_claims(segments, included, nlp_model)
-    missing = set(TREND_TABLES) - set(tables) - ({"claims"} if not claims else set())
+    left_out = ({"claims"} if not claims else set()) | (set(TOPIC_TREND_TABLES) if not topic_tables else set())
+    missing = set(TREND_TABLES) - set(tables) - left_out
     assert not missing, f"trend tables not computed: {missing}"
     return tables
 
@@ -86,17 +91,45 @@ def _stable(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def run(records_path: str, codes_path: str, dims_path: str, segment_codes_path: str, segments_path: str,
-        doc_topics_path: str, topics_path: str, codebook_path: str, out_dir: str,
-        settings: dict[str, Any] | None = None, nlp_settings: dict[str, Any] | None = None,
-        claims: bool = True) -> list[str]:
-    """Write the trend tables to ``out_dir``; without ``claims``, all but the claims ledger."""
+def topic_trend_tables(included: pd.DataFrame, segments: pd.DataFrame, doc_topics: pd.DataFrame,
+                       topics: pd.DataFrame, settings: TrendSettings) -> dict[str, pd.DataFrame]:
+    """The tables of :data:`TOPIC_TREND_TABLES`: they need the topics, not the coding."""
+    return {
+        "thematic_map_topics": topic_map(doc_topics, topics, topic_documents(segments, doc_topics["record_id"].tolist())),
+        "topic_trends": topic_trends(doc_topics, included, settings),
+    }
+
+
+def run_topic_trends(records_path: str, segments_path: str, doc_topics_path: str, topics_path: str, out_dir: str,
+                     settings: dict[str, Any] | None = None) -> list[str]:
+    """Write the tables of :data:`TOPIC_TREND_TABLES` to ``out_dir``."""
+    params = TrendSettings.model_validate(settings or {})
+    records = read_table(records_path, RECORDS)
+    tables = topic_trend_tables(records[records["status"] == "included"].reset_index(drop=True),
+                                read_table(segments_path, SEGMENTS), read_table(doc_topics_path, DOC_TOPICS),
+                                read_table(topics_path, TOPICS), params)
+    return [_write(tables[name], Path(out_dir) / f"{name}.parquet") for name in TOPIC_TREND_TABLES]
+
+
+def run(records_path: str, codes_path: str | list[str], dims_path: str | list[str],
+        segment_codes_path: str | list[str], segments_path: str, doc_topics_path: str, topics_path: str,
+        codebook_path: str, out_dir: str, settings: dict[str, Any] | None = None,
+        nlp_settings: dict[str, Any] | None = None, claims: bool = True, topic_tables: bool = True) -> list[str]:
+    """Write the trend tables to ``out_dir``; without ``claims``, all but the claims ledger;
+    without ``topic_tables``, all but :data:`TOPIC_TREND_TABLES`.
+
+    The coding tables may each be given as the list of their shards' tables.
+    """
     params = TrendSettings.model_validate(settings or {})
     nlp = NlpSettings.model_validate(nlp_settings or {})
-    tables = compute(read_table(records_path, RECORDS), read_table(codes_path, CODES),
-                     read_table(dims_path, CODES), read_table(segment_codes_path, SEGMENT_CODES),
-                     read_table(segments_path, SEGMENTS), read_table(doc_topics_path, DOC_TOPICS),
-                     read_table(topics_path, TOPICS), codebook_path, params, nlp.model, claims)
+
+    def coding(paths: str | list[str], schema: pa.Schema) -> pd.DataFrame:
+        return read_table(paths, schema) if isinstance(paths, str) else read_gathered(paths, schema)
+
+    tables = compute(read_table(records_path, RECORDS), coding(codes_path, CODES), coding(dims_path, CODES),
+                     coding(segment_codes_path, SEGMENT_CODES), read_table(segments_path, SEGMENTS),
+                     read_table(doc_topics_path, DOC_TOPICS), read_table(topics_path, TOPICS), codebook_path,
+                     params, nlp.model, claims, topic_tables)
     return [_write(tables[name], Path(out_dir) / f"{name}.parquet") for name in TREND_TABLES if name in tables]
 
 
