@@ -106,11 +106,6 @@ else:
     CODE_PARTS = {name: [rules.code.output[name]] for name in CODE_TABLES}
 
 
-def repeated(option, paths):
-    """``--option p1 --option p2 ...`` for a shell command."""
-    return " ".join(f"{option} {shlex.quote(path)}" for path in paths)
-
-
 rule export_qda:
     """REFI-QDA codebook (.qdc) and coded corpus (.qdpx) for checking the coding in a QDA tool."""
     input:

@@ -30,6 +30,11 @@ def as_json(section, keys=None):
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def repeated(option, paths):
+    """``--option p1 --option p2 ...`` for a shell command."""
+    return " ".join(f"{option} {shlex.quote(path)}" for path in paths)
+
+
 # For rules that embed text besides the embedding stage: everything that decides a
 # vector's bits, so their caches are keyed as the embedding stage's are.
 EMBED_VECTORS = as_json("embed", EMBED_VECTOR_KEYS)

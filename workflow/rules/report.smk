@@ -18,7 +18,7 @@ REPORT_COMMAND = (
     "litthemes report --records {input.records:q} --flow {input.flow:q} --codes {input.codes:q}"
     " --evidence {input.evidence:q} --trends-dir {params.trends_dir:q} --topics {input.topics:q}"
     " --topic-summary {input.topic_summary:q} --figures-dir {params.figures_dir:q}"
-    " --codebook {input.codebook:q} --settings {params.settings:q}"
+    " --codebook {input.codebook:q} --settings {params.settings:q} {params.target} > {log:q} 2>&1"
 )
 
 
@@ -30,6 +30,7 @@ rule report:
         html=report(BRIEF, caption="../report/brief.rst", category="Brief"),
     params:
         **REPORT_PARAMS,
+        target=lambda w, output: f"--out {shlex.quote(output.html)}",
     resources:
         mem_mb=4000,
         runtime=30,
@@ -39,7 +40,7 @@ rule report:
     benchmark:
         f"{BENCH}/report.tsv"
     shell:
-        REPORT_COMMAND + " --out {output.html:q} > {log:q} 2>&1"
+        REPORT_COMMAND
 
 
 rule brief_pdf:
@@ -50,6 +51,7 @@ rule brief_pdf:
         pdf=report(BRIEF_PDF, caption="../report/brief.rst", category="Brief"),
     params:
         **REPORT_PARAMS,
+        target=lambda w, output: f"--pdf-out {shlex.quote(output.pdf)}",
     resources:
         mem_mb=4000,
         runtime=30,
@@ -60,4 +62,4 @@ rule brief_pdf:
     benchmark:
         f"{BENCH}/brief_pdf.tsv"
     shell:
-        REPORT_COMMAND + " --pdf-out {output.pdf:q} > {log:q} 2>&1"
+        REPORT_COMMAND
