@@ -330,10 +330,10 @@ def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, cod
 @click.option("--codes", required=True, multiple=True, help="the code table, or each coding shard's (repeatable)")
 @click.option("--dimensions", required=True, multiple=True, help="as --codes")
 @click.option("--segment-codes", required=True, multiple=True, help="as --codes")
-@click.option("--segments", required=True)
+@click.option("--segments", help="segments.parquet (for the claims ledger and the topic tables)")
 @click.option("--doc-topics", required=True)
-@click.option("--topics", "topics_path", required=True,
-              help="fitted or aligned topics (only their terms and labels are read)")
+@click.option("--topics", "topics_path",
+              help="fitted or aligned topics, for the topic tables (only their terms and labels are read)")
 @click.option("--codebook", required=True)
 @click.option("--out-dir", required=True)
 @config_option
@@ -344,10 +344,16 @@ def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, cod
 @click.option("--topic-tables/--no-topic-tables", default=True, show_default=True,
               help="Also write the topic map and topic trends (the workflow runs `litthemes topic-trends` for them).")
 def trends(records: str, codes: tuple[str, ...], dimensions: tuple[str, ...], segment_codes: tuple[str, ...],
-           segments: str, doc_topics: str, topics_path: str, codebook: str, out_dir: str, config: str | None,
-           settings_json: str | None, nlp_json: str | None, claims: bool, topic_tables: bool) -> None:
+           segments: str | None, doc_topics: str, topics_path: str | None, codebook: str, out_dir: str,
+           config: str | None, settings_json: str | None, nlp_json: str | None, claims: bool,
+           topic_tables: bool) -> None:
     """Compute prevalence, trends, co-occurrence, maps and the claims ledger."""
     from litthemes.trends.run import run
+
+    if (claims or topic_tables) and not segments:
+        raise click.UsageError("--segments is needed for the claims ledger and the topic tables")
+    if topic_tables and not topics_path:
+        raise click.UsageError("--topics is needed for the topic tables (or give --no-topic-tables)")
 
     written = run(records, list(codes), list(dimensions), list(segment_codes), segments, doc_topics, topics_path,
                   codebook, out_dir, _section(config, settings_json, "trends"), _section(config, nlp_json, "nlp"),

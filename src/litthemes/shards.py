@@ -67,12 +67,15 @@ def order_rows(frame: pd.DataFrame, order: dict[str, int] | None) -> pd.DataFram
     return frame.assign(_order=key.to_numpy()).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
-def read_gathered(paths: list[str], schema: pa.Schema, order: dict[str, int] | None = None) -> pd.DataFrame:
-    """The table :func:`gather_tables` writes from ``paths``, without writing it.
+def read_gathered(paths: str | list[str], schema: pa.Schema, order: dict[str, int] | None = None) -> pd.DataFrame:
+    """The table :func:`gather_tables` writes from ``paths``, without writing it; one
+    path (a string) is read as it is.
 
     Jobs on the way to the brief read the shards' coding tables this way, so that they
     need not wait for the gather job (a list of one path reads an unsharded table).
     """
+    if isinstance(paths, str):
+        return read_table(paths, schema)
     frames = [read_table(p, schema) for p in paths]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=schema.names)
     return order_rows(frame, order)

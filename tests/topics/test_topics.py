@@ -88,7 +88,7 @@ def test_bertopic_on_precomputed_embeddings_is_deterministic_and_stable() -> Non
     again = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=None, represent=False)
     assert np.array_equal(first.assignments, again.assignments)
     other = fit_bertopic(docs, vectors, settings, seed=6, embedding_model=None, represent=False)
-    summary, per_topic = stability(first, [other])
+    summary, per_topic = stability(first.assignments, [other.assignments])
     assert summary["ari_mean"] > 0.9 and all(v > 0.8 for v in per_topic.values())
     assert len([t for t in first.terms if t != -1]) == 3
 

@@ -1,14 +1,23 @@
 FROZEN_MODEL = CFG["topics"]["frozen_model"]
 # A frozen topic model is not refitted, so it has no stability refits either.
 REFIT_RUNS = [] if FROZEN_MODEL else list(range(1, CFG["topics"]["stability_runs"]))
+TOPICS_FIT = f"{INTERIM}/topics_fit.parquet"
+TOPIC_FIT_SUMMARY = f"{INTERIM}/topic_fit.json"
+TOPIC_MODEL = f"{PROCESSED}/topic_model.parquet"
+DOC_TOPICS = f"{PROCESSED}/doc_topics.parquet"
+TOPIC_HIERARCHY = f"{PROCESSED}/topic_hierarchy.csv"
+# What a topic fit, a refit or a frozen model's assignment reads: documents and their vectors.
+TOPIC_INPUT = dict(
+    records=rules.ingest.output.records,
+    segments=rules.segment.output.segments,
+    vectors=rules.embed.output.documents,
+)
 
 
 rule topic_refit:
     """One more topic fit with another seed, for the stability check (refits run side by side)."""
     input:
-        records=rules.ingest.output.records,
-        segments=rules.segment.output.segments,
-        vectors=rules.embed.output.documents,
+        **TOPIC_INPUT,
     output:
         f"{INTERIM}/topic_refits/run-{{run}}.parquet",
     wildcard_constraints:
@@ -28,20 +37,12 @@ rule topic_refit:
         " --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"
 
 
-TOPICS_FIT = f"{INTERIM}/topics_fit.parquet"
-TOPIC_FIT_SUMMARY = f"{INTERIM}/topic_fit.json"
-TOPIC_MODEL = f"{PROCESSED}/topic_model.parquet"
-DOC_TOPICS = f"{PROCESSED}/doc_topics.parquet"
-TOPIC_HIERARCHY = f"{PROCESSED}/topic_hierarchy.csv"
-
 if FROZEN_MODEL:
 
     rule topics:
         """Topics of the frozen model: each new record joins the nearest saved topic."""
         input:
-            records=rules.ingest.output.records,
-            segments=rules.segment.output.segments,
-            vectors=rules.embed.output.documents,
+            **TOPIC_INPUT,
             frozen_model=FROZEN_MODEL,
         output:
             topics=TOPICS_FIT,
@@ -75,9 +76,7 @@ else:
         it, so the fit and its refits run side by side.
         """
         input:
-            records=rules.ingest.output.records,
-            segments=rules.segment.output.segments,
-            vectors=rules.embed.output.documents,
+            **TOPIC_INPUT,
         output:
             topics=f"{INTERIM}/topics_fit_unchecked.parquet",
             doc_topics=DOC_TOPICS,
@@ -116,7 +115,7 @@ else:
             model=TOPIC_MODEL,
         params:
             settings=as_json("topics", ["method", "stability_threshold"]),
-            refits=lambda wildcards, input: " ".join(f"--refit {shlex.quote(p)}" for p in input.refits),
+            refits=lambda wildcards, input: repeated("--refit", input.refits),
         resources:
             mem_mb=2000,
             runtime=10,

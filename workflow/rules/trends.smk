@@ -5,17 +5,12 @@ rule trends:
         codes=CODE_PARTS["codes"],
         dimensions=CODE_PARTS["dimensions"],
         segment_codes=CODE_PARTS["segment_codes"],
-        segments=rules.segment.output.segments,
         doc_topics=rules.topics.output.doc_topics,
-        # The fitted topics, not the aligned ones: trends read only their terms and labels,
-        # which the alignment leaves as they are, so trends and alignment run side by side.
-        topics=TOPICS_FIT,
         codebook=CFG["codebook"],
     output:
         CODING_TREND_FILES,
     params:
         settings=as_json("trends"),
-        nlp=as_json("nlp", ["model"]),
         out_dir=lambda w, output: os.path.dirname(output[0]),
         coding=lambda w, input: " ".join([repeated("--codes", input.codes), repeated("--dimensions", input.dimensions),
                                           repeated("--segment-codes", input.segment_codes)]),
@@ -29,9 +24,9 @@ rule trends:
     benchmark:
         f"{BENCH}/trends.tsv"
     shell:
-        "litthemes trends --records {input.records:q} {params.coding} --segments {input.segments:q}"
-        " --doc-topics {input.doc_topics:q} --topics {input.topics:q} --codebook {input.codebook:q}"
-        " --out-dir {params.out_dir:q} --settings {params.settings:q} --nlp-settings {params.nlp:q}"
+        "litthemes trends --records {input.records:q} {params.coding}"
+        " --doc-topics {input.doc_topics:q} --codebook {input.codebook:q}"
+        " --out-dir {params.out_dir:q} --settings {params.settings:q}"
         " --no-claims --no-topic-tables"
         " > {log:q} 2>&1"
 
@@ -42,6 +37,8 @@ rule topic_trends:
         records=rules.ingest.output.records,
         segments=rules.segment.output.segments,
         doc_topics=rules.topics.output.doc_topics,
+        # The fitted topics, not the aligned ones: only their terms and labels are read,
+        # which the alignment leaves as they are, so this job need not wait for it.
         topics=TOPICS_FIT,
     output:
         TOPIC_TREND_FILES,

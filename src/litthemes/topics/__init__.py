@@ -328,17 +328,18 @@ def _jaccard_best(base: np.ndarray, other: np.ndarray) -> dict[int, float]:
     return out
 
 
-def stability(base: TopicModelResult, refits: list[TopicModelResult]) -> tuple[dict[str, float], dict[int, float]]:
-    """ARI/NMI between the base model and each refit, and each topic's mean best Jaccard."""
+def stability(base: np.ndarray, refits: list[np.ndarray]) -> tuple[dict[str, float], dict[int, float]]:
+    """ARI/NMI between a fit's topic assignments and each refit's (same documents, same
+    order), and each topic's mean best Jaccard."""
     if not refits:
         return {"runs": 1, "ari_mean": float("nan"), "nmi_mean": float("nan")}, {}
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    aris = [adjusted_rand_score(base.assignments, r.assignments) for r in refits]
-    nmis = [normalized_mutual_info_score(base.assignments, r.assignments) for r in refits]
+    aris = [adjusted_rand_score(base, refit) for refit in refits]
+    nmis = [normalized_mutual_info_score(base, refit) for refit in refits]
     per_topic: dict[int, list[float]] = {}
     for refit in refits:
-        for topic, value in _jaccard_best(base.assignments, refit.assignments).items():
+        for topic, value in _jaccard_best(base, refit).items():
             per_topic.setdefault(topic, []).append(value)
     summary = {"runs": len(refits) + 1, "ari_mean": float(np.mean(aris)), "ari_min": float(np.min(aris)),
                "nmi_mean": float(np.mean(nmis)), "nmi_min": float(np.min(nmis))}

@@ -70,16 +70,20 @@ def topic_documents(segments: pd.DataFrame, record_ids: list[str]) -> list[str]:
     return [str(joined.get(rid, "")) for rid in record_ids]
 
 
-def _documents(records_path: str, segments_path: str, vectors_path: str) -> tuple[list[str], list[str], np.ndarray]:
-    """Included record ids with a document vector, their lemma documents and vectors."""
+def _document_vectors(records_path: str, vectors_path: str) -> tuple[list[str], np.ndarray]:
+    """Included record ids with a document vector, in record-table order (the order the
+    topic models see them in), and their vectors."""
     records = read_table(records_path, RECORDS)
-    records = records[records["status"] == "included"].reset_index(drop=True)
     keys, vectors = read_vectors(vectors_path)
     position = {rid: i for i, rid in enumerate(keys["record_id"])}
-    ids = [rid for rid in records["record_id"] if rid in position]
-    doc_vectors = vectors[[position[r] for r in ids]] if ids else vectors[:0]
-    docs = topic_documents(read_table(segments_path, SEGMENTS), ids)
-    return ids, docs, doc_vectors
+    ids = [rid for rid in records.loc[records["status"] == "included", "record_id"] if rid in position]
+    return ids, vectors[[position[r] for r in ids]] if ids else vectors[:0]
+
+
+def _documents(records_path: str, segments_path: str, vectors_path: str) -> tuple[list[str], list[str], np.ndarray]:
+    """:func:`_document_vectors` and each record's lemma document."""
+    ids, doc_vectors = _document_vectors(records_path, vectors_path)
+    return ids, topic_documents(read_table(segments_path, SEGMENTS), ids), doc_vectors
 
 
 def _refit(docs: list[str], doc_vectors: np.ndarray, params: TopicSettings, run_index: int) -> TopicModelResult:
@@ -208,10 +212,7 @@ def with_stability(topics: pd.DataFrame, summary: dict[str, Any], assignments: n
                    refits: list[np.ndarray], params: TopicSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The fitted topics and fit summary with the stability check against ``refits``
     (each an assignment of the same documents, in the same order)."""
-    def result(labels: np.ndarray) -> TopicModelResult:
-        return TopicModelResult(params.method, labels, np.ones(len(labels)), {}, {}, 0.0)
-
-    summary_stability, per_topic = stability(result(assignments), [result(r) for r in refits])
+    summary_stability, per_topic = stability(assignments, refits)
     values = [per_topic.get(int(t), float("nan")) for t in topics["topic"]]
     topics = topics.assign(
         stability=pd.Series(values, index=topics.index, dtype=float),
@@ -240,11 +241,8 @@ def run_stability(records_path: str, vectors_path: str, topics_path: str, doc_to
             _save_skipped_model(out_model)
         return summary
     # The documents in the order the fit saw them: a topic centroid sums its members in it.
-    records = read_table(records_path, RECORDS)
-    keys, vectors = read_vectors(vectors_path)
-    position = {rid: i for i, rid in enumerate(keys["record_id"])}
+    ids, doc_vectors = _document_vectors(records_path, vectors_path)
     fitted = read_table(doc_topics_path, DOC_TOPICS).set_index("record_id")
-    ids = [rid for rid in records.loc[records["status"] == "included", "record_id"] if rid in position]
     if sorted(ids) != sorted(fitted.index):
         raise ValueError(f"{doc_topics_path}: the fit covers other records than {records_path}; rerun the workflow")
     doc_topics = fitted.loc[ids].reset_index()
@@ -253,7 +251,7 @@ def run_stability(records_path: str, vectors_path: str, topics_path: str, doc_to
     write_table(topics, out_topics, TOPICS, "topics")
     write_json(summary, out_summary)
     if out_model:
-        _save_fitted_model(topics, doc_topics, vectors[[position[r] for r in ids]], summary, out_model)
+        _save_fitted_model(topics, doc_topics, doc_vectors, summary, out_model)
     log.info("topic stability: %s", summary["stability"])
     return summary
 
@@ -415,8 +413,8 @@ def run_align(topics_path: str, doc_topics_path: str, vectors_path: str, codes_p
     vectors_all = embed_texts([p for _, p in prototypes], embed)
     owners = np.asarray([theme for theme, _ in prototypes])
     theme_vectors = {t.id: vectors_all[owners == t.id] for t in book.themes}
-    codes = read_table(codes_path, CODES) if isinstance(codes_path, str) else read_gathered(codes_path, CODES)
-    alignment = align(fitted, vectors[[position[r] for r in ids]], ids, codes, theme_vectors, params).set_index("topic")
+    alignment = align(fitted, vectors[[position[r] for r in ids]], ids, read_gathered(codes_path, CODES), theme_vectors,
+                      params).set_index("topic")
     topics["aligned_theme"] = topics["topic"].map(alignment["aligned_theme"]).fillna("")
     topics["alignment"] = topics["topic"].map(alignment["alignment"]).astype(float)
     topics["emergent"] = topics["topic"].map(alignment["emergent"]).fillna(False).astype(bool)

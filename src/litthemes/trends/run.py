@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from litthemes.codebook import load_codebook
 from litthemes.config import NlpSettings, TrendSettings
@@ -47,11 +46,18 @@ __all__ = ["TREND_TABLES", "compute", "run", "run_claims"]
 
 
 def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segment_codes: pd.DataFrame,
-            segments: pd.DataFrame, doc_topics: pd.DataFrame, topics: pd.DataFrame, codebook_path: str,
+            segments: pd.DataFrame | None, doc_topics: pd.DataFrame, topics: pd.DataFrame | None, codebook_path: str,
             settings: TrendSettings, nlp_model: str = "auto", claims: bool = True,
             topic_tables: bool = True) -> dict[str, pd.DataFrame]:
     """Every trend table; the claims ledger only with ``claims`` (see :func:`run_claims`),
-    the tables of :data:`TOPIC_TREND_TABLES` only with ``topic_tables`` (see :func:`run_topic_trends`)."""
+    the tables of :data:`TOPIC_TREND_TABLES` only with ``topic_tables`` (see :func:`run_topic_trends`).
+
+    ``segments`` are read by those two only, ``topics`` by the topic tables only.
+    """
+    if (claims or topic_tables) and segments is None:
+        raise ValueError("the claims ledger and the topic tables need the segments")
+    if topic_tables and topics is None:
+        raise ValueError("the topic tables need the topics")
     book = load_codebook(codebook_path)
     included = records[records["status"] == "included"].reset_index(drop=True)
     challenge_ids = [t.id for t in book.themes if t.group == "challenges"]
@@ -71,10 +77,12 @@ def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segm
     tables["opportunity_risk"] = opportunity_risk(codes, included, book, settings)
     tables.update(topics_over(doc_topics, included, dims))
     if topic_tables:
+        assert segments is not None and topics is not None
         tables.update(topic_trend_tables(included, segments, doc_topics, topics, settings))
     if claims:
         from litthemes.trends.claims import find_claims  # spaCy: only when the ledger is wanted
 
+        assert segments is not None
         tables["claims"] = find_claims(segments, included, nlp_model)
     left_out = ({"claims"} if not claims else set()) | (set(TOPIC_TREND_TABLES) if not topic_tables else set())
     missing = set(TREND_TABLES) - set(tables) - left_out
@@ -112,24 +120,23 @@ def run_topic_trends(records_path: str, segments_path: str, doc_topics_path: str
 
 
 def run(records_path: str, codes_path: str | list[str], dims_path: str | list[str],
-        segment_codes_path: str | list[str], segments_path: str, doc_topics_path: str, topics_path: str,
-        codebook_path: str, out_dir: str, settings: dict[str, Any] | None = None,
+        segment_codes_path: str | list[str], segments_path: str | None, doc_topics_path: str,
+        topics_path: str | None, codebook_path: str, out_dir: str, settings: dict[str, Any] | None = None,
         nlp_settings: dict[str, Any] | None = None, claims: bool = True, topic_tables: bool = True) -> list[str]:
     """Write the trend tables to ``out_dir``; without ``claims``, all but the claims ledger;
-    without ``topic_tables``, all but :data:`TOPIC_TREND_TABLES`.
+    without ``topic_tables``, all but :data:`TOPIC_TREND_TABLES`. Without both, the
+    segments and topics are not read (None will do).
 
     The coding tables may each be given as the list of their shards' tables.
     """
     params = TrendSettings.model_validate(settings or {})
     nlp = NlpSettings.model_validate(nlp_settings or {})
-
-    def coding(paths: str | list[str], schema: pa.Schema) -> pd.DataFrame:
-        return read_table(paths, schema) if isinstance(paths, str) else read_gathered(paths, schema)
-
-    tables = compute(read_table(records_path, RECORDS), coding(codes_path, CODES), coding(dims_path, CODES),
-                     coding(segment_codes_path, SEGMENT_CODES), read_table(segments_path, SEGMENTS),
-                     read_table(doc_topics_path, DOC_TOPICS), read_table(topics_path, TOPICS), codebook_path,
-                     params, nlp.model, claims, topic_tables)
+    segments = read_table(segments_path, SEGMENTS) if segments_path and (claims or topic_tables) else None
+    topics = read_table(topics_path, TOPICS) if topics_path and topic_tables else None
+    tables = compute(read_table(records_path, RECORDS), read_gathered(codes_path, CODES),
+                     read_gathered(dims_path, CODES), read_gathered(segment_codes_path, SEGMENT_CODES), segments,
+                     read_table(doc_topics_path, DOC_TOPICS), topics, codebook_path, params, nlp.model, claims,
+                     topic_tables)
     return [_write(tables[name], Path(out_dir) / f"{name}.parquet") for name in TREND_TABLES if name in tables]
 
 
