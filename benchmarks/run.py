@@ -175,12 +175,13 @@ def plain_approach(project: Path) -> dict[str, float]:
 def embed_throughput(project: Path) -> dict[str, float]:
     """Embed stage code path (cold cache) vs plain encode of the same segment texts."""
     import pandas as pd
+    from sentence_transformers import SentenceTransformer
 
     from litthemes.config import EmbedSettings
-    from litthemes.embed import EmbeddingCache, cache_shape, embed_texts, load_model, text_hash
+    from litthemes.embed import EmbeddingCache, cache_shape, embed_texts, resolve_model, text_hash
 
     texts = pd.read_parquet(project / "data" / "interim" / "segments.parquet")["text"].tolist()[:20000]
-    model = load_model("all-MiniLM-L6-v2", "cpu")
+    model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
     model.encode(texts[:64])  # warm up both sides alike
     start = time.perf_counter()
     model.encode(texts)

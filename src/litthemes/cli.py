@@ -72,27 +72,6 @@ class _Group(click.Group):
 SPACY_WITHOUT_TORCH = {"segment", "code", "claims"}
 
 
-def import_spacy_without_torch() -> None:
-    """Import spaCy without letting thinc import torch.
-
-    thinc (spaCy's machine-learning layer) imports torch whenever it is installed, which
-    costs 1.3-1.6 s in every job that segments or codes, although only transformer
-    pipelines ever use it. When none of those is installed, torch is hidden while spaCy
-    loads; it imports normally afterwards (the code stage may need it to embed a new
-    prototype).
-    """
-    import importlib.util
-
-    if "torch" in sys.modules or "spacy" in sys.modules or any(
-            importlib.util.find_spec(name) for name in ("spacy_transformers", "spacy_curated_transformers")):
-        return
-    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
-    try:
-        import spacy  # noqa: F401
-    finally:
-        del sys.modules["torch"]
-
-
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="litthemes")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
@@ -101,7 +80,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """litthemes: thematic analysis of research literature."""
     _setup_logging(verbose)
     if ctx.invoked_subcommand in SPACY_WITHOUT_TORCH:
-        import_spacy_without_torch()
+        from litthemes.startup import import_spacy
+
+        import_spacy()
 
 
 @main.command()

@@ -131,6 +131,12 @@ class EmbedSettings(_Section):
                     "(AVX-512 BF16 or AMX; 1.7x faster, cosine to float32 above 0.9999), float32 elsewhere "
                     "and on GPUs (part of the cache key).",
     )
+    encoder: Literal["auto", "sentence-transformers"] = Field(
+        "auto",
+        description="'auto': BERT models with mean pooling (the default model among them) run on a light "
+                    "encoder that starts 5 s sooner than sentence-transformers and agrees with it to rounding; "
+                    "other models use sentence-transformers (part of the cache key).",
+    )
     cache_dir: str = Field("data/cache/embeddings", description="Embedding cache (text hash x model; '' = off).")
     progress: bool = Field(True, description="Show a progress bar on long runs.")
     documents: Literal["segments", "text"] = Field(
@@ -142,7 +148,8 @@ class EmbedSettings(_Section):
 # The embedding settings that decide a vector's bits (and where vectors are cached):
 # every stage that embeds text (coding's prototypes, topic terms, topic alignment)
 # gets all of them, so its cache keys change whenever the embedding stage's do.
-EMBED_VECTOR_KEYS = ("model", "device", "cache_dir", "batch_size", "batch_tokens", "length_step", "precision")
+EMBED_VECTOR_KEYS = ("model", "device", "encoder", "cache_dir", "batch_size", "batch_tokens", "length_step",
+                     "precision")
 
 
 class CodeSettings(_Section):

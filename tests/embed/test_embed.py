@@ -70,7 +70,7 @@ def test_embedding_does_not_depend_on_batch_mates(tmp_path: Path) -> None:
              "Micro-credentials in European higher education institutions today.",
              "A much longer sentence about the employability of graduates who earn badges."]
     model = embed_module.load_model("all-MiniLM-L6-v2", "cpu")
-    lengths = [len(ids) for ids in model.tokenizer(texts[:3])["input_ids"]]
+    lengths = model.token_counts(texts[:3])
     assert len(set(lengths)) > 1 and len({embed_module.padded_length(n, 8, 256) for n in lengths}) == 1
     together = embed_texts(texts, EmbedSettings(cache_dir=str(tmp_path / "a")))
     one_by_one = np.vstack([embed_texts([t], EmbedSettings(cache_dir=str(tmp_path / "b"))) for t in texts])
@@ -79,11 +79,14 @@ def test_embedding_does_not_depend_on_batch_mates(tmp_path: Path) -> None:
 
 def test_padding_to_the_bucket_length_changes_little() -> None:
     """Padding with a mask gives the same vector up to rounding (a plain encode agrees)."""
+    from sentence_transformers import SentenceTransformer
+
     settings = EmbedSettings(progress=False, precision="float32")
     texts = ["Digital badges recognise informal learning.", "Stackable micro-credentials."]
-    ours = embed_module.encode_by_length(texts, settings)
-    plain = embed_module.load_model(settings.model, settings.device).encode(texts, normalize_embeddings=True)
-    assert np.allclose(ours, plain, atol=1e-5)
+    plain = SentenceTransformer(resolve_model(settings.model), device="cpu").encode(texts, normalize_embeddings=True)
+    for encoder in ("auto", "sentence-transformers"):
+        ours = embed_module.encode_by_length(texts, settings.model_copy(update={"encoder": encoder}))
+        assert np.allclose(ours, plain, atol=1e-5)
 
 
 def test_bfloat16_stays_close_to_float32_and_has_its_own_cache(tmp_path: Path) -> None:
@@ -134,3 +137,58 @@ def test_embedding_cache_merges_its_parts_and_keeps_every_vector(tmp_path: Path)
     found = cache.load(set(stored) | {"missing"})
     assert set(found) == set(stored)
     assert all(np.array_equal(found[h], stored[h]) for h in stored)
+
+
+LONG_TEXT = " ".join(["Micro-credentials certify short learning experiences and employers read them"] * 40)
+
+
+def test_light_encoder_computes_what_sentence_transformers_computes() -> None:
+    """The light BERT encoder against sentence-transformers on the same padded batches."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from litthemes.embed.encoder import MeanPoolingBert, SentenceTransformerEncoder
+
+    light = embed_module.load_model("all-MiniLM-L6-v2", "cpu")
+    assert isinstance(light, MeanPoolingBert)
+    reference = SentenceTransformerEncoder(resolve_model("all-MiniLM-L6-v2"), "cpu")
+    texts = ["Open Badges 2.0: verifiable, portable credentials!", "Stackable micro-credentials.",
+             "Ünïcödé and accents: réussite éducative", "", LONG_TEXT]
+    plain = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
+    expected_ids = plain.tokenizer(texts, truncation=True, max_length=256)["input_ids"]
+    assert light.token_counts(texts) == [len(ids) for ids in expected_ids] == reference.token_counts(texts)
+    assert light.token_counts([LONG_TEXT]) == [256]  # truncated as sentence-transformers truncates
+    with torch.inference_mode():
+        ours, theirs = light.encode(texts, 256), reference.encode(texts, 256)
+        assert float((ours - theirs).abs().max()) < 1e-6
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            ours, theirs = light.encode(texts, 256), reference.encode(texts, 256)
+        assert float((ours * theirs).sum(dim=1).min()) > 0.9999
+
+
+def test_encoder_choice_and_its_cache_key(tmp_path: Path) -> None:
+    """The light encoder only where it reproduces the model; each encoder has its own cache."""
+    import json
+    import shutil
+
+    from litthemes.embed.encoder import light_bert_config
+
+    source = Path(resolve_model("all-MiniLM-L6-v2"))
+    assert light_bert_config(source) is not None
+    auto = EmbedSettings(cache_dir=str(tmp_path))
+    chosen = auto.model_copy(update={"encoder": "sentence-transformers"})
+    assert embed_module.encoder_kind(auto) == "bert" and embed_module.encoder_kind(chosen) == "sentence-transformers"
+    assert embed_module.cache_shape(auto) != embed_module.cache_shape(chosen)
+    texts = ["Digital badges recognise informal learning.", "Employers doubt micro-credentials."]
+    light, other = embed_texts(texts, auto), embed_texts(texts, chosen)
+    assert len(list(tmp_path.iterdir())) == 2 and (light * other).sum(axis=1).min() > 0.9999
+    # CLS pooling is not what the light encoder computes: that folder goes to sentence-transformers.
+    copy = tmp_path / "cls-model"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("*.safetensors"))
+    (copy / "model.safetensors").symlink_to(source / "model.safetensors")
+    pooling = json.loads((copy / "1_Pooling" / "config.json").read_text())
+    pooling.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    (copy / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    assert light_bert_config(copy) is None
+    assert embed_module.encoder_kind(EmbedSettings(model=str(copy))) == "sentence-transformers"
+    assert light_bert_config(tmp_path / "missing") is None

@@ -7,8 +7,8 @@ import sys
 
 SCRIPT = """
 import sys
-from litthemes.cli import import_spacy_without_torch
-import_spacy_without_torch()
+from litthemes.startup import import_spacy
+import_spacy()
 assert "torch" not in sys.modules, "torch was imported with spaCy"
 from litthemes.nlp import lemmatize
 assert lemmatize(["Badges were issued to learners."]) == ["badge be issue to learner"]

@@ -12,7 +12,6 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,12 @@ import pyarrow.parquet as pq
 
 from litthemes.cache import compact, read_parts
 from litthemes.config import EmbedSettings
+from litthemes.embed.encoder import (
+    Encoder,
+    MeanPoolingBert,
+    SentenceTransformerEncoder,
+    light_bert_config,
+)
 from litthemes.tables import atomic_path
 
 log = logging.getLogger(__name__)
@@ -83,21 +88,35 @@ def _native_bfloat16() -> bool:
                 or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
 
+def encoder_kind(settings: EmbedSettings) -> str:
+    """'bert' when the light encoder reproduces the model (see :mod:`litthemes.embed.encoder`),
+    else 'sentence-transformers'."""
+    if settings.encoder == "sentence-transformers":
+        return "sentence-transformers"
+    return "bert" if light_bert_config(resolve_model(settings.model)) is not None else "sentence-transformers"
+
+
 def cache_shape(settings: EmbedSettings) -> str:
-    """What besides the model decides the bits of a vector: batch shape and arithmetic.
+    """What besides the model decides the bits of a vector: batch shape, arithmetic and
+    the encoder's implementation.
 
     Every setting read here must be in :data:`litthemes.config.EMBED_VECTOR_KEYS`, which
     the workflow hands to each rule that embeds text.
     """
-    return (f"rows={settings.batch_size}|step={settings.length_step}|tokens={settings.batch_tokens}"
-            f"|precision={resolve_precision(settings)}")
+    shape = (f"rows={settings.batch_size}|step={settings.length_step}|tokens={settings.batch_tokens}"
+             f"|precision={resolve_precision(settings)}")
+    # The two encoders agree to rounding, not to the bit: their vectors are cached apart.
+    return shape + ("|encoder=bert" if encoder_kind(settings) == "bert" else "")
 
 
 @lru_cache(maxsize=2)
-def load_model(name: str, device: str) -> Any:
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(resolve_model(name), device=resolve_device(device))
+def load_model(name: str, device: str, encoder: str = "auto") -> Encoder:
+    """The encoder for model ``name`` (loaded once per process)."""
+    path = resolve_model(name)
+    config = light_bert_config(path) if encoder == "auto" else None
+    if config is not None:
+        return MeanPoolingBert(path, config, resolve_device(device))
+    return SentenceTransformerEncoder(path, resolve_device(device))
 
 
 def model_id(name: str) -> str:
@@ -174,21 +193,6 @@ def batch_rows(length: int, settings: EmbedSettings) -> int:
     return max(settings.batch_size, settings.batch_tokens // length)
 
 
-def _features(model: Any, texts: list[str], length: int) -> dict[str, Any]:
-    """Model inputs for ``texts`` padded to exactly ``length`` tokens."""
-    import torch
-
-    prepare = getattr(model, "preprocess", None) or model.tokenize
-    features = dict(prepare(texts))
-    pad_id = model.tokenizer.pad_token_id or 0
-    for key, value in features.items():
-        if isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape[1] < length:
-            fill = pad_id if key == "input_ids" else 0
-            extra = torch.full((value.shape[0], length - value.shape[1]), fill, dtype=value.dtype)
-            features[key] = torch.cat([value, extra], dim=1)
-    return features
-
-
 def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
     """Encode texts in batches of one padded length and a fixed number of rows.
 
@@ -203,19 +207,16 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
     import torch
     from tqdm import tqdm
 
-    model = load_model(settings.model, settings.device)
-    limit = model.max_seq_length
-    token_ids = model.tokenizer(texts, truncation=True, max_length=limit)["input_ids"]
+    model = load_model(settings.model, settings.device, settings.encoder)
     groups: dict[int, list[int]] = {}
-    for index, ids in enumerate(token_ids):
-        groups.setdefault(padded_length(len(ids), settings.length_step, limit), []).append(index)
-    dimension_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    dimension = dimension_of() or 384
-    out = np.zeros((len(texts), dimension), dtype=np.float32)
+    for index, count in enumerate(model.token_counts(texts)):
+        groups.setdefault(padded_length(count, settings.length_step, model.max_seq_length), []).append(index)
+    out = np.zeros((len(texts), model.dimension), dtype=np.float32)
     show = settings.progress and len(texts) > 1000 and os.isatty(2)
     precision = resolve_precision(settings)
-    autocast = torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
-    log.info("embed: encoding %d texts on %s in %s", len(texts), model.device, precision)
+    device_type = torch.device(model.device).type
+    autocast = torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
+    log.info("embed: encoding %d texts on %s in %s (%s)", len(texts), model.device, precision, type(model).__name__)
     with torch.inference_mode(), autocast, tqdm(total=len(texts), desc="embed", unit="text", disable=not show) as bar:
         for length, members in sorted(groups.items()):
             rows = batch_rows(length, settings)
@@ -223,9 +224,7 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
                 chunk = members[start:start + rows]
                 batch = [texts[i] for i in chunk]
                 batch += [batch[-1]] * (rows - len(batch))
-                features = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v
-                            for k, v in _features(model, batch, length).items()}
-                vectors = torch.nn.functional.normalize(model.forward(features)["sentence_embedding"].float(), dim=1)
+                vectors = model.encode(batch, length)
                 out[chunk] = vectors[: len(chunk)].float().cpu().numpy()
                 bar.update(len(chunk))
     return out

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from litthemes.config import EmbedSettings, TopicSettings
+from litthemes.startup import cache_umap_compilation, import_bertopic, import_spacy
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import CountVectorizer
@@ -43,6 +44,7 @@ DOMAIN_STOP_WORDS = {"study", "paper", "result", "use", "research", "article", "
 
 def stop_words(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
     # Imported here: spaCy's package import costs 2 s, which jobs that only align topics need not pay.
+    import_spacy()
     from spacy.lang.en.stop_words import STOP_WORDS
 
     # Contraction remainders ('ll', 've') are added so scikit-learn's consistency check stays quiet.
@@ -111,6 +113,7 @@ def exact_neighbors(embeddings: np.ndarray, k: int, chunk: int = 2048) -> tuple[
 
 
 def _umap(embeddings: np.ndarray, settings: TopicSettings, seed: int) -> Any:
+    cache_umap_compilation()
     from umap import UMAP
 
     n = len(embeddings)
@@ -147,6 +150,7 @@ def cached_embedder(settings: EmbedSettings) -> Any:
     shapes and arithmetic) and kept in its cache, so a refit after adding records
     encodes only the words and documents it has not seen.
     """
+    import_bertopic()
     from bertopic.backend import BaseEmbedder
 
     from litthemes.embed import embed_texts
@@ -165,6 +169,7 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     The KeyBERTInspired terms are computed once, for the final topics (after outlier
     reduction); the hierarchy names its merged topics by c-TF-IDF terms.
     """
+    import_bertopic()
     from bertopic import BERTopic
     from bertopic.representation import KeyBERTInspired
     from bertopic.vectorizers import ClassTfidfTransformer

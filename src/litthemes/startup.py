@@ -1,0 +1,118 @@
+"""Start-up costs of heavy libraries: what a job imports and compiles before it works.
+
+A rerun after a small change is a dozen short jobs, each a new Python process, so
+seconds spent importing libraries a job never calls, or recompiling the same numba
+functions, add up to most of its time. Measured here (2-core machine):
+
+- spaCy imports thinc, which imports torch whenever it is installed (1.5 s), although
+  only transformer pipelines use it;
+- BERTopic imports sentence-transformers, transformers, spaCy and torch at import time
+  for back-ends and representations litthemes does not use (about 5 s);
+- umap-learn compiles about 120 numba functions in every process that runs UMAP
+  (about 10 s) and does not let numba keep them.
+
+Each helper keeps results the same: hiding a module only stops an optional import
+inside a library (the library then marks that option unavailable), and numba's cache
+holds the machine code it would compile anyway.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+log = logging.getLogger(__name__)
+
+# Packages that run spaCy pipelines on torch: with one installed, spaCy keeps its torch.
+TORCH_SPACY_PACKAGES = ("spacy_transformers", "spacy_curated_transformers")
+# What BERTopic imports for embedding back-ends, generative and part-of-speech
+# representations and model serialisation: litthemes hands it its own embedder.
+BERTOPIC_UNUSED = ("sentence_transformers", "transformers", "spacy", "torch")
+
+
+def import_hiding(name: str, hidden: Sequence[str], unless: Sequence[str] = ()) -> ModuleType:
+    """Import module ``name`` while the modules ``hidden`` look not installed.
+
+    A module already imported cannot be hidden and is left alone; when a package in
+    ``unless`` is installed nothing is hidden. Hidden modules import normally again
+    afterwards. If the import fails with them hidden, it is retried without hiding.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    if any(importlib.util.find_spec(package) is not None for package in unless):
+        return importlib.import_module(name)
+    hide = [module for module in hidden if module not in sys.modules]
+    for module in hide:
+        sys.modules[module] = None  # type: ignore[assignment]  # `import module` raises ModuleNotFoundError
+    try:
+        return importlib.import_module(name)
+    except Exception as error:  # a library that needs what was hidden: import it as usual
+        log.debug("importing %s with %s hidden failed (%s); importing it as usual", name, hide, error)
+        for loaded in [key for key in sys.modules if key == name or key.startswith(f"{name}.")]:
+            del sys.modules[loaded]
+    finally:
+        for module in hide:
+            if sys.modules.get(module, "") is None:
+                del sys.modules[module]
+    return importlib.import_module(name)
+
+
+def import_spacy() -> ModuleType:
+    """spaCy, without thinc importing torch unless a torch-based pipeline package is installed."""
+    return import_hiding("spacy", ("torch",), unless=TORCH_SPACY_PACKAGES)
+
+
+def import_bertopic() -> ModuleType:
+    """BERTopic without the optional libraries it imports for features litthemes does not use."""
+    if "bertopic" not in sys.modules:
+        # Imported first, as usual: scikit-learn and SciPy look torch up in sys.modules
+        # (array-API support), so they must not meet a hidden one.
+        import hdbscan  # noqa: F401
+        import sklearn.base  # noqa: F401
+        import umap  # noqa: F401
+    return import_hiding("bertopic", BERTOPIC_UNUSED)
+
+
+_UMAP_CACHED = False
+
+
+def cache_umap_compilation() -> None:
+    """Let numba keep umap-learn's compiled functions on disk (numba's own cache).
+
+    numba stores them beside umap's sources, or in the user's cache folder when that
+    is read-only, keyed by source file, signature, CPU and numba version, and compiles
+    again when any of them changes. Where no cache location is writable, UMAP simply
+    compiles as before.
+    """
+    global _UMAP_CACHED
+    if _UMAP_CACHED:
+        return
+    import umap  # noqa: F401
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    modules = [module for key, module in list(sys.modules.items())
+               if module is not None and (key == "umap" or key.startswith("umap."))]
+    dispatchers = {id(value): value for module in modules for value in list(vars(module).values())
+                   if isinstance(value, Dispatcher)}
+    # numba files a function's cache under its Python function and signature, not its
+    # compile options: umap compiles its layout step twice from one function, serial and
+    # parallel (for unseeded runs), and two cached twins would read each other's code.
+    # Of twins only the serial one is cached (litthemes always seeds UMAP).
+    by_function: dict[int, list[Dispatcher]] = {}
+    for dispatcher in dispatchers.values():
+        by_function.setdefault(id(dispatcher.py_func), []).append(dispatcher)
+    for twins in by_function.values():
+        serial = [d for d in twins if len(twins) == 1 or not d.targetoptions.get("parallel")]
+        if len(serial) != 1 or not isinstance(getattr(serial[0], "_cache", None), NullCache):
+            continue
+        try:
+            serial[0].enable_caching()
+        except RuntimeError as error:  # no writable cache location
+            log.debug("numba cannot cache %s: %s", serial[0].py_func.__qualname__, error)
+            return
+    _UMAP_CACHED = True
