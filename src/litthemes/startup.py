@@ -6,8 +6,8 @@ functions, add up to most of its time. Measured here (2-core machine):
 
 - spaCy imports thinc, which imports torch whenever it is installed (1.5 s), although
   only transformer pipelines use it;
-- BERTopic imports sentence-transformers, transformers, spaCy and torch at import time
-  for back-ends and representations litthemes does not use (about 5 s);
+- BERTopic imports sentence-transformers, transformers and spaCy at import time for
+  back-ends and representations litthemes does not use (about 4 s);
 - umap-learn compiles about 120 numba functions in every process that runs UMAP
   (about 10 s) and does not let numba keep them.
 
@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 
 # Packages that run spaCy pipelines on torch: with one installed, spaCy keeps its torch.
 TORCH_SPACY_PACKAGES = ("spacy_transformers", "spacy_curated_transformers")
-# What BERTopic imports for embedding back-ends, generative and part-of-speech
-# representations and model serialisation: litthemes hands it its own embedder.
-BERTOPIC_UNUSED = ("sentence_transformers", "transformers", "spacy", "torch")
+# What BERTopic imports for embedding back-ends and generative and part-of-speech
+# representations: litthemes hands it its own embedder. (Not torch: see import_torch.)
+BERTOPIC_UNUSED = ("sentence_transformers", "transformers", "spacy")
 
 
 def import_hiding(name: str, hidden: Sequence[str], unless: Sequence[str] = ()) -> ModuleType:
@@ -66,14 +66,21 @@ def import_spacy() -> ModuleType:
     return import_hiding("spacy", ("torch",), unless=TORCH_SPACY_PACKAGES)
 
 
+def import_torch() -> ModuleType:
+    """torch, imported before anything runs numba's parallel code in this process.
+
+    Imported after numba has started its worker threads (UMAP's parallel functions),
+    torch's CPU operators ran 20-80x slower here: two OpenMP runtimes competing for
+    the cores. A process that fits UMAP and then embeds text (the topic fit, through
+    KeyBERTInspired) imports torch first.
+    """
+    import torch
+
+    return torch
+
+
 def import_bertopic() -> ModuleType:
     """BERTopic without the optional libraries it imports for features litthemes does not use."""
-    if "bertopic" not in sys.modules:
-        # Imported first, as usual: scikit-learn and SciPy look torch up in sys.modules
-        # (array-API support), so they must not meet a hidden one.
-        import hdbscan  # noqa: F401
-        import sklearn.base  # noqa: F401
-        import umap  # noqa: F401
     return import_hiding("bertopic", BERTOPIC_UNUSED)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from litthemes.config import EmbedSettings, TopicSettings
-from litthemes.startup import cache_umap_compilation, import_bertopic, import_spacy
+from litthemes.startup import cache_umap_compilation, import_bertopic, import_spacy, import_torch
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import CountVectorizer
@@ -150,6 +150,7 @@ def cached_embedder(settings: EmbedSettings) -> Any:
     shapes and arithmetic) and kept in its cache, so a refit after adding records
     encodes only the words and documents it has not seen.
     """
+    import_torch()  # before UMAP runs, in case new words need encoding (see import_torch)
     import_bertopic()
     from bertopic.backend import BaseEmbedder
 
