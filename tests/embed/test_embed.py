@@ -171,13 +171,14 @@ def test_encoder_choice_and_its_cache_key(tmp_path: Path) -> None:
     import json
     import shutil
 
-    from litthemes.embed.encoder import light_bert_config
+    from litthemes.embed.encoder import MeanPoolingBert, light_bert_config
 
     source = Path(resolve_model("all-MiniLM-L6-v2"))
     assert light_bert_config(source) is not None
     auto = EmbedSettings(cache_dir=str(tmp_path))
     chosen = auto.model_copy(update={"encoder": "sentence-transformers"})
-    assert embed_module.encoder_kind(auto) == "bert" and embed_module.encoder_kind(chosen) == "sentence-transformers"
+    assert embed_module.encoder_kind(auto.model) == "bert"
+    assert embed_module.encoder_kind(chosen.model, chosen.encoder) == "sentence-transformers"
     assert embed_module.cache_shape(auto) != embed_module.cache_shape(chosen)
     texts = ["Digital badges recognise informal learning.", "Employers doubt micro-credentials."]
     light, other = embed_texts(texts, auto), embed_texts(texts, chosen)
@@ -190,5 +191,7 @@ def test_encoder_choice_and_its_cache_key(tmp_path: Path) -> None:
     pooling.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
     (copy / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
     assert light_bert_config(copy) is None
-    assert embed_module.encoder_kind(EmbedSettings(model=str(copy))) == "sentence-transformers"
+    assert embed_module.encoder_kind(str(copy)) == "sentence-transformers"
+    with pytest.raises(ValueError, match="not a BERT model with mean pooling"):
+        MeanPoolingBert(copy, "cpu")
     assert light_bert_config(tmp_path / "missing") is None

@@ -88,12 +88,13 @@ def _native_bfloat16() -> bool:
                 or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
 
-def encoder_kind(settings: EmbedSettings) -> str:
-    """'bert' when the light encoder reproduces the model (see :mod:`litthemes.embed.encoder`),
-    else 'sentence-transformers'."""
-    if settings.encoder == "sentence-transformers":
-        return "sentence-transformers"
-    return "bert" if light_bert_config(resolve_model(settings.model)) is not None else "sentence-transformers"
+def encoder_kind(model: str, encoder: str = "auto") -> str:
+    """Which encoder runs ``model``: 'bert' where the light encoder reproduces it (see
+    :mod:`litthemes.embed.encoder`), else 'sentence-transformers'. The one place that
+    decides, for loading and for the cache key alike."""
+    if encoder == "auto" and light_bert_config(resolve_model(model)) is not None:
+        return "bert"
+    return "sentence-transformers"
 
 
 def cache_shape(settings: EmbedSettings) -> str:
@@ -106,16 +107,15 @@ def cache_shape(settings: EmbedSettings) -> str:
     shape = (f"rows={settings.batch_size}|step={settings.length_step}|tokens={settings.batch_tokens}"
              f"|precision={resolve_precision(settings)}")
     # The two encoders agree to rounding, not to the bit: their vectors are cached apart.
-    return shape + ("|encoder=bert" if encoder_kind(settings) == "bert" else "")
+    return shape + ("|encoder=bert" if encoder_kind(settings.model, settings.encoder) == "bert" else "")
 
 
 @lru_cache(maxsize=2)
 def load_model(name: str, device: str, encoder: str = "auto") -> Encoder:
     """The encoder for model ``name`` (loaded once per process)."""
     path = resolve_model(name)
-    config = light_bert_config(path) if encoder == "auto" else None
-    if config is not None:
-        return MeanPoolingBert(path, config, resolve_device(device))
+    if encoder_kind(name, encoder) == "bert":
+        return MeanPoolingBert(path, resolve_device(device))
     return SentenceTransformerEncoder(path, resolve_device(device))
 
 

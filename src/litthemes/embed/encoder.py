@@ -76,10 +76,13 @@ def max_length_of(path: str | Path, config: dict[str, Any]) -> int:
 class MeanPoolingBert:
     """BERT forward pass, mean pooling over real tokens, unit normalisation."""
 
-    def __init__(self, path: str | Path, config: dict[str, Any], device: str) -> None:
+    def __init__(self, path: str | Path, device: str) -> None:
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
 
+        config = light_bert_config(path)
+        if config is None:
+            raise ValueError(f"{path}: not a BERT model with mean pooling; use sentence-transformers for it")
         self.name = str(path)
         self.device = device
         self.config = config
