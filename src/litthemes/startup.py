@@ -98,6 +98,7 @@ def cache_umap_compilation() -> None:
     global _UMAP_CACHED
     if _UMAP_CACHED:
         return
+    _UMAP_CACHED = True  # once a process: where caching fails, it fails again
     import umap  # noqa: F401
     from numba.core.caching import NullCache
     from numba.core.dispatcher import Dispatcher
@@ -122,4 +123,3 @@ def cache_umap_compilation() -> None:
         except RuntimeError as error:  # no writable cache location
             log.debug("numba cannot cache %s: %s", serial[0].py_func.__qualname__, error)
             return
-    _UMAP_CACHED = True

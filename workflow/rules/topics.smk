@@ -37,6 +37,16 @@ rule topic_refit:
         " --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"
 
 
+# The fit and the frozen model's assignment are one command, told apart by params.mode.
+TOPIC_COMMAND = (
+    "litthemes topics {input.records:q} {input.segments:q} {input.vectors:q} {params.mode}"
+    " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
+    " --hierarchy-out {output.hierarchy:q} --settings {params.settings:q}"
+    " --embed-settings {params.embed:q} > {log:q} 2>&1"
+)
+TOPIC_PARAMS = dict(settings=as_json("topics"), embed=EMBED_VECTORS)
+TOPIC_RESOURCES = dict(mem_mb=8000, runtime=240)
+
 if FROZEN_MODEL:
 
     rule topics:
@@ -51,21 +61,17 @@ if FROZEN_MODEL:
             hierarchy=TOPIC_HIERARCHY,
             model=TOPIC_MODEL,
         params:
-            settings=as_json("topics"),
-            embed=EMBED_VECTORS,
+            **TOPIC_PARAMS,
+            mode=lambda w, output: f"--model-out {shlex.quote(output.model)}",
         resources:
-            mem_mb=8000,
-            runtime=240,
+            **TOPIC_RESOURCES,
         priority: TOPIC_PATH
         log:
             f"{LOGS}/topics.log",
         benchmark:
             f"{BENCH}/topics.tsv"
         shell:
-            "litthemes topics {input.records:q} {input.segments:q} {input.vectors:q}"
-            " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
-            " --hierarchy-out {output.hierarchy:q} --model-out {output.model:q} --settings {params.settings:q}"
-            " --embed-settings {params.embed:q} > {log:q} 2>&1"
+            TOPIC_COMMAND
 
 else:
 
@@ -83,11 +89,10 @@ else:
             summary=f"{INTERIM}/topic_fit_unchecked.json",
             hierarchy=TOPIC_HIERARCHY,
         params:
-            settings=as_json("topics"),
-            embed=EMBED_VECTORS,
+            **TOPIC_PARAMS,
+            mode="--stability-later",
         resources:
-            mem_mb=8000,
-            runtime=240,
+            **TOPIC_RESOURCES,
         # Before the refits: the fit is the longest job after the embeddings.
         priority: TOPIC_PATH + 1
         log:
@@ -95,10 +100,7 @@ else:
         benchmark:
             f"{BENCH}/topics.tsv"
         shell:
-            "litthemes topics {input.records:q} {input.segments:q} {input.vectors:q} --stability-later"
-            " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
-            " --hierarchy-out {output.hierarchy:q} --settings {params.settings:q}"
-            " --embed-settings {params.embed:q} > {log:q} 2>&1"
+            TOPIC_COMMAND
 
     rule topic_stability:
         """The fit's agreement with its refits (ARI, NMI, each topic's best Jaccard)."""
