@@ -7,14 +7,23 @@ shards can fill one cache side by side and a killed job leaves no half-written f
 Every run that computes something adds a file, and every lookup reads them all, so
 once a folder holds more than :data:`MAX_PARTS` files the job that adds one merges
 the smallest (see :func:`compact`). Deleting a cache folder only costs time.
+
+Every lookup also marks what it used (:func:`mark_used`), so that ``litthemes cache
+prune`` can remove what no run has needed for a while: the coding of an earlier
+codebook version, vectors of a model no longer configured, an export file as it was
+before it changed (:func:`find_entries`, :func:`prune`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +44,14 @@ KEY = "_record_key"
 MAX_PARTS = 8
 
 T = TypeVar("T")
+
+
+def mark_used(path: Path) -> None:
+    """Note that a cache entry (a folder of part files, or a file) was just used: its
+    modification time is what :func:`prune` goes by."""
+    # A read-only cache still serves its entries; it just cannot be pruned by age.
+    with contextlib.suppress(OSError):
+        os.utime(path)
 
 
 def part_files(directory: Path) -> list[Path]:
@@ -113,6 +130,7 @@ class RecordCache:
         if not self.dir.exists() or not keys:
             return empty, set()
         wanted = pa.array(sorted(set(keys)), pa.string())
+        mark_used(self.dir)
         return read_parts(self.dir, lambda parts: self._load(parts, wanted, empty))
 
     def _load(self, parts: list[Path], wanted: pa.Array, empty: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
@@ -151,3 +169,109 @@ class RecordCache:
         with atomic_path(self.dir / f"part-{content_key(sorted(set(keys)))[:20]}.parquet") as tmp:
             pq.write_table(table.replace_schema_metadata(None), tmp, compression="zstd")
         compact(self.dir, KEY)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One prunable unit of a cache: a folder of part files (one namespace of a record
+    cache, or one model's embeddings) or one file's ingest result.
+
+    Entries of one ``group`` are alternatives for one stage: the namespaces of a record
+    cache's stage (one per codebook version, say), the models of the embedding cache,
+    the versions of one input file in the ingest cache. Ingest entries of a file that is
+    no longer an input have no group.
+    """
+
+    kind: str
+    path: Path
+    files: int
+    size: int
+    last_used: float
+    # Entries with the same group are alternatives; the one used last is never pruned.
+    group: Path | None
+
+    def unused_days(self, now: float) -> float:
+        return max(0.0, (now - self.last_used) / 86400)
+
+
+def configured_roots(settings: Any) -> dict[str, Path]:
+    """The cache folders a config (:class:`litthemes.config.Settings`) names, by stage.
+    The OpenAlex response cache is not among them: it holds what an online run fetched,
+    which an offline rerun could not fetch again."""
+    roots = {"ingest": settings.ingest.cache_dir, "segments": settings.nlp.cache_dir,
+             "codes": settings.code.cache_dir, "embeddings": settings.embed.cache_dir}
+    return {stage: Path(folder) for stage, folder in roots.items() if folder}
+
+
+def ingest_folder(path: str) -> str:
+    """The ingest cache's folder for the versions of the input file ``path``."""
+    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:16]
+
+
+def find_entries(roots: dict[str, Path], inputs: Iterable[str] = ()) -> list[CacheEntry]:
+    """Every cache entry under ``roots`` (stage -> folder, as :func:`configured_roots`),
+    each once even where roots are nested, sorted by kind and path. ``inputs`` are the
+    input files the config names (the versions of other files have no group)."""
+    entries: dict[Path, CacheEntry] = {}
+    current = {ingest_folder(path) for path in inputs}
+
+    def add(kind: str, path: Path, files: list[Path], group: Path | None) -> None:
+        if path.resolve() in entries:
+            return
+        sizes = [f.stat().st_size for f in files if f.exists()]
+        entries[path.resolve()] = CacheEntry(kind, path, len(sizes), sum(sizes), path.stat().st_mtime, group)
+
+    for stage, root in roots.items():
+        if not root.is_dir():
+            continue
+        for folder in sorted({part.parent for part in root.rglob("part-*.parquet")}):
+            # Record caches keep a folder per stage above their namespaces; the embedding
+            # cache keeps a model's folder right in its root.
+            add("embeddings" if folder.parent == root else folder.parent.name, folder, list(folder.iterdir()),
+                folder.parent)
+        if stage == "ingest":
+            for entry in sorted((root / "ingest").rglob("*.json")):
+                add("ingest", entry, [entry], entry.parent if entry.parent.name in current else None)
+    return sorted(entries.values(), key=lambda e: (e.kind, str(e.path)))
+
+
+def latest_entries(entries: list[CacheEntry]) -> set[CacheEntry]:
+    """The entry of each group that was used last (what the latest run of its stage used)."""
+    latest: dict[Path, CacheEntry] = {}
+    for entry in entries:
+        if entry.group is None:
+            continue
+        held = latest.get(entry.group)
+        if held is None or (entry.last_used, str(entry.path)) > (held.last_used, str(held.path)):
+            latest[entry.group] = entry
+    return set(latest.values())
+
+
+def prune(entries: list[CacheEntry], unused_for_days: float, now: float | None = None,
+          dry_run: bool = False) -> list[CacheEntry]:
+    """Remove the entries no run has used for more than ``unused_for_days`` days; returns them.
+
+    The entry of each group that was used last is kept whatever its age: a stage that
+    Snakemake has not rerun for a while (embedding, while only the codebook changes) did
+    not look anything up, but its last entry is still the current one. Only files a
+    cache writes are removed (part files, half-written temporary files, ingest results),
+    and a folder only once it is empty. Removing an entry costs the next run that needs
+    it the time to compute it again, never a result.
+    """
+    now = time.time() if now is None else now
+    kept = latest_entries(entries)
+    stale = [e for e in entries if e not in kept and e.unused_days(now) > unused_for_days]
+    if dry_run:
+        return stale
+    for entry in stale:
+        if entry.path.is_dir():
+            for file in [*entry.path.glob("part-*.parquet"), *entry.path.glob(".part-*.tmp")]:
+                file.unlink(missing_ok=True)
+            try:
+                entry.path.rmdir()
+            except OSError:
+                log.warning("cache %s: left in place, it holds files litthemes did not write", entry.path)
+        else:
+            entry.path.unlink(missing_ok=True)
+        log.info("cache: removed %s (%d bytes, unused for %.0f days)", entry.path, entry.size, entry.unused_days(now))
+    return stale

@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
@@ -18,6 +18,9 @@ import yaml
 from litthemes import __version__
 from litthemes.captions import FIGURE_CAPTIONS
 from litthemes.config import ConfigError, json_schema, load, load_yaml
+
+if TYPE_CHECKING:
+    from litthemes.cache import CacheEntry
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -508,6 +511,79 @@ def check(path: str) -> None:
     else:
         load(path)
         click.echo("config OK")
+
+
+@main.group()
+def cache() -> None:
+    """Show the caches that make reruns fast, or prune what no run has used for a while."""
+
+
+cache_config_option = click.option("--config", "config", default="config/config.yaml", show_default=True,
+                                   type=click.Path(exists=True, dir_okay=False),
+                                   help="config.yaml naming the cache folders.")
+
+
+def _cache_table(entries: list[CacheEntry], now: float, kept: set[CacheEntry] | None = None) -> str:
+    """Entries as a table; with ``kept``, a column that says which prune keeps whatever their age."""
+    from tabulate import tabulate
+
+    headers = ["kind", "entry", "files", "MB", "unused for (days)"]
+    rows = [[e.kind, str(e.path), e.files, f"{e.size / 1e6:.1f}", f"{e.unused_days(now):.1f}"] for e in entries]
+    if kept is not None:
+        headers.append("kept by prune (used last)")
+        for row, entry in zip(rows, entries, strict=True):
+            row.append("yes" if entry in kept else "")
+    return tabulate(rows, headers=headers, colalign=("left", "left", "right", "right", "right", "left")[:len(headers)],
+                    disable_numparse=True)
+
+
+def _cache_entries(config: str) -> list[CacheEntry]:
+    from litthemes.cache import configured_roots, find_entries
+    from litthemes.ingest import input_files
+
+    settings = load(config)
+    return find_entries(configured_roots(settings), input_files(settings.inputs, settings.ingest))
+
+
+@cache.command("status")
+@cache_config_option
+def cache_status(config: str) -> None:
+    """Every cache entry: its kind, size and how long since a run last used it."""
+    import time
+
+    entries = _cache_entries(config)
+    if not entries:
+        click.echo("no cache entries")
+        return
+    from litthemes.cache import latest_entries
+
+    click.echo(_cache_table(entries, time.time(), latest_entries(entries)))
+    click.echo(f"{len(entries)} entries, {sum(e.size for e in entries) / 1e6:.1f} MB")
+
+
+@cache.command("prune")
+@cache_config_option
+@click.option("--unused-for", "unused_for", required=True, type=click.FloatRange(min=0),
+              help="Remove entries no run has used for more than this many days.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def cache_prune(config: str, unused_for: float, dry_run: bool) -> None:
+    """Remove cache entries no run has used for more than --unused-for days.
+
+    The entry each stage used last is kept whatever its age (the current settings'), so
+    what goes is what earlier settings, codebook versions, models or file versions left;
+    a run that needs it again only spends the time to recompute it. Do not prune while a
+    run is going.
+    """
+    import time
+
+    from litthemes.cache import prune
+
+    now = time.time()
+    stale = prune(_cache_entries(config), unused_for, now, dry_run)
+    if stale:
+        click.echo(_cache_table(stale, now))
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb} {len(stale)} entries, {sum(e.size for e in stale) / 1e6:.1f} MB")
 
 
 @main.command()

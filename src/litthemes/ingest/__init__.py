@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from litthemes import __version__
+from litthemes.cache import ingest_folder, mark_used
 from litthemes.config import IngestSettings
 from litthemes.ingest.clean import (
     merge_duplicates,
@@ -77,7 +78,8 @@ def read_normalized(path: str, fmt: str, column_map: dict[str, str],
         if data is not None:
             digest = hashlib.sha1(data)
             digest.update(json.dumps([path, fmt, column_map, __version__], sort_keys=True).encode("utf-8"))
-            entry = Path(cache_dir) / "ingest" / f"{digest.hexdigest()}.json"
+            # A folder per file path: its versions are alternatives (`litthemes cache prune`).
+            entry = Path(cache_dir) / "ingest" / ingest_folder(path) / f"{digest.hexdigest()}.json"
             if entry.exists():
                 stored = json.loads(entry.read_text(encoding="utf-8"))
                 # The records' raw fields are not kept: their normalised rows stand for them.
@@ -86,6 +88,7 @@ def read_normalized(path: str, fmt: str, column_map: dict[str, str],
                                     quarantined=[Quarantined(path, location, reason)
                                                  for location, reason in stored["quarantined"]],
                                     notes=stored["notes"])
+                mark_used(entry)
                 log.info("%s: read before (ingest cache)", path)
                 return result, stored["rows"]
     result = read_file(path, fmt, column_map, data)
@@ -166,6 +169,15 @@ def field_availability(df: pd.DataFrame) -> dict[str, int]:
     }
 
 
+def input_files(paths: list[str], settings: IngestSettings) -> list[str]:
+    """The files a run reads: those of :func:`expand_inputs`, then the OpenAlex search's
+    results where the search is on."""
+    files = expand_inputs(paths)
+    if settings.openalex.search:
+        files.append(str(Path(settings.openalex.cache_dir) / "search-results.json"))
+    return files
+
+
 def ingest(paths: list[str], settings: IngestSettings | None = None,
            openalex_client: Any = None, cache_dir: str = "") -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read every input file; unreadable files are reported in the flow, not raised.
@@ -173,7 +185,7 @@ def ingest(paths: list[str], settings: IngestSettings | None = None,
     ``cache_dir`` (the stage passes ``ingest.cache_dir``): see :func:`read_normalized`.
     """
     settings = settings or IngestSettings()
-    files = expand_inputs(paths)
+    files = input_files(paths, settings)
     results: list[ReadResult] = []
     normalized: list[list[dict[str, Any]]] = []
     failed: list[dict[str, Any]] = []
@@ -181,10 +193,8 @@ def ingest(paths: list[str], settings: IngestSettings | None = None,
         from litthemes.ingest.openalex import OpenAlexClient, search_to_file
 
         client = openalex_client or OpenAlexClient(settings.openalex.cache_dir, settings.openalex.email)
-        target = Path(settings.openalex.cache_dir) / "search-results.json"
-        n = search_to_file(client, settings.openalex.query, settings.openalex.max_records, target)
+        n = search_to_file(client, settings.openalex.query, settings.openalex.max_records, Path(files[-1]))
         log.info("OpenAlex search returned %d works", n)
-        files.append(str(target))
     for path in files:
         fmt = settings.formats.get(path, "auto")
         try:
