@@ -62,7 +62,7 @@ def test_codebook_schema_file_matches_the_model() -> None:
 
 
 def test_report_captions_match_the_package() -> None:
-    from litthemes.figures import CAPTIONS, FIGURES
+    from litthemes.figures.draw import CAPTIONS, FIGURES
     from litthemes.figures.tables import TABLE_CAPTIONS
 
     # The workflow names the figure files from the captions, in the order the figures are drawn.

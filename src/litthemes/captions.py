@@ -24,6 +24,38 @@ FIGURE_CAPTIONS = {
     "topics": "Size of each inductive topic; orange: emergent (matches no codebook theme); hatched: unstable across seeds.",
 }
 
+# The tables each figure is drawn from: trend tables by name, and "topics" for the
+# aligned topic table. Each figure job is given only these, so the job that draws no
+# topic figure starts as soon as the coding's trend tables are in.
+FIGURE_TABLES: dict[str, tuple[str, ...]] = {
+    "corpus_by_year": ("corpus_by_year",),
+    "field_availability": ("field_availability",),
+    "theme_prevalence": ("prevalence",),
+    "theme_trends": ("prevalence_by_year",),
+    "covid_change": ("covid_split",),
+    "terminology_shift": ("terminology",),
+    "challenge_cooccurrence": ("challenge_cooccurrence",),
+    "challenge_network": ("challenge_cooccurrence", "prevalence"),
+    "theme_by_stakeholder": ("theme_by_stakeholder",),
+    "theme_by_credential_type": ("theme_by_credential_type",),
+    "theme_by_setting": ("theme_by_setting",),
+    "thematic_map_themes": ("thematic_map_themes",),
+    "thematic_map_topics": ("thematic_map_topics",),
+    "opportunity_risk": ("opportunity_risk",),
+    "topics": ("topics",),
+}
+# Every figure's footer gives the number of records this table counts.
+FOOTER_TABLE = "field_availability"
+
+
+def figure_tables(names: list[str]) -> list[str]:
+    """The tables figures ``names`` are drawn from, footer included, in a stable order."""
+    unknown = sorted(set(names) - set(FIGURE_TABLES))
+    if unknown:
+        raise ValueError(f"unknown figures {unknown}; figures are {list(FIGURE_TABLES)}")
+    return sorted({FOOTER_TABLE, *(table for name in names for table in FIGURE_TABLES[name])})
+
+
 # name -> caption; the order is the order in the brief.
 TABLE_CAPTIONS = {
     "corpus_flow": "Records per source file: read, quarantined, merged as duplicates, excluded by a rule, included.",

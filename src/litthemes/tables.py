@@ -155,11 +155,9 @@ TOPIC_TREND_TABLES = ("thematic_map_topics", "topic_trends")
 CODING_TREND_TABLES = tuple(name for name in TRENDS_JOB_TABLES if name not in TOPIC_TREND_TABLES)
 
 
-def read_trend_tables(trends_dir: str | os.PathLike[str], *, claims: bool = True) -> dict[str, pd.DataFrame]:
-    """Every table of :data:`TREND_TABLES` from the trends stage's folder (the claims
-    ledger, written by its own job, only with ``claims``)."""
-    names = TREND_TABLES if claims else TRENDS_JOB_TABLES
-    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in names}
+def read_trend_tables(trends_dir: str | os.PathLike[str], names: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of :data:`TREND_TABLES` (or those in ``names``) from the trends stage's folder."""
+    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in names or TREND_TABLES}
 
 
 def conform(df: pd.DataFrame, schema: pa.Schema, name: str = "table") -> pa.Table:

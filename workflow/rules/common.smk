@@ -5,8 +5,8 @@ import shlex
 import sys
 
 from litthemes.config import EMBED_VECTOR_KEYS, load_yaml, validate as validate_settings
-from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS
-from litthemes.tables import CODING_TREND_TABLES, TOPIC_TREND_TABLES, TREND_TABLES, TRENDS_JOB_TABLES
+from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS, figure_tables
+from litthemes.tables import CODING_TREND_TABLES, TOPIC_TREND_TABLES, TREND_TABLES
 
 # pydantic fills defaults and gives typed sections; the schema check above names bad keys.
 CFG = validate_settings(config).model_dump(mode="json")
@@ -47,9 +47,6 @@ TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext 
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
 # Written by its own rule (claims), so that coding and topics never wait for it.
 CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
-# The trends job's tables: everything but the ledger. They are all the figures read (no
-# figure shows the ledger), so the figures never wait for the claims job.
-TRENDS_JOB_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TRENDS_JOB_TABLES]
 # Written by the trends job (from the coding) and the topic_trends job (from the topics).
 CODING_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in CODING_TREND_TABLES]
 TOPIC_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TOPIC_TREND_TABLES]
@@ -86,3 +83,14 @@ def shard_arg(wildcards):
 def gather_plan(**tables):
     """`litthemes gather --plan` for several tables: kind -> (shard files, gathered file)."""
     return json.dumps({kind: {"parts": list(parts), "out": str(out)} for kind, (parts, out) in tables.items()})
+
+
+def figure_job_inputs(names):
+    """The trend tables, and the aligned topic table where a figure needs it, behind the
+    figures ``names`` (litthemes.captions.FIGURE_TABLES). Called by the figure rules,
+    after the topic rules are defined."""
+    tables = figure_tables(names)
+    inputs = {"trends": [f"{PROCESSED}/trends/{table}.parquet" for table in tables if table != "topics"]}
+    if "topics" in tables:
+        inputs["topics"] = rules.align_topics.output.topics
+    return inputs

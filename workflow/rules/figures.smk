@@ -2,18 +2,21 @@
 # figure (round robin spreads the heavy small multiples). One 2-thread job had to wait
 # for both cores: a claims or QDA-export job that took the free core while trends ran
 # held it back by up to 4 s; now one half starts at once and the other on the next free
-# core, and on a cluster each half is an ordinary 1-CPU job.
+# core, and on a cluster each half is an ordinary 1-CPU job. Each job waits only for the
+# tables its figures are drawn from (FIGURE_TABLES): the half without a topic figure
+# starts when the coding's trend tables are in, while topics are still being fitted.
 FIGURE_JOBS = 2
 FIGURE_FORMATS = CFG["figures"]["formats"]
 
+
 for figure_part in range(FIGURE_JOBS):
+    figure_names = FIGURE_NAMES[figure_part::FIGURE_JOBS]
 
     rule:
         name:
             f"figures_{figure_part}"
         input:
-            trends=TRENDS_JOB_FILES,
-            topics=rules.align_topics.output.topics,
+            **figure_job_inputs(figure_names),
             codebook=CFG["codebook"],
         output:
             [
@@ -23,13 +26,14 @@ for figure_part in range(FIGURE_JOBS):
                     category="Figures",
                     subcategory=fmt.upper(),
                 )
-                for name in FIGURE_NAMES[figure_part::FIGURE_JOBS]
+                for name in figure_names
                 for fmt in FIGURE_FORMATS
             ],
         params:
             settings=as_json("figures"),
             study=CFG["study"],
-            only=" ".join(f"--only {name}" for name in FIGURE_NAMES[figure_part::FIGURE_JOBS]),
+            only=" ".join(f"--only {name}" for name in figure_names),
+            topics=lambda w, input: f" --topics {shlex.quote(input.topics)}" if "topics" in input.keys() else "",
             trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
             out_dir=lambda w, output: os.path.dirname(output[0]),
         resources:
@@ -41,7 +45,7 @@ for figure_part in range(FIGURE_JOBS):
         benchmark:
             f"{BENCH}/figures-{figure_part}.tsv"
         shell:
-            "litthemes figures --trends-dir {params.trends_dir:q} --topics {input.topics:q} --codebook {input.codebook:q}"
+            "litthemes figures --trends-dir {params.trends_dir:q}{params.topics} --codebook {input.codebook:q}"
             " --out-dir {params.out_dir:q} --study {params.study:q} {params.only}"
             " --settings {params.settings:q} > {log:q} 2>&1"
 

@@ -8,28 +8,40 @@ from typing import Any
 
 import pandas as pd
 
+from litthemes.captions import FIGURE_CAPTIONS, FIGURE_TABLES, FOOTER_TABLE, figure_tables
 from litthemes.codebook import load_codebook
 from litthemes.config import FigureSettings
-from litthemes.figures import render
 from litthemes.figures.tables import write_tables
 from litthemes.tables import TOPICS, read_table, read_trend_tables
 
 
 def footer(study: str, tables: dict[str, pd.DataFrame], stamp: str) -> str:
-    n = int(tables["field_availability"]["records"].sum())
+    n = int(tables[FOOTER_TABLE]["records"].sum())
     return f"corpus: {study}, {n} records · codebook {stamp}"
 
 
-def run_figures(trends_dir: str, topics_path: str, codebook_path: str, out_dir: str, study: str,
+def run_figures(trends_dir: str, topics_path: str | None, codebook_path: str, out_dir: str, study: str,
                 settings: dict[str, Any] | None = None, workers: int = 1, only: list[str] | None = None) -> list[str]:
-    """Every figure (or those named in ``only``), drawn by ``workers`` processes."""
+    """Every figure (or those named in ``only``), drawn by ``workers`` processes.
+
+    Only the tables those figures are drawn from are read (see
+    :data:`litthemes.captions.FIGURE_TABLES`); ``topics_path`` (the aligned topic table)
+    is needed only for the topic figures.
+    """
+    from litthemes.figures.draw import render
+
     params = FigureSettings.model_validate(settings or {})
+    names = list(only) if only else list(FIGURE_CAPTIONS)
+    needed = figure_tables(names)
+    topic_figures = [name for name in names if "topics" in FIGURE_TABLES[name]]
+    if topic_figures and not topics_path:
+        raise ValueError(f"figures {topic_figures} are drawn from the topic table: give its path (--topics)")
     book = load_codebook(codebook_path)
-    # No figure shows the claims ledger, so the figures need not wait for its job.
-    tables = read_trend_tables(trends_dir, claims=False)
-    tables["topics"] = read_table(topics_path, TOPICS)
+    tables = read_trend_tables(trends_dir, names=[name for name in needed if name != "topics"])
+    if topic_figures and topics_path:
+        tables["topics"] = read_table(topics_path, TOPICS)
     return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp), workers,
-                  only)
+                  names)
 
 
 def run_tables(trends_dir: str, topics_path: str, flow_path: str, codebook_path: str, out_dir: str,
