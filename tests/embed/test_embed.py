@@ -63,6 +63,30 @@ def test_vector_tables_round_trip(tmp_path: Path) -> None:
     assert keys["record_id"].tolist() == ["a", "b"] and matrix.shape == (2, 4) and matrix[0].sum() == 4
 
 
+def test_the_vectors_of_some_records_are_read_from_the_row_groups_holding_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(embed_module, "VECTOR_ROW_GROUP", 4)
+    ids = [f"r{i // 2}" for i in range(14)]  # two segments a record, seven records, four row groups
+    keys = pd.DataFrame({"record_id": ids, "segment_index": [i % 2 for i in range(14)]})
+    matrix = np.arange(14 * 3, dtype=np.float32).reshape(14, 3)
+    embed_module.write_matrix(keys, matrix, tmp_path / "v.parquet")
+    assert pq.ParquetFile(tmp_path / "v.parquet").num_row_groups == 4
+    read = []
+    original = pq.ParquetFile.read_row_groups
+    monkeypatch.setattr(pq.ParquetFile, "read_row_groups",
+                        lambda self, groups, *a, **k: read.append(list(groups)) or original(self, groups, *a, **k))
+    got_keys, got = read_vectors(tmp_path / "v.parquet", {"r1", "r6", "nowhere"})
+    assert read == [[0, 3]]  # r1 is in the first group, r6 in the last
+    assert got_keys["record_id"].tolist() == ["r1", "r1", "r6", "r6"]
+    assert np.array_equal(got, matrix[[2, 3, 12, 13]])
+    none_keys, none = read_vectors(tmp_path / "v.parquet", set())
+    assert none_keys.empty and none.shape[0] == 0
+    assert np.array_equal(read_vectors(tmp_path / "v.parquet")[1], matrix)
+
+
 def test_embedding_does_not_depend_on_batch_mates(tmp_path: Path) -> None:
     """A warm cache and a cold run must agree bit for bit (determinism of all tables)."""
     # The first three fall into one padded length, so together they share a batch.

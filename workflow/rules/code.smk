@@ -121,6 +121,9 @@ rule export_qda:
     resources:
         mem_mb=2000,
         runtime=30,
+    # Nothing waits for the QDA files; the claims ledger (which the brief waits for)
+    # goes first when both are ready.
+    priority: LAST
     log:
         f"{LOGS}/export_qda.log",
     benchmark:

@@ -50,15 +50,16 @@ CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
 # Written by the trends job (from the coding) and the topic_trends job (from the topics).
 CODING_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in CODING_TREND_TABLES]
 TOPIC_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TOPIC_TREND_TABLES]
-# Rules on the way to the brief get this priority; the claims ledger and the QDA export
-# (each needed by one output only) keep the default 0, so on a few cores they take a
-# core only when no job on the main path is waiting for one.
+# Rules on the way to the brief get this priority; the claims ledger (needed by the
+# brief only) keeps the default 0, so on a few cores it takes a core only when no job on
+# the main path is waiting for one.
 MAIN_PATH = 1
 # Main-path jobs with the longest way still to go (embedding shards, figures) go first
 # among ready jobs: Snakemake breaks ties arbitrarily, and a gather or the tables job
 # picked before them delayed the brief by a second or two on 2 cores.
 LONG_PATH = MAIN_PATH + 1
-# Below even the claims ledger and the QDA export: a product nothing else waits for.
+# Below even the claims ledger: products nothing else waits for (the QDA export, the
+# gathered segment vectors).
 LAST = -1
 # Which of coding and topic modelling is the longer way depends on whether topics are
 # refitted (a minute at 12,000 records) or assigned with a frozen model (a second).

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -90,13 +92,25 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
     return matches
 
 
-def cached_codes(segments: pd.DataFrame, vectors: np.ndarray, book: Codebook, settings: CodeSettings,
+# Segment vectors: a matrix with a row per segment, or a function that gives the rows of
+# the segments it is handed (so that only the segments to code are read or embedded).
+SegmentVectors = np.ndarray | Callable[[pd.DataFrame], np.ndarray]
+
+
+def _vectors_of(vectors: SegmentVectors, segments: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    if callable(vectors):
+        return vectors(segments[rows].reset_index(drop=True))
+    return vectors[rows]
+
+
+def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook, settings: CodeSettings,
                  embed: EmbedSettings, nlp: NlpSettings) -> pd.DataFrame:
     """:func:`code_segments`, computing only records whose segments the cache has not seen
     with this codebook and these settings (and, for those, matching only the cues the
     lexical cache has not seen)."""
     if not settings.cache_dir or segments.empty:
-        return code_segments(segments, vectors, book, settings, embed, nlp.model)
+        every = np.ones(len(segments), dtype=bool)
+        return code_segments(segments, _vectors_of(vectors, segments, every), book, settings, embed, nlp.model)
     keys = record_keys(segments)
     namespace = {
         "codebook": book.source_hash,
@@ -111,13 +125,34 @@ def cached_codes(segments: pd.DataFrame, vectors: np.ndarray, book: Codebook, se
     todo_segments = segments[todo].reset_index(drop=True)
     todo_keys = {rid: keys[rid] for rid in todo_segments["record_id"].unique()}
     matches = cached_matches(todo_segments, todo_keys, book, settings, nlp)
-    new = code_segments(todo_segments, vectors[todo], book, settings, embed, nlp.model, matches)
+    new = code_segments(todo_segments, _vectors_of(vectors, segments, todo), book, settings, embed, nlp.model,
+                        matches)
     new_keys = sorted(todo_keys.values())
     cache.add(new.assign(**{KEY: new["record_id"].map(keys)}), new_keys)
     log.info("code: %d records from the cache, %d coded", len(keys) - len(new_keys), len(new_keys))
     frames = [f for f in (cached.drop(columns=KEY), new) if len(f)]
     merged = pd.concat(frames, ignore_index=True) if frames else new
     return merged.sort_values(["record_id", "segment_index", "code"], kind="stable").reset_index(drop=True)
+
+
+def _segment_vectors(vectors_path: str | None, embed: EmbedSettings, segments: pd.DataFrame) -> np.ndarray:
+    """The vectors of ``segments``, in their order: read from the embed stage's table
+    (only the row groups holding these records), or embedded here without one."""
+    if not vectors_path:
+        from litthemes.embed import embed_texts
+
+        return embed_texts(segments["text"].tolist(), embed) if len(segments) else np.zeros((0, 0), np.float32)
+    from litthemes.embed import read_vectors
+
+    keys, vectors = read_vectors(vectors_path, set(segments["record_id"]))
+    if segments.empty:
+        return np.zeros((0, 0), np.float32)
+    position = keys.reset_index().set_index(["record_id", "segment_index"])["index"]
+    rows = position.reindex(pd.MultiIndex.from_arrays([segments["record_id"], segments["segment_index"]]))
+    if rows.isna().any():
+        record_id, segment_index = rows.index[rows.isna().to_numpy()][0]
+        raise ValueError(f"{vectors_path}: no vector for segment {segment_index} of record {record_id!r}")
+    return vectors[rows.to_numpy(dtype=np.int64)]
 
 
 def run(records_path: str, codebook_path: str, out: str, *, segments_path: str | None = None,
@@ -144,17 +179,7 @@ def run(records_path: str, codebook_path: str, out: str, *, segments_path: str |
         from litthemes.nlp import segment
 
         segments = segment(records, nlp)
-    if vectors_path:
-        from litthemes.embed import read_vectors
-
-        keys, vectors = read_vectors(vectors_path)
-        order = keys.reset_index().set_index(["record_id", "segment_index"])["index"]
-        vectors = vectors[order.loc[list(zip(segments["record_id"], segments["segment_index"], strict=True))].to_numpy()]
-    else:
-        from litthemes.embed import embed_texts
-
-        vectors = embed_texts(segments["text"].tolist(), embed) if len(segments) else np.zeros((0, 384), np.float32)
-    seg_codes = cached_codes(segments, vectors, book, code_settings, embed, nlp)
+    seg_codes = cached_codes(segments, partial(_segment_vectors, vectors_path, embed), book, code_settings, embed, nlp)
     ids = included["record_id"].tolist()
     codes = aggregate(seg_codes, ids, book, "theme")
     write_table(codes, out, CODES, "codes")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from litthemes.cache import compact, mark_used, read_parts
@@ -260,6 +262,11 @@ def write_vectors(frame: pd.DataFrame, path: str | Path) -> None:
     write_matrix(frame.drop(columns="vector"), matrix, path)
 
 
+# Rows per row group of a vector file: a job that needs the vectors of a few records
+# (coding the records just added) decodes only the groups that hold them.
+VECTOR_ROW_GROUP = 4096
+
+
 def write_matrix(keys: pd.DataFrame, matrix: np.ndarray, path: str | Path) -> None:
     """:func:`write_vectors` for keys and an (n, dim) matrix with one row per key."""
     if len(keys) != len(matrix):
@@ -269,12 +276,22 @@ def write_matrix(keys: pd.DataFrame, matrix: np.ndarray, path: str | Path) -> No
     flat = np.ascontiguousarray(matrix, dtype=np.float32).ravel()
     columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(flat), dim) if dim else pa.array([], pa.list_(pa.float32()))
     with atomic_path(path) as tmp:
-        pq.write_table(pa.table(columns), tmp, compression="zstd")
+        pq.write_table(pa.table(columns), tmp, compression="zstd", row_group_size=VECTOR_ROW_GROUP)
 
 
-def read_vectors(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """Keys and an (n, dim) float32 matrix from :func:`write_vectors` output."""
-    table = pq.read_table(path)
+def read_vectors(path: str | Path, record_ids: Collection[str] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Keys and an (n, dim) float32 matrix from :func:`write_vectors` output; with
+    ``record_ids``, only those records' rows, read from the row groups that hold them."""
+    if record_ids is None:
+        table = pq.read_table(path)
+    else:
+        wanted = pa.array(sorted(set(record_ids)), pa.string())
+        file = pq.ParquetFile(path)
+        groups = [i for i in range(file.num_row_groups)
+                  if pc.any(pc.is_in(file.read_row_group(i, columns=["record_id"]).column("record_id"),
+                                     value_set=wanted)).as_py()]
+        table = file.read_row_groups(groups) if groups else file.schema_arrow.empty_table()
+        table = table.filter(pc.is_in(table.column("record_id"), value_set=wanted))
     keys = table.drop(["vector"]).to_pandas()
     column = table.column("vector").combine_chunks()
     if len(column) == 0:
