@@ -1,6 +1,6 @@
 """Benchmark the workflow against the plain approach, and time its reruns.
 
-    python benchmarks/run.py [--sizes 1000 3000 12000] [--shards 2] [--out benchmarks/results.json]
+    python benchmarks/run.py [--sizes 1000 3000 12000] [--shards 1] [--out benchmarks/results.json]
 
 For each size, on a seeded random subset of N records of ../shared/corpora/benchmark-wos-archaeology
 (records with an abstract are the documents; `require_abstract` screens the rest; at the
@@ -334,7 +334,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 12000])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
-    parser.add_argument("--shards", type=int, default=2, help="config `shards` for the runs")
+    parser.add_argument("--shards", type=int, default=1,
+                        help="config `shards` for the runs (default: the shipped config's)")
     parser.add_argument("--repeats", type=int, default=3, choices=range(1, len(EDIT_TERMS) + 1),
                         help="times each short rerun is measured (the median is reported)")
     args = parser.parse_args()

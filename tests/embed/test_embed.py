@@ -87,6 +87,30 @@ def test_the_vectors_of_some_records_are_read_from_the_row_groups_holding_them(
     assert np.array_equal(read_vectors(tmp_path / "v.parquet")[1], matrix)
 
 
+def test_document_vectors_sum_each_records_segments_in_table_order() -> None:
+    """The same bits as adding the segments one by one in float64 (np.add.at), whatever
+    the order of the rows; records without segments get a zero vector."""
+    import pandas as pd
+
+    from litthemes.embed.run import document_vectors
+
+    rng = np.random.default_rng(3)
+    owners = rng.choice([f"r{i}" for i in range(40)], size=500)
+    segments = pd.DataFrame({"record_id": owners})
+    vectors = rng.standard_normal((500, 16)).astype(np.float32)
+    ids = [f"r{i}" for i in range(45)]  # r40-r44 have no segments; no segment's record is missing
+    ids.remove("r7")  # ...and r7's segments belong to no listed record
+    position = {rid: i for i, rid in enumerate(ids)}
+    rows = segments["record_id"].map(position).to_numpy()
+    keep = ~pd.isna(rows)
+    sums = np.zeros((len(ids), 16), np.float64)
+    np.add.at(sums, rows[keep].astype(int), vectors[keep])
+    expected = (sums / np.where((n := np.linalg.norm(sums, axis=1, keepdims=True)) > 0, n, 1.0)).astype(np.float32)
+    got = document_vectors(segments, vectors, ids)
+    assert got.tobytes() == expected.tobytes()
+    assert not got[ids.index("r42")].any() and got[ids.index("r3")].any()
+
+
 def test_embedding_does_not_depend_on_batch_mates(tmp_path: Path) -> None:
     """A warm cache and a cold run must agree bit for bit (determinism of all tables)."""
     # The first three fall into one padded length, so together they share a batch.

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from litthemes.config import EmbedSettings
-from litthemes.embed import document_text, embed_texts, write_vectors
+from litthemes.embed import document_text, embed_texts, write_matrix
 from litthemes.shards import select_shard
 from litthemes.tables import RECORDS, SEGMENTS, read_table
 
@@ -18,8 +18,17 @@ def document_vectors(segments: pd.DataFrame, vectors: np.ndarray, record_ids: li
     position = {rid: i for i, rid in enumerate(record_ids)}
     rows = segments["record_id"].map(position).to_numpy()
     keep = ~pd.isna(rows)
-    sums = np.zeros((len(record_ids), vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 384), np.float64)
-    np.add.at(sums, rows[keep].astype(int), vectors[keep])
+    dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 384
+    sums = np.zeros((len(record_ids), dim), np.float64)
+    if keep.any():
+        # Each record's segments added one after another in float64, in table order (as
+        # np.add.at did, at a tenth of the time): a stable sort groups them, and
+        # reduceat along the rows sums each group from its first row on.
+        owner = rows[keep].astype(np.int64)
+        order = np.argsort(owner, kind="stable")
+        grouped = owner[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        sums[grouped[starts]] = np.add.reduceat(vectors[keep][order].astype(np.float64), starts, axis=0)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
@@ -41,6 +50,6 @@ def run(records_path: str, segments_path: str, segments_out: str, documents_out:
         doc_vectors = embed_texts(document_text(records).tolist(), parsed)
     else:
         doc_vectors = document_vectors(segments, segment_vectors, ids)
-    write_vectors(segments[["record_id", "segment_index"]].assign(vector=list(segment_vectors)), segments_out)
-    write_vectors(pd.DataFrame({"record_id": ids, "vector": list(doc_vectors)}), documents_out)
+    write_matrix(segments[["record_id", "segment_index"]], segment_vectors, segments_out)
+    write_matrix(pd.DataFrame({"record_id": ids}), doc_vectors, documents_out)
     return len(segments), len(ids)
