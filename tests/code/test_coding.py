@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -266,3 +267,18 @@ def test_a_new_code_with_another_codes_cues_gets_its_own_matches(tmp_path: Path)
     (tmp_path / "codebook.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     after = code_run.cached_matches(seg, keys, load_codebook(tmp_path / "codebook.yaml"), settings, nlp)
     assert [found.get("stackable_twin") for found in after] == [found.get("stackable_pathways") for found in before]
+
+
+def test_segment_vectors_come_from_the_table_in_segment_order(tmp_path: Path) -> None:
+    from litthemes.code.run import _segment_vectors
+    from litthemes.embed import write_matrix
+
+    keys = pd.DataFrame({"record_id": ["a", "a", "b", "c"], "segment_index": [0, 1, 0, 0]})
+    matrix = np.arange(12, dtype=np.float32).reshape(4, 3)
+    write_matrix(keys, matrix, tmp_path / "v.parquet")
+    wanted = pd.DataFrame({"record_id": ["c", "a"], "segment_index": [0, 1]})
+    got = _segment_vectors(str(tmp_path / "v.parquet"), EmbedSettings(), wanted)
+    assert np.array_equal(got, matrix[[3, 1]])
+    absent = pd.DataFrame({"record_id": ["a", "b"], "segment_index": [0, 4]})
+    with pytest.raises(ValueError, match=r"no vector for segment 4 of record 'b'"):
+        _segment_vectors(str(tmp_path / "v.parquet"), EmbedSettings(), absent)
