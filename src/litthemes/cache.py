@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -34,6 +34,9 @@ import pyarrow.parquet as pq
 
 from litthemes import __version__
 from litthemes.tables import atomic_path
+
+if TYPE_CHECKING:
+    from litthemes.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,9 @@ def part_files(directory: Path) -> list[Path]:
 
 def read_parts(directory: Path, read: Callable[[list[Path]], T]) -> T:
     """``read(parts)`` over a folder's part files; again from the start if another job
-    merged some of them away meanwhile (the merged file holds the same rows)."""
+    merged some of them away meanwhile (the merged file holds the same rows). The
+    folder is marked used (:func:`mark_used`)."""
+    mark_used(directory)
     for _ in range(5):
         try:
             return read(part_files(directory))
@@ -130,7 +135,6 @@ class RecordCache:
         if not self.dir.exists() or not keys:
             return empty, set()
         wanted = pa.array(sorted(set(keys)), pa.string())
-        mark_used(self.dir)
         return read_parts(self.dir, lambda parts: self._load(parts, wanted, empty))
 
     def _load(self, parts: list[Path], wanted: pa.Array, empty: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
@@ -194,7 +198,7 @@ class CacheEntry:
         return max(0.0, (now - self.last_used) / 86400)
 
 
-def configured_roots(settings: Any) -> dict[str, Path]:
+def configured_roots(settings: Settings) -> dict[str, Path]:
     """The cache folders a config (:class:`litthemes.config.Settings`) names, by stage.
     The OpenAlex response cache is not among them: it holds what an online run fetched,
     which an offline rerun could not fetch again."""

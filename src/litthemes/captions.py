@@ -48,6 +48,11 @@ FIGURE_TABLES: dict[str, tuple[str, ...]] = {
 FOOTER_TABLE = "field_availability"
 
 
+def topic_figures(names: list[str]) -> list[str]:
+    """Those of figures ``names`` drawn from the aligned topic table."""
+    return [name for name in names if "topics" in FIGURE_TABLES[name]]
+
+
 def figure_tables(names: list[str]) -> list[str]:
     """The tables figures ``names`` are drawn from, footer included, in a stable order."""
     unknown = sorted(set(names) - set(FIGURE_TABLES))

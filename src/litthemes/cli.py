@@ -392,12 +392,12 @@ def claims(records: str, segments: str, out: str, config: str | None, nlp_json: 
 def figures(trends_dir: str, topics_path: str | None, codebook: str, out_dir: str, study: str, workers: int,
             only: tuple[str, ...], config: str | None, settings_json: str | None) -> None:
     """Render the figures (PNG/SVG) from the trend tables."""
-    from litthemes.captions import FIGURE_TABLES
+    from litthemes.captions import topic_figures
     from litthemes.figures.run import run_figures
 
-    topic_figures = [name for name in only or FIGURE_CAPTIONS if "topics" in FIGURE_TABLES[name]]
-    if topic_figures and not topics_path:
-        raise click.UsageError(f"--topics: figures {topic_figures} are drawn from the topic table")
+    drawn_from_topics = topic_figures(list(only or FIGURE_CAPTIONS))
+    if drawn_from_topics and not topics_path:
+        raise click.UsageError(f"--topics: figures {drawn_from_topics} are drawn from the topic table")
     written = run_figures(trends_dir, topics_path, codebook, out_dir, study,
                           _section(config, settings_json, "figures"), workers, list(only) or None)
     click.echo(f"{len(written)} figure files", err=True)

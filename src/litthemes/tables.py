@@ -157,7 +157,7 @@ CODING_TREND_TABLES = tuple(name for name in TRENDS_JOB_TABLES if name not in TO
 
 def read_trend_tables(trends_dir: str | os.PathLike[str], names: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Every table of :data:`TREND_TABLES` (or those in ``names``) from the trends stage's folder."""
-    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in names or TREND_TABLES}
+    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in (TREND_TABLES if names is None else names)}
 
 
 def conform(df: pd.DataFrame, schema: pa.Schema, name: str = "table") -> pa.Table:

@@ -138,15 +138,15 @@ def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook
 def _segment_vectors(vectors_path: str | None, embed: EmbedSettings, segments: pd.DataFrame) -> np.ndarray:
     """The vectors of ``segments``, in their order: read from the embed stage's table
     (only the row groups holding these records), or embedded here without one."""
+    if segments.empty:
+        return np.zeros((0, 0), np.float32)
     if not vectors_path:
         from litthemes.embed import embed_texts
 
-        return embed_texts(segments["text"].tolist(), embed) if len(segments) else np.zeros((0, 0), np.float32)
+        return embed_texts(segments["text"].tolist(), embed)
     from litthemes.embed import read_vectors
 
     keys, vectors = read_vectors(vectors_path, set(segments["record_id"]))
-    if segments.empty:
-        return np.zeros((0, 0), np.float32)
     position = keys.reset_index().set_index(["record_id", "segment_index"])["index"]
     rows = position.reindex(pd.MultiIndex.from_arrays([segments["record_id"], segments["segment_index"]]))
     if rows.isna().any():

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from litthemes.cache import compact, mark_used, read_parts
+from litthemes.cache import compact, read_parts
 from litthemes.config import EmbedSettings
 from litthemes.embed.encoder import (
     Encoder,
@@ -152,7 +152,6 @@ class EmbeddingCache:
     def load(self, hashes: set[str]) -> dict[str, np.ndarray]:
         if self.dir is None or not self.dir.exists():
             return {}
-        mark_used(self.dir)
         return read_parts(self.dir, lambda parts: self._load(parts, hashes))
 
     @staticmethod

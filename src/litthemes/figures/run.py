@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from litthemes.captions import FIGURE_CAPTIONS, FIGURE_TABLES, FOOTER_TABLE, figure_tables
+from litthemes.captions import FIGURE_CAPTIONS, FOOTER_TABLE, figure_tables, topic_figures
 from litthemes.codebook import load_codebook
 from litthemes.config import FigureSettings
 from litthemes.figures.tables import write_tables
@@ -32,13 +32,12 @@ def run_figures(trends_dir: str, topics_path: str | None, codebook_path: str, ou
 
     params = FigureSettings.model_validate(settings or {})
     names = list(only) if only else list(FIGURE_CAPTIONS)
-    needed = figure_tables(names)
-    topic_figures = [name for name in names if "topics" in FIGURE_TABLES[name]]
-    if topic_figures and not topics_path:
-        raise ValueError(f"figures {topic_figures} are drawn from the topic table: give its path (--topics)")
+    drawn_from_topics = topic_figures(names)
+    if drawn_from_topics and not topics_path:
+        raise ValueError(f"figures {drawn_from_topics} are drawn from the topic table: give its path (--topics)")
     book = load_codebook(codebook_path)
-    tables = read_trend_tables(trends_dir, names=[name for name in needed if name != "topics"])
-    if topic_figures and topics_path:
+    tables = read_trend_tables(trends_dir, names=[name for name in figure_tables(names) if name != "topics"])
+    if drawn_from_topics and topics_path:
         tables["topics"] = read_table(topics_path, TOPICS)
     return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp), workers,
                   names)

@@ -169,12 +169,17 @@ def field_availability(df: pd.DataFrame) -> dict[str, int]:
     }
 
 
+def search_results_file(settings: IngestSettings) -> Path:
+    """Where the OpenAlex search (``ingest.openalex.search``) writes the works it found."""
+    return Path(settings.openalex.cache_dir) / "search-results.json"
+
+
 def input_files(paths: list[str], settings: IngestSettings) -> list[str]:
     """The files a run reads: those of :func:`expand_inputs`, then the OpenAlex search's
     results where the search is on."""
     files = expand_inputs(paths)
     if settings.openalex.search:
-        files.append(str(Path(settings.openalex.cache_dir) / "search-results.json"))
+        files.append(str(search_results_file(settings)))
     return files
 
 
@@ -193,7 +198,8 @@ def ingest(paths: list[str], settings: IngestSettings | None = None,
         from litthemes.ingest.openalex import OpenAlexClient, search_to_file
 
         client = openalex_client or OpenAlexClient(settings.openalex.cache_dir, settings.openalex.email)
-        n = search_to_file(client, settings.openalex.query, settings.openalex.max_records, Path(files[-1]))
+        n = search_to_file(client, settings.openalex.query, settings.openalex.max_records,
+                           search_results_file(settings))
         log.info("OpenAlex search returned %d works", n)
     for path in files:
         fmt = settings.formats.get(path, "auto")
