@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from litthemes import __version__
 from litthemes.startup import import_hiding
 
 
@@ -68,3 +69,56 @@ def test_the_topic_fit_imports_torch_before_umap_runs() -> None:
         "print('torch' in sys.modules, 'umap' in sys.modules)"
     )
     assert out == "True True"
+
+
+def _exit_script(body: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``body`` in a fresh interpreter that ends with exit_now; stdout goes to a pipe
+    (block-buffered, so unflushed output would be lost)."""
+    script = tmp_path / "script.py"
+    script.write_text("import atexit, sys, threading, time\nfrom litthemes.startup import exit_now\n" + body)
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+
+def test_exit_now_runs_exit_handlers_flushes_output_and_keeps_the_status(tmp_path: Path) -> None:
+    done = _exit_script(
+        "atexit.register(lambda: open('handler-ran', 'w').close())\n"
+        "print('buffered line')\n"
+        "sys.stderr.write('error text')\n"
+        "exit_now(3)\n"
+        "print('never reached')\n",
+        tmp_path,
+    )
+    assert done.returncode == 3
+    assert done.stdout == "buffered line\n"
+    assert done.stderr == "error text"
+    assert (tmp_path / "handler-ran").exists()
+
+
+def test_exit_now_reads_its_status_as_sys_exit_does(tmp_path: Path) -> None:
+    assert _exit_script("exit_now(None)\n", tmp_path).returncode == 0
+    message = _exit_script("exit_now('stopped: reason')\n", tmp_path)
+    assert (message.returncode, message.stderr.strip()) == (1, "stopped: reason")
+
+
+def test_exit_now_waits_for_a_running_thread(tmp_path: Path) -> None:
+    done = _exit_script(
+        "def work():\n"
+        "    time.sleep(0.5)\n"
+        "    open('thread-finished', 'w').close()\n"
+        "threading.Thread(target=work).start()\n"
+        "exit_now(0)\n",
+        tmp_path,
+    )
+    assert done.returncode == 0
+    assert (tmp_path / "thread-finished").exists()
+
+
+def test_the_command_line_ends_with_exit_now(tmp_path: Path) -> None:
+    # The console script and `python -m litthemes` both go through cli.run: the usage
+    # error's status and message survive the fast exit, as does ordinary output.
+    bad = subprocess.run([sys.executable, "-m", "litthemes", "check", str(tmp_path / "missing.yaml")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert "missing.yaml" in bad.stderr
+    good = subprocess.run([sys.executable, "-m", "litthemes", "--version"], capture_output=True, text=True, timeout=120)
+    assert (good.returncode, good.stdout.strip()) == (0, f"litthemes, version {__version__}")

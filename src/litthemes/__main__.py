@@ -1,3 +1,3 @@
-from litthemes.cli import main
+from litthemes.cli import run
 
-main()
+run()

@@ -605,5 +605,18 @@ def schema(out_dir: str) -> None:
         click.echo(f"wrote {path}", err=True)
 
 
+
+def run() -> None:
+    """The ``litthemes`` command: :func:`main`, then an exit that skips the interpreter's
+    teardown (:func:`litthemes.startup.exit_now`; a rerun is a dozen jobs, each paying it)."""
+    from litthemes.startup import exit_now
+
+    try:
+        main()
+    except SystemExit as done:
+        exit_now(done.code)
+    exit_now(0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

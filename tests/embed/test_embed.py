@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -243,3 +244,35 @@ def test_encoder_choice_and_its_cache_key(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a BERT model with mean pooling"):
         MeanPoolingBert(copy, "cpu")
     assert light_bert_config(tmp_path / "missing") is None
+
+
+def test_a_preloaded_encoder_is_the_one_loaded_and_loads_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embed stage starts loading the encoder in a thread; asking for it meanwhile
+    waits for that load instead of loading a second copy."""
+    monkeypatch.setattr(embed_module, "_MODELS", {})
+    real = embed_module.MeanPoolingBert
+    built: list[str] = []
+
+    def slow_build(path: str, device: str) -> object:
+        built.append(path)
+        time.sleep(0.3)  # still loading when the main thread asks
+        return real(path, device)
+
+    monkeypatch.setattr(embed_module, "MeanPoolingBert", slow_build)
+    settings = EmbedSettings()
+    loading = embed_module.preload_model(settings)
+    model = embed_module.load_model(settings.model, settings.device, settings.encoder)
+    loading.join()
+    assert len(built) == 1
+    assert embed_module.load_model(settings.model, settings.device, settings.encoder) is model
+    assert isinstance(model, real)
+
+
+def test_a_failed_preload_fails_again_where_the_encoder_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embed_module, "_MODELS", {})
+    settings = EmbedSettings(model=str(Path("no-such-model-folder").resolve()), encoder="auto")
+    monkeypatch.setattr(embed_module, "SentenceTransformerEncoder",
+                        lambda name, device: (_ for _ in ()).throw(OSError(f"{name}: not a model")))
+    embed_module.preload_model(settings).join()  # no exception escapes the thread
+    with pytest.raises(OSError, match="not a model"):
+        embed_module.load_model(settings.model, settings.device, settings.encoder)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from litthemes.config import EmbedSettings
-from litthemes.embed import document_text, embed_texts, write_matrix
+from litthemes.embed import document_text, embed_texts, preload_model, write_matrix
 from litthemes.shards import select_shard
 from litthemes.tables import RECORDS, SEGMENTS, read_table
 
@@ -39,6 +39,8 @@ def run(records_path: str, segments_path: str, segments_out: str, documents_out:
     their segments, or their own text when ``embed.documents`` is 'text' (one more
     encoder pass over the corpus)."""
     parsed = EmbedSettings.model_validate(settings or {})
+    # The stage reruns when segments change, which almost always brings new texts.
+    preloading = preload_model(parsed)
     records = read_table(records_path, RECORDS)
     records = select_shard(records[records["status"] == "included"].reset_index(drop=True), shard)
     segments = read_table(segments_path, SEGMENTS)
@@ -52,4 +54,5 @@ def run(records_path: str, segments_path: str, segments_out: str, documents_out:
         doc_vectors = document_vectors(segments, segment_vectors, ids)
     write_matrix(segments[["record_id", "segment_index"]], segment_vectors, segments_out)
     write_matrix(pd.DataFrame({"record_id": ids}), doc_vectors, documents_out)
+    preloading.join()  # unused when every text was cached; never cut off mid-import
     return len(segments), len(ids)
