@@ -71,8 +71,9 @@ class _Group(click.Group):
             sys.exit(2)
 
 
-# Commands that use spaCy only for tokens, sentences, lemmas and matchers.
-SPACY_WITHOUT_TORCH = {"segment", "code", "claims"}
+# Commands that use spaCy only for tokens, sentences, lemmas and matchers (`claims`
+# loads it only when it finds the claims itself, see trends.claims.find_claims).
+SPACY_WITHOUT_TORCH = {"segment", "code"}
 
 
 @click.group(cls=_Group)
@@ -117,15 +118,16 @@ def formats() -> None:
 @main.command("segment")
 @click.argument("records")
 @click.option("--out", required=True, help="segments.parquet to write.")
+@click.option("--claims-out", help="also write the claims found in the segments (for `litthemes claims --spans`).")
 @shard_option
 @config_option
 @settings_option
-def segment_cmd(records: str, out: str, shard: tuple[int, int] | None, config: str | None,
+def segment_cmd(records: str, out: str, claims_out: str | None, shard: tuple[int, int] | None, config: str | None,
                 settings_json: str | None) -> None:
     """Split records into titles, sentences and passages, with lemmas (NLP stage)."""
     from litthemes.nlp.run import run
 
-    n = run(records, out, _section(config, settings_json, "nlp"), shard)
+    n = run(records, out, _section(config, settings_json, "nlp"), shard, claims_out)
     click.echo(f"{n} segments", err=True)
 
 
@@ -226,7 +228,8 @@ def topic_stability(records: str, document_vectors: str, fitted_topics: str, doc
     click.echo(json.dumps(summary["stability"]), err=True)
 
 
-GATHER_KINDS = ("segments", "segment-vectors", "document-vectors", "codes", "dimensions", "segment-codes", "evidence")
+GATHER_KINDS = ("segments", "claim-spans", "segment-vectors", "document-vectors", "codes", "dimensions",
+                "segment-codes", "evidence")
 
 
 @main.command()
@@ -258,10 +261,12 @@ def gather(kind: str | None, parts: tuple[str, ...], records: str, out: str | No
         if name.endswith("vectors"):
             n = gather_vectors(paths, target, order)
         else:
-            schema = {"segments": tables.SEGMENTS, "codes": tables.CODES, "dimensions": tables.CODES,
-                      "segment-codes": tables.SEGMENT_CODES, "evidence": tables.EVIDENCE}[name]
-            # Segments keep record-table order; coding tables are sorted by record id.
-            n = gather_tables(paths, schema, name, target, order if name == "segments" else None)
+            schema = {"segments": tables.SEGMENTS, "claim-spans": tables.CLAIM_SPANS, "codes": tables.CODES,
+                      "dimensions": tables.CODES, "segment-codes": tables.SEGMENT_CODES,
+                      "evidence": tables.EVIDENCE}[name]
+            # The segment stage's tables keep record-table order; coding tables are sorted by record id.
+            in_record_order = name in ("segments", "claim-spans")
+            n = gather_tables(paths, schema, name, target, order if in_record_order else None)
         click.echo(f"{name}: {n} rows from {len(paths)} shards", err=True)
 
 
@@ -366,14 +371,15 @@ def topic_trends(records: str, segments: str, doc_topics: str, topics_path: str,
 @main.command()
 @click.option("--records", required=True)
 @click.option("--segments", required=True)
+@click.option("--spans", help="the claims `litthemes segment --claims-out` found; without, they are found here (spaCy).")
 @click.option("--out", required=True, help="claims.parquet to write.")
 @config_option
 @click.option("--nlp-settings", "nlp_json")
-def claims(records: str, segments: str, out: str, config: str | None, nlp_json: str | None) -> None:
+def claims(records: str, segments: str, spans: str | None, out: str, config: str | None, nlp_json: str | None) -> None:
     """The claims ledger: percentages, amounts, counts and growth statements with their source."""
     from litthemes.trends.run import run_claims
 
-    n = run_claims(records, segments, out, _section(config, nlp_json, "nlp"))
+    n = run_claims(records, segments, out, _section(config, nlp_json, "nlp"), spans)
     click.echo(f"{n} claims", err=True)
 
 

@@ -57,6 +57,18 @@ SEGMENTS = pa.schema(
     ]
 )
 
+# Quantitative statements found in segments (litthemes.nlp.claims): a segment's claims
+# in the order they appear (position).
+CLAIM_SPANS = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("segment_index", pa.int64()),
+        ("kind", pa.string()),
+        ("value", pa.string()),
+        ("position", pa.int64()),
+    ]
+)
+
 SEGMENT_CODES = pa.schema(
     [
         ("record_id", pa.string()),

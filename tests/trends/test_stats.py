@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from litthemes.codebook import load_codebook
 from litthemes.config import TrendSettings
@@ -19,7 +18,6 @@ from litthemes.trends import (
     trend_tests,
     wilson,
 )
-from litthemes.trends.claims import find_claims
 
 BOOK = load_codebook(Path(__file__).resolve().parents[2] / "config" / "codebook.yaml")
 
@@ -105,60 +103,3 @@ def test_topic_map_counts_terms_as_the_topic_vectorizer_tokenises() -> None:
     # search would find "art" in it).
     without = topic_map(doc_topics, topics, ["art museum", "article artefact", "badge issue", "issue badge"])
     assert without.set_index("topic").loc["0: art, museum", "occurrences"] == 1
-
-
-def test_claims_ledger_finds_quantities() -> None:
-    segs = pd.DataFrame([
-        {"record_id": "r", "segment_index": 1, "field": "abstract",
-         "text": "Over 2,000 learners earned badges, and 45% of employers recognised them."},
-        {"record_id": "r", "segment_index": 2, "field": "abstract", "text": "The market will grow by 12% to $1.2 billion."},
-        {"record_id": "r", "segment_index": 0, "field": "title", "text": "Title with 50% ignored"},
-    ])
-    recs = pd.DataFrame([{"record_id": "r", "authors": "Doe, J.; Roe, R.", "year": 2022, "title": "Badges", "doi": "10.1/x"}])
-    claims = find_claims(segs, recs)
-    kinds = set(claims["kind"])
-    assert {"percentage", "money", "count"} <= kinds
-    assert "2,000 learners" in set(claims["value"])
-    assert (claims["segment_index"] != 0).all()
-    assert claims["citation"].iloc[0].startswith("Doe & Roe (2022)")
-
-
-def test_claims_prefilter_drops_only_text_without_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    import litthemes.trends.claims as claims_module
-
-    texts = ["Twenty thousand learners enrolled in the first cohort.", "Uptake rose by a third in 2021.",
-             "Someone said badges are often ignored.", "No quantities appear in this sentence at all.",
-             "Enrolment doubled to ²3 per cent.", "One-third of issuers (n=12) offer stackable credentials."]
-    assert [claims_module.may_hold_claim(t) for t in texts] == [True, True, False, False, True, True]
-    segs = pd.DataFrame([{"record_id": "r", "segment_index": i + 1, "field": "abstract", "text": t}
-                         for i, t in enumerate(texts)])
-    recs = pd.DataFrame([{"record_id": "r", "authors": "Doe, J.", "year": 2022, "title": "Badges", "doi": ""}])
-    filtered = find_claims(segs, recs)
-    monkeypatch.setattr(claims_module, "may_hold_claim", lambda text: True)
-    assert filtered.equals(find_claims(segs, recs))  # the filter loses nothing
-    assert len(filtered) >= 2
-    # Titles only (the bundled sample): an empty ledger with its columns, not an error.
-    titles = find_claims(segs.assign(field="title"), recs)
-    assert titles.empty and list(titles.columns) == list(filtered.columns)
-
-
-def test_claims_cache_runs_spacy_on_new_text_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import litthemes.trends.claims as claims_module
-
-    texts = ["Over 2,000 learners earned badges, and 45% of employers recognised them.",
-             "The market will grow by 12% to $1.2 billion.", "Twenty thousand learners enrolled.",
-             "Enrolment rose by 30% in 2021."]
-    segs = pd.DataFrame([{"record_id": f"r{i % 2}", "segment_index": i + 1, "field": "abstract", "text": t}
-                         for i, t in enumerate(texts)])
-    recs = pd.DataFrame([{"record_id": f"r{i}", "authors": "Doe, J.", "year": 2022, "title": "Badges", "doi": ""}
-                         for i in range(3)])
-    uncached = find_claims(segs, recs)
-    first = find_claims(segs.iloc[:3], recs, cache_dir=str(tmp_path))
-    pd.testing.assert_frame_equal(first, find_claims(segs.iloc[:3], recs))
-    seen: list[list[str]] = []
-    real = claims_module._spans
-    monkeypatch.setattr(claims_module, "_spans", lambda batch, model: seen.append(batch) or real(batch, model))
-    grown = find_claims(segs, recs, cache_dir=str(tmp_path))
-    assert seen == [[texts[3]]]  # only the new text went through spaCy
-    pd.testing.assert_frame_equal(grown, uncached)
-    assert len(grown) > len(first)

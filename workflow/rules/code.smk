@@ -113,6 +113,11 @@ rule export_qda:
         segments=rules.segment.output.segments,
         segment_codes=rules.code.output.segment_codes,
         codebook=CFG["codebook"],
+        # Order only (ancient: a change of the trend tables never reruns the export):
+        # on a few cores the export, ready as soon as coding is done, took the core that
+        # came free just before trends finished, and the figures, and so the brief,
+        # waited for it.
+        after_trends=ancient(CODING_TREND_FILES[0]),
     output:
         project=f"{REPORTS}/qda/coded-corpus.qdpx",
         codebook=f"{REPORTS}/qda/codebook.qdc",

@@ -1,4 +1,7 @@
 SEGMENT_RESOURCES = {"mem_mb": 4000, "runtime": 60}
+SEGMENTS_FILE = f"{INTERIM}/segments.parquet"
+# Found by the segment jobs, which have spaCy loaded anyway: the claims job then only joins.
+CLAIM_SPANS_FILE = f"{INTERIM}/claim_spans.parquet"
 
 if SHARDED:
 
@@ -8,6 +11,7 @@ if SHARDED:
             records=rules.ingest.output.records,
         output:
             segments=f"{SHARD_DIR}/{{shard}}/segments.parquet",
+            claims=f"{SHARD_DIR}/{{shard}}/claim_spans.parquet",
         wildcard_constraints:
             shard=r"\d+",
         params:
@@ -22,17 +26,21 @@ if SHARDED:
             f"{BENCH}/segment-{{shard}}.tsv"
         shell:
             "litthemes segment {input.records:q} --shard {params.shard} --out {output.segments:q}"
-            " --settings {params.settings:q} > {log:q} 2>&1"
+            " --claims-out {output.claims:q} --settings {params.settings:q} > {log:q} 2>&1"
 
     rule segment:
         """Segments of all shards, in record order (the same table an unsharded run writes)."""
         input:
             records=rules.ingest.output.records,
             parts=expand(rules.segment_shard.output.segments, shard=SHARDS),
+            claims=expand(rules.segment_shard.output.claims, shard=SHARDS),
         output:
-            segments=f"{INTERIM}/segments.parquet",
+            segments=SEGMENTS_FILE,
+            claims=CLAIM_SPANS_FILE,
         params:
-            plan=lambda wildcards, input, output: gather_plan(segments=(input.parts, output.segments)),
+            plan=lambda wildcards, input, output: gather_plan(
+                segments=(input.parts, output.segments), **{"claim-spans": (input.claims, output.claims)}
+            ),
         resources:
             mem_mb=4000,
             runtime=10,
@@ -51,7 +59,8 @@ else:
         input:
             records=rules.ingest.output.records,
         output:
-            segments=f"{INTERIM}/segments.parquet",
+            segments=SEGMENTS_FILE,
+            claims=CLAIM_SPANS_FILE,
         params:
             settings=as_json("nlp"),
         resources:
@@ -62,4 +71,5 @@ else:
         benchmark:
             f"{BENCH}/segment.tsv"
         shell:
-            "litthemes segment {input.records:q} --out {output.segments:q} --settings {params.settings:q} > {log:q} 2>&1"
+            "litthemes segment {input.records:q} --out {output.segments:q} --claims-out {output.claims:q}"
+            " --settings {params.settings:q} > {log:q} 2>&1"

@@ -64,10 +64,9 @@ rule claims:
     input:
         records=rules.ingest.output.records,
         segments=rules.segment.output.segments,
+        spans=rules.segment.output.claims,
     output:
         CLAIMS_FILE,
-    params:
-        nlp=as_json("nlp", ["model", "cache_dir"]),
     resources:
         mem_mb=3000,
         runtime=30,
@@ -76,5 +75,5 @@ rule claims:
     benchmark:
         f"{BENCH}/claims.tsv"
     shell:
-        "litthemes claims --records {input.records:q} --segments {input.segments:q} --out {output:q}"
-        " --nlp-settings {params.nlp:q} > {log:q} 2>&1"
+        "litthemes claims --records {input.records:q} --segments {input.segments:q} --spans {input.spans:q}"
+        " --out {output:q} > {log:q} 2>&1"

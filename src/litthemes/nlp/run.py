@@ -10,7 +10,7 @@ from litthemes.cache import KEY, RecordCache, content_key
 from litthemes.config import NlpSettings
 from litthemes.nlp import pipeline_id, segment
 from litthemes.shards import order_rows, select_shard
-from litthemes.tables import RECORDS, SEGMENTS, read_table, write_table
+from litthemes.tables import CLAIM_SPANS, RECORDS, SEGMENTS, read_table, write_table
 
 
 def cached_segments(records: pd.DataFrame, settings: NlpSettings) -> pd.DataFrame:
@@ -32,9 +32,16 @@ def cached_segments(records: pd.DataFrame, settings: NlpSettings) -> pd.DataFram
 
 
 def run(records_path: str, out: str, settings: dict[str, Any] | None = None,
-        shard: tuple[int, int] | None = None) -> int:
-    """Segment the included records (of one shard, if given)."""
+        shard: tuple[int, int] | None = None, claims_out: str | None = None) -> int:
+    """Segment the included records (of one shard, if given); with ``claims_out``, also
+    write the claims found in the segments (:func:`litthemes.nlp.claims.claim_spans`),
+    while spaCy is loaded here anyway."""
+    parsed = NlpSettings.model_validate(settings or {})
     records = select_shard(read_table(records_path, RECORDS), shard)
-    segments = cached_segments(records, NlpSettings.model_validate(settings or {}))
+    segments = cached_segments(records, parsed)
     write_table(segments, out, SEGMENTS, "segments")
+    if claims_out:
+        from litthemes.nlp.claims import claim_spans
+
+        write_table(claim_spans(segments, parsed.model, parsed.cache_dir), claims_out, CLAIM_SPANS, "claim spans")
     return len(segments)

@@ -1,135 +1,58 @@
 """Claims ledger: quantitative statements in abstracts and full texts, with their source.
 
-spaCy token patterns find percentages, money amounts, counts of learners, badges or
-credentials, and growth statements; each claim keeps its sentence, record and a
-citation so a policy brief can quote it.
+The statements (percentages, money amounts, counts of learners, badges or
+credentials, growth statements) are found by :mod:`litthemes.nlp.claims` in the
+segment stage; here each keeps its sentence, record and a citation so a policy brief
+can quote it.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pandas as pd
-import pyarrow as pa
-from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
-from spacy.matcher import Matcher
 
 from litthemes.cite import citation
-from litthemes.nlp import load_pipeline
 
 CLAIM_COLUMNS = ["record_id", "segment_index", "kind", "value", "sentence", "citation", "doi"]
 
-_NUMBER = {"LIKE_NUM": True}
-_SCALE = {"LOWER": {"IN": ["thousand", "million", "billion", "trillion", "k", "m", "bn"]}, "OP": "?"}
-_COUNTED = {"LEMMA": {"IN": ["learner", "student", "badge", "credential", "microcredential", "certificate",
-                              "participant", "user", "employer", "institution", "university", "course",
-                              "enrolment", "enrollment", "employee", "worker", "adult", "teacher", "issuer",
-                              "provider", "programme", "program", "company"]}}
 
-PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
-    "percentage": [
-        [_NUMBER, {"ORTH": "%"}],
-        [_NUMBER, {"LOWER": {"IN": ["percent", "per", "pct"]}}, {"LOWER": "cent", "OP": "?"}],
-        [{"TEXT": {"REGEX": r"^\d+(\.\d+)?%$"}}],
-    ],
-    "money": [
-        [{"ORTH": {"IN": ["$", "€", "£", "¥"]}}, _NUMBER, _SCALE],
-        [{"LOWER": {"IN": ["usd", "eur", "gbp", "aud", "nzd", "cad", "us$"]}}, _NUMBER, _SCALE],
-        [_NUMBER, _SCALE, {"LOWER": {"IN": ["dollars", "euros", "pounds", "usd", "eur"]}}],
-    ],
-    "count": [
-        [_NUMBER, _SCALE, {"OP": "?", "IS_ALPHA": True, "IS_STOP": False}, _COUNTED],
-        [{"TEXT": {"REGEX": r"^\d{1,3}(,\d{3})+$"}}, {"OP": "?"}, _COUNTED],
-    ],
-    "growth": [
-        [{"LEMMA": {"IN": ["grow", "increase", "rise", "double", "triple", "decline", "decrease", "fall"]}},
-         {"LOWER": {"IN": ["by", "to", "from", "of"]}, "OP": "?"}, _NUMBER, {"ORTH": "%", "OP": "?"}],
-        [{"LOWER": {"IN": ["cagr", "growth"]}}, {"OP": "?"}, {"OP": "?"}, _NUMBER, {"ORTH": "%", "OP": "?"}],
-    ],
-}
-
-
-# Every pattern needs a number token (spaCy's LIKE_NUM: digits, or number words such as
-# "twenty" or "third"), so text without one can skip the spaCy pipeline.
-_NUMBER_WORDS = frozenset(word.lower() for word in (*_num_words, *_ordinal_words))
-_WORD = re.compile(r"\w+")
-_ASCII_DIGIT = re.compile(r"[0-9]")
-
-
-def may_hold_claim(text: str) -> bool:
-    """False only for text in which no pattern can match (no digit, no number word)."""
-    # A regex finds ASCII digits; only non-ASCII text needs the per-character test for
-    # other digits (superscripts and the like), which is ten times slower.
-    if _ASCII_DIGIT.search(text) or (not text.isascii() and any(map(str.isdigit, text))):
-        return True
-    # Number words are single words, so a set lookup of the text's words finds them.
-    return not _NUMBER_WORDS.isdisjoint(_WORD.findall(text.lower()))
-
-
-# What the cache keeps per segment text: each claim's kind and wording, in order.
-CLAIM_SPANS = pa.schema([("kind", pa.string()), ("value", pa.string()), ("position", pa.int64())])
-
-
-def _spans(texts: list[str], model: str) -> list[list[tuple[str, str]]]:
-    """(kind, wording) of each claim in each text; the longest match where matches overlap."""
-    nlp = load_pipeline(model)
-    matcher = Matcher(nlp.vocab)
-    for kind, patterns in PATTERNS.items():
-        matcher.add(kind, patterns)
-    found: list[list[tuple[str, str]]] = []
-    for doc in nlp.pipe(texts, batch_size=256):
-        spans = sorted(((start, end, nlp.vocab.strings[match_id]) for match_id, start, end in matcher(doc)),
-                       key=lambda s: (s[0], -(s[1] - s[0])))
-        kept: list[tuple[str, str]] = []
-        last_end = -1
-        for start, end, kind in spans:
-            if start < last_end:
-                continue
-            last_end = end
-            kept.append((kind, doc[start:end].text))
-        found.append(kept)
-    return found
-
-
-def _cached_spans(texts: list[str], model: str, cache_dir: str) -> list[list[tuple[str, str]]]:
-    """:func:`_spans`, running spaCy only on texts the cache has not seen (new records)."""
-    from litthemes.cache import KEY, RecordCache, content_key
-    from litthemes.nlp import pipeline_id
-
-    cache = RecordCache(cache_dir, "claims", CLAIM_SPANS, {"nlp": pipeline_id(model), "patterns": PATTERNS})
-    keys = [content_key(text) for text in texts]
-    cached, seen = cache.load(keys)
-    todo = sorted({key: i for i, key in enumerate(keys) if key not in seen}.values())
-    fresh = _spans([texts[i] for i in todo], model)
-    rows = [{KEY: keys[i], "kind": kind, "value": value, "position": n}
-            for i, spans in zip(todo, fresh, strict=True) for n, (kind, value) in enumerate(spans)]
-    cache.add(pd.DataFrame(rows, columns=[KEY, *CLAIM_SPANS.names]), [keys[i] for i in todo])
-    by_key: dict[str, list[tuple[str, str]]] = {keys[i]: spans for i, spans in zip(todo, fresh, strict=True)}
-    for key, group in cached.sort_values([KEY, "position"]).groupby(KEY, sort=False):
-        by_key[str(key)] = list(zip(group["kind"], group["value"], strict=True))
-    return [by_key.get(key, []) for key in keys]
+def ledger(spans: pd.DataFrame, segments: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """Each claim span with its sentence, citation and DOI, in segment order."""
+    if spans.empty:
+        return pd.DataFrame(columns=CLAIM_COLUMNS)
+    where = {key: row for row, key in enumerate(zip(segments["record_id"].tolist(),
+                                                      segments["segment_index"].tolist(), strict=True))}
+    texts = segments["text"].tolist()
+    claims = list(zip(spans["record_id"].tolist(), spans["segment_index"].tolist(), spans["position"].tolist(),
+                      spans["kind"].tolist(), spans["value"].tolist(), strict=True))
+    unknown = next((claim for claim in claims if (claim[0], claim[1]) not in where), None)
+    if unknown is not None:
+        raise ValueError(f"claim spans name segment {unknown[1]} of record {unknown[0]!r}, which the segment "
+                         "table does not hold: spans and segments come from different runs")
+    claims.sort(key=lambda claim: (where[(claim[0], claim[1])], claim[2]))
+    meta = records.set_index("record_id")
+    cited: dict[str, tuple[str, str]] = {}
+    rows = []
+    for record_id, index, _, kind, value in claims:
+        if record_id not in cited:
+            record = meta.loc[record_id]
+            cited[record_id] = (citation(record), record.get("doi") or "")
+        rows.append({"record_id": record_id, "segment_index": int(index), "kind": kind, "value": value,
+                     "sentence": texts[where[(record_id, index)]], "citation": cited[record_id][0],
+                     "doi": cited[record_id][1]})
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
 def find_claims(segments: pd.DataFrame, records: pd.DataFrame, model: str = "auto",
                 cache_dir: str = "") -> pd.DataFrame:
-    """Quantitative statements in abstract and full-text segments (titles are skipped).
+    """Quantitative statements in abstract and full-text segments (titles are skipped):
+    :func:`litthemes.nlp.claims.claim_spans` and :func:`ledger` in one call.
 
     With ``cache_dir``, each segment text's claims are kept there, so a rerun after
     adding records runs spaCy on the new records' text only.
     """
-    body = segments[segments["field"].isin(["abstract", "fulltext"])]
-    body = body[body["text"].map(may_hold_claim).astype(bool)]
-    texts = body["text"].tolist()
-    spans = _cached_spans(texts, model, cache_dir) if cache_dir and texts else _spans(texts, model)
-    meta = records.set_index("record_id")
-    rows = []
-    for seg, claims in zip(body.itertuples(), spans, strict=True):
-        if not claims:
-            continue
-        record = meta.loc[seg.record_id]
-        for kind, value in claims:
-            rows.append({"record_id": seg.record_id, "segment_index": int(seg.segment_index), "kind": kind,
-                         "value": value, "sentence": seg.text, "citation": citation(record),
-                         "doi": record.get("doi") or ""})
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    from litthemes.startup import import_spacy
+
+    import_spacy()  # before litthemes.nlp: spaCy without torch
+    from litthemes.nlp.claims import claim_spans
+
+    return ledger(claim_spans(segments, model, cache_dir), segments, records)

@@ -12,6 +12,7 @@ from litthemes.codebook import load_codebook
 from litthemes.config import NlpSettings, TrendSettings
 from litthemes.shards import read_gathered
 from litthemes.tables import (
+    CLAIM_SPANS,
     CODES,
     DOC_TOPICS,
     RECORDS,
@@ -140,15 +141,24 @@ def run(records_path: str, codes_path: str | list[str], dims_path: str | list[st
     return [_write(tables[name], Path(out_dir) / f"{name}.parquet") for name in TREND_TABLES if name in tables]
 
 
-def run_claims(records_path: str, segments_path: str, out: str, nlp_settings: dict[str, Any] | None = None) -> int:
+def run_claims(records_path: str, segments_path: str, out: str, nlp_settings: dict[str, Any] | None = None,
+               spans_path: str | None = None) -> int:
     """The claims ledger alone. It depends on the texts, not on the coding, so the
-    workflow computes it beside the other stages and a codebook edit leaves it be."""
-    from litthemes.trends.claims import find_claims
+    workflow computes it beside the other stages and a codebook edit leaves it be.
 
-    nlp = NlpSettings.model_validate(nlp_settings or {})
+    With ``spans_path`` (the segment stage's claim spans) the ledger is a join and spaCy
+    is not loaded; without, the claims are found here.
+    """
+    from litthemes.trends.claims import find_claims, ledger
+
     records = read_table(records_path, RECORDS)
-    claims = find_claims(read_table(segments_path, SEGMENTS), records[records["status"] == "included"], nlp.model,
-                         nlp.cache_dir)
+    included = records[records["status"] == "included"]
+    segments = read_table(segments_path, SEGMENTS)
+    if spans_path:
+        claims = ledger(read_table(spans_path, CLAIM_SPANS), segments, included)
+    else:
+        nlp = NlpSettings.model_validate(nlp_settings or {})
+        claims = find_claims(segments, included, nlp.model, nlp.cache_dir)
     _write(claims, Path(out))
     return len(claims)
 

@@ -1,0 +1,131 @@
+"""Claim spans: quantitative statements found by spaCy token patterns in segment text.
+
+Percentages, money amounts, counts of learners, badges or credentials, and growth
+statements. The segment stage runs this while it has spaCy loaded (new records only:
+each segment text's spans are cached), and the claims ledger
+(:mod:`litthemes.trends.claims`) joins the spans with their sentences and citations
+without loading spaCy.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
+from spacy.matcher import Matcher
+
+from litthemes.nlp import load_pipeline
+from litthemes.tables import CLAIM_SPANS
+
+# Segment fields claims are looked for in: titles state topics, not findings.
+CLAIM_FIELDS = ("abstract", "fulltext")
+
+_NUMBER = {"LIKE_NUM": True}
+_SCALE = {"LOWER": {"IN": ["thousand", "million", "billion", "trillion", "k", "m", "bn"]}, "OP": "?"}
+_COUNTED = {"LEMMA": {"IN": ["learner", "student", "badge", "credential", "microcredential", "certificate",
+                              "participant", "user", "employer", "institution", "university", "course",
+                              "enrolment", "enrollment", "employee", "worker", "adult", "teacher", "issuer",
+                              "provider", "programme", "program", "company"]}}
+
+PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
+    "percentage": [
+        [_NUMBER, {"ORTH": "%"}],
+        [_NUMBER, {"LOWER": {"IN": ["percent", "per", "pct"]}}, {"LOWER": "cent", "OP": "?"}],
+        [{"TEXT": {"REGEX": r"^\d+(\.\d+)?%$"}}],
+    ],
+    "money": [
+        [{"ORTH": {"IN": ["$", "€", "£", "¥"]}}, _NUMBER, _SCALE],
+        [{"LOWER": {"IN": ["usd", "eur", "gbp", "aud", "nzd", "cad", "us$"]}}, _NUMBER, _SCALE],
+        [_NUMBER, _SCALE, {"LOWER": {"IN": ["dollars", "euros", "pounds", "usd", "eur"]}}],
+    ],
+    "count": [
+        [_NUMBER, _SCALE, {"OP": "?", "IS_ALPHA": True, "IS_STOP": False}, _COUNTED],
+        [{"TEXT": {"REGEX": r"^\d{1,3}(,\d{3})+$"}}, {"OP": "?"}, _COUNTED],
+    ],
+    "growth": [
+        [{"LEMMA": {"IN": ["grow", "increase", "rise", "double", "triple", "decline", "decrease", "fall"]}},
+         {"LOWER": {"IN": ["by", "to", "from", "of"]}, "OP": "?"}, _NUMBER, {"ORTH": "%", "OP": "?"}],
+        [{"LOWER": {"IN": ["cagr", "growth"]}}, {"OP": "?"}, {"OP": "?"}, _NUMBER, {"ORTH": "%", "OP": "?"}],
+    ],
+}
+
+
+# Every pattern needs a number token (spaCy's LIKE_NUM: digits, or number words such as
+# "twenty" or "third"), so text without one can skip the spaCy pipeline.
+_NUMBER_WORDS = frozenset(word.lower() for word in (*_num_words, *_ordinal_words))
+_WORD = re.compile(r"\w+")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def may_hold_claim(text: str) -> bool:
+    """False only for text in which no pattern can match (no digit, no number word)."""
+    # A regex finds ASCII digits; only non-ASCII text needs the per-character test for
+    # other digits (superscripts and the like), which is ten times slower.
+    if _ASCII_DIGIT.search(text) or (not text.isascii() and any(map(str.isdigit, text))):
+        return True
+    # Number words are single words, so a set lookup of the text's words finds them.
+    return not _NUMBER_WORDS.isdisjoint(_WORD.findall(text.lower()))
+
+
+# What the cache keeps per segment text: each claim's kind and wording, in order.
+SPAN_CACHE = pa.schema([("kind", pa.string()), ("value", pa.string()), ("position", pa.int64())])
+
+
+def _spans(texts: list[str], model: str) -> list[list[tuple[str, str]]]:
+    """(kind, wording) of each claim in each text; the longest match where matches overlap."""
+    nlp = load_pipeline(model)
+    matcher = Matcher(nlp.vocab)
+    for kind, patterns in PATTERNS.items():
+        matcher.add(kind, patterns)
+    found: list[list[tuple[str, str]]] = []
+    for doc in nlp.pipe(texts, batch_size=256):
+        spans = sorted(((start, end, nlp.vocab.strings[match_id]) for match_id, start, end in matcher(doc)),
+                       key=lambda s: (s[0], -(s[1] - s[0])))
+        kept: list[tuple[str, str]] = []
+        last_end = -1
+        for start, end, kind in spans:
+            if start < last_end:
+                continue
+            last_end = end
+            kept.append((kind, doc[start:end].text))
+        found.append(kept)
+    return found
+
+
+def _cached_spans(texts: list[str], model: str, cache_dir: str) -> list[list[tuple[str, str]]]:
+    """:func:`_spans`, running spaCy only on texts the cache has not seen (new records)."""
+    from litthemes.cache import KEY, RecordCache, content_key
+    from litthemes.nlp import pipeline_id
+
+    cache = RecordCache(cache_dir, "claims", SPAN_CACHE, {"nlp": pipeline_id(model), "patterns": PATTERNS})
+    keys = [content_key(text) for text in texts]
+    cached, seen = cache.load(keys)
+    todo = sorted({key: i for i, key in enumerate(keys) if key not in seen}.values())
+    fresh = _spans([texts[i] for i in todo], model)
+    rows = [{KEY: keys[i], "kind": kind, "value": value, "position": n}
+            for i, spans in zip(todo, fresh, strict=True) for n, (kind, value) in enumerate(spans)]
+    cache.add(pd.DataFrame(rows, columns=[KEY, *SPAN_CACHE.names]), [keys[i] for i in todo])
+    by_key: dict[str, list[tuple[str, str]]] = {keys[i]: spans for i, spans in zip(todo, fresh, strict=True)}
+    for key, group in cached.sort_values([KEY, "position"]).groupby(KEY, sort=False):
+        by_key[str(key)] = list(zip(group["kind"], group["value"], strict=True))
+    return [by_key.get(key, []) for key in keys]
+
+
+def claim_spans(segments: pd.DataFrame, model: str = "auto", cache_dir: str = "") -> pd.DataFrame:
+    """The claims of each abstract and full-text segment, in segment order (table
+    :data:`litthemes.tables.CLAIM_SPANS`: ``position`` orders a segment's claims).
+
+    With ``cache_dir``, spaCy runs only on segment texts the cache has not seen.
+    """
+    body = segments[segments["field"].isin(CLAIM_FIELDS)]
+    body = body[body["text"].map(may_hold_claim).astype(bool)]
+    texts = body["text"].tolist()
+    spans = _cached_spans(texts, model, cache_dir) if cache_dir and texts else _spans(texts, model)
+    rows = [(record_id, int(index), kind, value, position)
+            for record_id, index, claims in zip(body["record_id"].tolist(), body["segment_index"].tolist(), spans,
+                                                strict=True)
+            for position, (kind, value) in enumerate(claims)]
+    return pd.DataFrame(rows, columns=CLAIM_SPANS.names)
