@@ -228,8 +228,12 @@ def topic_stability(records: str, document_vectors: str, fitted_topics: str, doc
     click.echo(json.dumps(summary["stability"]), err=True)
 
 
-GATHER_KINDS = ("segments", "claim-spans", "segment-vectors", "document-vectors", "codes", "dimensions",
-                "segment-codes", "evidence")
+# Table kinds `gather` joins: kind -> (schema in litthemes.tables, kept in record-table
+# order). The segment stage's tables keep that order; coding tables are sorted by record id.
+GATHERED_TABLES = {"segments": ("SEGMENTS", True), "claim-spans": ("CLAIM_SPANS", True), "codes": ("CODES", False),
+                   "dimensions": ("CODES", False), "segment-codes": ("SEGMENT_CODES", False),
+                   "evidence": ("EVIDENCE", False)}
+GATHER_KINDS = (*GATHERED_TABLES, "segment-vectors", "document-vectors")
 
 
 @main.command()
@@ -261,12 +265,8 @@ def gather(kind: str | None, parts: tuple[str, ...], records: str, out: str | No
         if name.endswith("vectors"):
             n = gather_vectors(paths, target, order)
         else:
-            schema = {"segments": tables.SEGMENTS, "claim-spans": tables.CLAIM_SPANS, "codes": tables.CODES,
-                      "dimensions": tables.CODES, "segment-codes": tables.SEGMENT_CODES,
-                      "evidence": tables.EVIDENCE}[name]
-            # The segment stage's tables keep record-table order; coding tables are sorted by record id.
-            in_record_order = name in ("segments", "claim-spans")
-            n = gather_tables(paths, schema, name, target, order if in_record_order else None)
+            schema, in_record_order = GATHERED_TABLES[name]
+            n = gather_tables(paths, getattr(tables, schema), name, target, order if in_record_order else None)
         click.echo(f"{name}: {n} rows from {len(paths)} shards", err=True)
 
 

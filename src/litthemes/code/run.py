@@ -97,7 +97,10 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
 SegmentVectors = np.ndarray | Callable[[pd.DataFrame], np.ndarray]
 
 
-def _vectors_of(vectors: SegmentVectors, segments: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+def _vectors_of(vectors: SegmentVectors, segments: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """The vectors of ``segments`` (of its ``rows``, a boolean mask, if given)."""
+    if rows is None:
+        return vectors(segments) if callable(vectors) else vectors
     if callable(vectors):
         return vectors(segments[rows].reset_index(drop=True))
     return vectors[rows]
@@ -109,8 +112,7 @@ def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook
     with this codebook and these settings (and, for those, matching only the cues the
     lexical cache has not seen)."""
     if not settings.cache_dir or segments.empty:
-        every = np.ones(len(segments), dtype=bool)
-        return code_segments(segments, _vectors_of(vectors, segments, every), book, settings, embed, nlp.model)
+        return code_segments(segments, _vectors_of(vectors, segments), book, settings, embed, nlp.model)
     keys = record_keys(segments)
     namespace = {
         "codebook": book.source_hash,
