@@ -124,6 +124,27 @@ def embed_counts(project: Path) -> dict[str, int]:
     return totals
 
 
+def embed_precision(project: Path) -> str:
+    """The device and arithmetic the last embed run encoded with ("cpu float32"), from its log."""
+    import re
+
+    found = {f"{m.group(1)} {m.group(2)}" for log in sorted((project / "logs").glob("embed*.log"))
+             for m in re.finditer(r"encoding \d+ texts on (\S+) in (\w+)", log.read_text())}
+    return ", ".join(sorted(found)) or "nothing encoded"
+
+
+def cpu_model() -> str:
+    """The CPU's model name and whether it computes bfloat16 natively (what embed.precision auto picks)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    native = sorted(flags & {"avx512_bf16", "amx_bf16"})
+    return f"{model} ({'native bfloat16: ' + ', '.join(native) if native else 'no native bfloat16'})"
+
+
 def topic_figures(project: Path) -> dict[str, object]:
     """BERTopic fit time (from the topics log), outlier share and stability (from the summary)."""
     import re
@@ -291,6 +312,7 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
     stages = stage_figures(project)
     topics = topic_figures(project)
     cold_embed = embed_counts(project)
+    cold_precision = embed_precision(project)
     print(f"[{size}] cold {cold:.1f} s; plain approach ...", flush=True)
     plain = plain_approach(project)
     noops = [timed(project) for _ in range(REPEATS)]
@@ -317,7 +339,7 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
         "add_100_frozen_topics_rerun_s": frozen_rerun, "add_100_frozen_topics_share_of_cold": frozen_rerun / cold, "peak_stage_rss_mb": peak, "topics": topics,
         "repeats": REPEATS, "noop_reruns": noop_runs, "codebook_edit_reruns": edit_runs,
         "add_100_rerun_stages_s": added_stages, "add_100_frozen_topics_reruns": frozen_runs,
-        "embed_cold": cold_embed, "embed_after_adding_100": added_embed, "shards": SHARDS, "stages": stages,
+        "embed_cold": cold_embed, "embed_precision": cold_precision, "embed_after_adding_100": added_embed, "shards": SHARDS, "stages": stages,
     }
     if size == max(SIZES):
         result["embed_throughput"] = embed_throughput(project)
@@ -349,7 +371,8 @@ def main() -> int:
     all_blocks = wos_records()
     runs: list[dict[str, object]] = []
     results: dict[str, object] = {
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"platform": platform.platform(), "cpu": cpu_model(), "cpus": os.cpu_count(),
+                    "python": platform.python_version()},
         "runs": runs,
     }
     for size in args.sizes:
