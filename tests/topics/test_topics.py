@@ -152,3 +152,53 @@ def test_refit_partition_equals_bertopic_partition_up_to_numbering() -> None:
     labels = cluster_documents(vectors, settings, seed=3)
     assert -1 not in labels
     assert adjusted_rand_score(bert.assignments, labels) == 1.0
+
+
+def test_keybert_terms_use_the_representative_documents_vectors_and_encode_only_words(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The representation re-ranks each topic's candidate words by their similarity to the
+    mean vector of the topic's representative documents, taken from the fit's document
+    vectors by document (not encoded again, and not by position in BERTopic's list)."""
+    from bertopic import BERTopic
+    from bertopic.backend import BaseEmbedder
+    from bertopic.representation import KeyBERTInspired
+
+    docs, _labels, vectors = corpus()
+    word_vectors = {w: np.random.default_rng(len(w) * 31 + i).normal(size=32)
+                    for i, w in enumerate(sorted({w for d in docs for w in d.split()}))}
+    encoded: list[str] = []
+
+    class Words(BaseEmbedder):  # type: ignore[misc]
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            encoded.extend(documents)
+            return np.vstack([sum((word_vectors.get(w, np.zeros(32)) for w in d.split()), np.zeros(32))
+                              for d in documents])
+
+    seen: dict[str, object] = {}
+    representative = BERTopic._extract_representative_docs
+    top_words = KeyBERTInspired._extract_top_words
+
+    def spy_representative(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        found = representative(self, *args, **kwargs)
+        seen["ids"] = found[3]
+        return found
+
+    def spy_top_words(self, vocab, topics, sim):  # type: ignore[no-untyped-def]
+        seen["vocab"], seen["sim"] = vocab, sim
+        return top_words(self, vocab, topics, sim)
+
+    monkeypatch.setattr(BERTopic, "_extract_representative_docs", spy_representative)
+    monkeypatch.setattr(KeyBERTInspired, "_extract_top_words", spy_top_words)
+    settings = TopicSettings(min_topic_size=10, n_neighbors=10, n_components=3, top_terms=5)
+    result = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=Words())
+
+    assert not set(encoded) & set(docs), "documents were encoded again"
+    # Only candidate terms (words and bigrams of the vocabulary) were encoded.
+    assert encoded and all(len(t.split()) <= 2 and set(t.split()) <= set(word_vectors) for t in encoded)
+    ids = seen["ids"]
+    topic_vectors = np.vstack([vectors[np.asarray(rows)].astype(np.float64).mean(axis=0) for rows in ids])  # type: ignore[attr-defined]
+    words = np.vstack([Words().embed([w]) for w in seen["vocab"]])  # type: ignore[attr-defined]
+    # Cosine similarity; a padding candidate ("", no vector) scores 0.
+    expected = (topic_vectors / np.linalg.norm(topic_vectors, axis=1, keepdims=True)) @ (
+        words / np.maximum(np.linalg.norm(words, axis=1, keepdims=True), 1e-12)).T
+    np.testing.assert_allclose(seen["sim"], expected, atol=1e-9)
+    assert len([t for t in result.terms if t != -1]) == len(ids)  # type: ignore[arg-type]

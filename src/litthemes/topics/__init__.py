@@ -145,10 +145,10 @@ def _quiet_umap() -> Iterator[None]:
 def cached_embedder(settings: EmbedSettings) -> Any:
     """A BERTopic embedding backend that encodes through litthemes' embedding cache.
 
-    KeyBERTInspired embeds each topic's candidate words and representative documents;
+    KeyBERTInspired embeds each topic's candidate words (see :func:`keybert_on_vectors`);
     with this backend they are encoded as the embedding stage encodes (same batch
     shapes and arithmetic) and kept in its cache, so a refit after adding records
-    encodes only the words and documents it has not seen.
+    encodes only the words it has not seen.
     """
     import_torch()  # before UMAP runs, in case new words need encoding (see import_torch)
     import_bertopic()
@@ -163,6 +163,41 @@ def cached_embedder(settings: EmbedSettings) -> Any:
     return CachedEmbedder()
 
 
+def keybert_on_vectors(doc_vectors: np.ndarray, seed: int) -> Any:
+    """KeyBERTInspired whose topic vectors are the mean of the representative documents'
+    own vectors (rows of ``doc_vectors``, in the order of the documents BERTopic is given).
+
+    BERTopic's ``update_topics`` hands the representation no document vectors, so
+    KeyBERTInspired would encode each topic's representative documents again - here
+    lemma strings of whole abstracts, most of the topic job's time when the embedding
+    cache is cold. Its own path for precomputed vectors is not used: it indexes them by
+    position in the flat list of representative documents rather than by document,
+    which gives every topic the vectors of the corpus's first documents. The
+    representative documents and the candidate words are BERTopic's; only the candidate
+    words are encoded.
+    """
+    import_bertopic()
+    from bertopic.representation import KeyBERTInspired
+
+    class KeyBERTOnVectors(KeyBERTInspired):  # type: ignore[misc]
+        def extract_topics(self, topic_model: Any, documents: pd.DataFrame, c_tf_idf: Any,
+                           topics: dict[int, list[tuple[str, float]]],
+                           embeddings: np.ndarray | None = None) -> dict[int, list[tuple[str, float]]]:
+            _, _, _, ids = topic_model._extract_representative_docs(c_tf_idf, documents, topics, self.nr_samples,
+                                                                    self.nr_repr_docs)
+            candidates = self._extract_candidate_words(topic_model, c_tf_idf, topics)
+            # ids are row labels of `documents`, which BERTopic numbers 0..n-1 in document order.
+            topic_vectors = np.vstack([doc_vectors[np.asarray(rows, dtype=np.int64)].astype(np.float64).mean(axis=0)
+                                       for rows in ids])
+            vocab = sorted({word for words in candidates.values() for word in words})
+            word_vectors = np.asarray(topic_model._extract_embeddings(vocab, method="document", verbose=False))
+            unit = topic_vectors / np.maximum(np.linalg.norm(topic_vectors, axis=1, keepdims=True), 1e-12)
+            words_unit = word_vectors / np.maximum(np.linalg.norm(word_vectors, axis=1, keepdims=True), 1e-12)
+            return self._extract_top_words(vocab, candidates, unit @ words_unit.T)
+
+    return KeyBERTOnVectors(random_state=seed)
+
+
 def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSettings, seed: int,
                  embedding_model: Any = None, represent: bool = True) -> TopicModelResult:
     """Fit BERTopic from configured components on precomputed embeddings.
@@ -172,11 +207,10 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     """
     import_bertopic()
     from bertopic import BERTopic
-    from bertopic.representation import KeyBERTInspired
     from bertopic.vectorizers import ClassTfidfTransformer
 
     n = len(docs)
-    representation = KeyBERTInspired(random_state=seed) if represent and embedding_model is not None else None
+    representation = keybert_on_vectors(embeddings, seed) if represent and embedding_model is not None else None
     model = BERTopic(embedding_model=embedding_model, umap_model=_umap(embeddings, settings, seed),
                      hdbscan_model=_hdbscan(n, settings, prediction_data=True), vectorizer_model=_vectorizer(settings.extra_stop_words),
                      ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
