@@ -178,6 +178,7 @@ def keybert_on_vectors(doc_vectors: np.ndarray, seed: int) -> Any:
     """
     import_bertopic()
     from bertopic.representation import KeyBERTInspired
+    from sklearn.metrics.pairwise import cosine_similarity
 
     class KeyBERTOnVectors(KeyBERTInspired):  # type: ignore[misc]
         def extract_topics(self, topic_model: Any, documents: pd.DataFrame, c_tf_idf: Any,
@@ -190,10 +191,9 @@ def keybert_on_vectors(doc_vectors: np.ndarray, seed: int) -> Any:
             topic_vectors = np.vstack([doc_vectors[np.asarray(rows, dtype=np.int64)].astype(np.float64).mean(axis=0)
                                        for rows in ids])
             vocab = sorted({word for words in candidates.values() for word in words})
-            word_vectors = np.asarray(topic_model._extract_embeddings(vocab, method="document", verbose=False))
-            unit = topic_vectors / np.maximum(np.linalg.norm(topic_vectors, axis=1, keepdims=True), 1e-12)
-            words_unit = word_vectors / np.maximum(np.linalg.norm(word_vectors, axis=1, keepdims=True), 1e-12)
-            return self._extract_top_words(vocab, candidates, unit @ words_unit.T)
+            word_vectors = topic_model._extract_embeddings(vocab, method="document", verbose=False)
+            # KeyBERTInspired's own similarity (a candidate without a vector scores 0).
+            return self._extract_top_words(vocab, candidates, cosine_similarity(topic_vectors, word_vectors))
 
     return KeyBERTOnVectors(random_state=seed)
 
