@@ -134,24 +134,62 @@ def test_umap_gets_exact_neighbours_unless_asked_for_approximate() -> None:
     assert approximate.precomputed_knn[0] is None
 
 
-def test_refit_partition_equals_bertopic_partition_up_to_numbering() -> None:
-    """Stability refits skip BERTopic's terms but must find the very same clusters."""
+def test_fit_and_refits_find_bertopics_own_partition_and_terms() -> None:
+    """fit_bertopic clusters first and hands BERTopic the partition, so that c-TF-IDF runs
+    once; the stability refits skip BERTopic altogether. Both must find what BERTopic's
+    own fit followed by its outlier reduction and topic update finds: the same clusters
+    (up to numbering), the same membership strengths and, topic for topic, the same terms."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.metrics import adjusted_rand_score
 
-    from litthemes.topics import cluster_documents
+    from litthemes.topics import _hdbscan, _umap, _vectorizer, cluster_documents
 
     rng = np.random.default_rng(11)
     centres = rng.normal(size=(5, 32))
     vectors = np.vstack([centres[i % 5] + 2.0 * rng.normal(size=32) for i in range(200)] + [rng.normal(size=(60, 32))])
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    docs = [" ".join(rng.choice(["badge", "ledger", "pathway", "employer", "pandemic", "quality"], size=6))
-            for _ in range(len(vectors))]
+    words = [["badge", "ledger", "wallet"], ["pathway", "credit", "stack"], ["employer", "hiring", "skills"],
+             ["pandemic", "remote", "lockdown"], ["quality", "assurance", "framework"]]
+    docs = [" ".join(rng.choice(words[i % 5] + ["education", "learner"], size=6)) for i in range(200)]
+    docs += [" ".join(rng.choice([w for group in words for w in group], size=6)) for _ in range(60)]
     settings = TopicSettings(min_topic_size=10, n_neighbors=10)
+
+    reference = BERTopic(umap_model=_umap(vectors, settings, 3), hdbscan_model=_hdbscan(len(docs), settings),
+                         vectorizer_model=_vectorizer([]), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                         top_n_words=settings.top_terms, calculate_probabilities=False)
+    raw, strengths = reference.fit_transform(docs, vectors)
+    assert np.mean(np.asarray(raw) == -1) > 0.1  # so the outlier reduction is exercised too
+    reduced = reference.reduce_outliers(docs, raw, strategy="embeddings", embeddings=vectors)
+    reference.update_topics(docs, topics=reduced, vectorizer_model=_vectorizer([]),
+                            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True), top_n_words=settings.top_terms)
+
     bert = fit_bertopic(docs, vectors, settings, seed=3, embedding_model=None, represent=False)
-    assert bert.outlier_share > 0.1  # so the outlier reduction is exercised too
+    assert bert.outlier_share == np.mean(np.asarray(raw) == -1)
+    assert adjusted_rand_score(reduced, bert.assignments) == 1.0
+    assert np.array_equal(bert.probabilities, strengths)
+    for topic in set(reduced):
+        ours = int(pd.Series(bert.assignments[np.asarray(reduced) == topic]).mode()[0])
+        assert bert.terms[ours] == [w for w, _ in reference.get_topic(topic)][: settings.top_terms]
+    # Numbered by final size, largest first.
+    sizes = pd.Series(bert.assignments).value_counts()
+    assert list(sizes.sort_index().drop(-1, errors="ignore")) == sorted(sizes.drop(-1, errors="ignore"), reverse=True)
+
     labels = cluster_documents(vectors, settings, seed=3)
     assert -1 not in labels
     assert adjusted_rand_score(bert.assignments, labels) == 1.0
+
+
+def test_an_outlier_similar_to_no_topic_stays_an_outlier() -> None:
+    """BERTopic's embedding strategy with threshold 0: a cosine of at most 0 to every topic
+    leaves the document an outlier; every other outlier joins its most similar topic."""
+    from litthemes.topics import reduce_outliers
+
+    embeddings = np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.1, 0.9, 0], [0.2, 1, 0], [-1, -1, 0], [0, 0, 1]],
+                          dtype=np.float32)
+    labels = np.array([0, 0, 1, 1, -1, -1, -1])
+    assert reduce_outliers(labels, embeddings).tolist() == [0, 0, 1, 1, 1, -1, -1]
+    assert reduce_outliers(np.array([-1, -1]), embeddings[:2]).tolist() == [-1, -1]
 
 
 def test_keybert_terms_use_the_representative_documents_vectors_and_encode_only_words(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +217,8 @@ def test_keybert_terms_use_the_representative_documents_vectors_and_encode_only_
 
     def spy_representative(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         found = representative(self, *args, **kwargs)
-        seen["ids"] = found[3]
+        # The first call is the representation's; BERTopic then saves its own sample.
+        seen.setdefault("ids", found[3])
         return found
 
     def spy_top_words(self, vocab, topics, sim):  # type: ignore[no-untyped-def]

@@ -151,7 +151,7 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
     embedding_model = cached_embedder(embed)
     bert = fit_bertopic(docs, doc_vectors, params, params.seed, embedding_model)
     # A timing, so it goes to the log and not into the (byte-identical) summary.
-    log.info("BERTopic fit_transform on %d documents: %.2f s", len(docs), bert.fit_seconds)
+    log.info("BERTopic fit on %d documents: %.2f s", len(docs), bert.fit_seconds)
     n_real = len([t for t in bert.terms if t != -1])
     nmf = fit_nmf(docs, _nmf_topics(bert, params), params, params.seed)
     cooccurrence = Cooccurrence(docs, scored_terms(bert.terms, nmf.terms))
