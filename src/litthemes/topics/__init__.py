@@ -145,12 +145,12 @@ def _umap(embeddings: np.ndarray, settings: TopicSettings, seed: int) -> Any:
                 random_state=seed, n_jobs=1, precomputed_knn=knn)
 
 
-def _hdbscan(n_docs: int, settings: TopicSettings, prediction_data: bool = False) -> Any:
+def _hdbscan(n_docs: int, settings: TopicSettings) -> Any:
     from hdbscan import HDBSCAN
 
     size = min_topic_size(n_docs, settings.min_topic_size)
     return HDBSCAN(min_cluster_size=size, min_samples=max(1, size // 2), metric="euclidean",
-                   cluster_selection_method=settings.cluster_selection, prediction_data=prediction_data)
+                   cluster_selection_method=settings.cluster_selection)
 
 
 @contextmanager
