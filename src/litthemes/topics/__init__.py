@@ -10,6 +10,7 @@ Refits with other seeds measure stability.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import math
@@ -44,13 +45,14 @@ DOMAIN_STOP_WORDS = {"study", "paper", "result", "use", "research", "article", "
                      "base", "new", "chapter", "conference", "proceeding", "journal", "review"}
 
 
-def spacy_english_stop_words() -> set[str]:
+@functools.cache
+def spacy_english_stop_words() -> frozenset[str]:
     """spaCy's English stop words, read from spaCy's own ``lang/en/stop_words.py``.
 
     That module is plain Python with no imports, so it is loaded on its own: importing
     it the usual way imports the whole spaCy package first (about 1 s), in each topic
     fit and refit, which use nothing else from spaCy. Where the file is not found (another
-    spaCy layout), spaCy is imported as usual.
+    spaCy layout), spaCy is imported as usual. Read once per process, as an import would be.
     """
     spacy_spec = importlib.util.find_spec("spacy")
     path = Path(spacy_spec.origin).parent / "lang" / "en" / "stop_words.py" if spacy_spec and spacy_spec.origin else None
@@ -59,10 +61,10 @@ def spacy_english_stop_words() -> set[str]:
         import_spacy()
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        return set(STOP_WORDS)
+        return frozenset(STOP_WORDS)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return set(module.STOP_WORDS)
+    return frozenset(module.STOP_WORDS)
 
 
 def stop_words(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
@@ -239,9 +241,8 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
     from bertopic.vectorizers import ClassTfidfTransformer
 
     started = time.perf_counter()
-    clusters, strengths = _cluster(embeddings, settings, seed)
+    clusters, strengths, partition = _cluster(embeddings, settings, seed)
     raw_outliers = float(np.mean(clusters == -1))
-    partition = reduce_outliers(clusters, embeddings) if settings.reduce_outliers else clusters
     representation = keybert_on_vectors(embeddings, seed) if represent and embedding_model is not None else None
     model = BERTopic(embedding_model=embedding_model, umap_model=BaseDimensionalityReduction(),
                      hdbscan_model=BaseCluster(), vectorizer_model=_vectorizer(settings.extra_stop_words),
@@ -269,12 +270,15 @@ def fit_bertopic(docs: list[str], embeddings: np.ndarray, settings: TopicSetting
                             {t: _label(t, w) for t, w in terms.items()}, raw_outliers, hierarchy, fit_seconds)
 
 
-def _cluster(embeddings: np.ndarray, settings: TopicSettings, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """UMAP, then HDBSCAN: each document's cluster (-1: outlier) and its membership strength."""
+def _cluster(embeddings: np.ndarray, settings: TopicSettings, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """UMAP, then HDBSCAN: each document's cluster (-1: outlier), its membership strength,
+    and the partition after the outlier reduction (if configured)."""
     with _quiet_umap():
         reduced = _umap(embeddings, settings, seed).fit_transform(embeddings)
     clusterer = _hdbscan(len(embeddings), settings).fit(reduced)
-    return clusterer.labels_.astype(np.int64), np.asarray(clusterer.probabilities_, dtype=float)
+    clusters = clusterer.labels_.astype(np.int64)
+    partition = reduce_outliers(clusters, embeddings) if settings.reduce_outliers else clusters
+    return clusters, np.asarray(clusterer.probabilities_, dtype=float), partition
 
 
 def reduce_outliers(labels: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
@@ -299,8 +303,7 @@ def reduce_outliers(labels: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
 def cluster_documents(embeddings: np.ndarray, settings: TopicSettings, seed: int) -> np.ndarray:
     """The partition :func:`fit_bertopic` finds, without its terms: all a stability refit
     needs, without BERTopic's import and its c-TF-IDF over the corpus."""
-    labels, _ = _cluster(embeddings, settings, seed)
-    return reduce_outliers(labels, embeddings) if settings.reduce_outliers else labels
+    return _cluster(embeddings, settings, seed)[2]
 
 
 def fit_nmf(docs: list[str], n_topics: int, settings: TopicSettings, seed: int) -> TopicModelResult:
