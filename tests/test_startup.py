@@ -51,6 +51,8 @@ def test_umap_with_cached_compilation_gives_the_same_layout(tmp_path: Path) -> N
     cached = ("from litthemes.startup import cache_umap_compilation; cache_umap_compilation(); "
               "import umap.layouts as l; from numba.core.caching import FunctionCache; "
               "assert isinstance(l.clip._cache, FunctionCache); "
+              # compiled for an explicit signature while umap is imported
+              "import umap.utils as u; assert isinstance(u.tau_rand_int._cache, FunctionCache); "
               # serial and parallel layout steps share a Python function: only the serial one is cached
               "assert isinstance(l._nb_optimize_layout_euclidean_single_epoch._cache, FunctionCache); "
               "assert not isinstance(l._nb_optimize_layout_euclidean_single_epoch_parallel._cache, FunctionCache); ")

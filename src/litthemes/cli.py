@@ -274,18 +274,23 @@ def gather(kind: str | None, parts: tuple[str, ...], records: str, out: str | No
 @click.argument("records")
 @click.argument("segments")
 @click.argument("document_vectors")
-@click.option("--run", "run_index", required=True, type=click.IntRange(min=1),
-              help="refit number; the seed is topics.seed + this.")
-@click.option("--out", required=True, help="the refit's record x topic table (.parquet)")
+@click.option("--run", "run_indices", required=True, multiple=True, type=click.IntRange(min=1),
+              help="refit number; the seed is topics.seed + this (repeatable, one per --out).")
+@click.option("--out", "outs", required=True, multiple=True,
+              help="the refit's record x topic table (.parquet), in the order of --run")
 @config_option
 @settings_option
-def topic_refit(records: str, segments: str, document_vectors: str, run_index: int, out: str,
-                config: str | None, settings_json: str | None) -> None:
-    """One refit of the topic model with another seed, for the stability check."""
-    from litthemes.topics.run import run_refit
+def topic_refit(records: str, segments: str, document_vectors: str, run_indices: tuple[int, ...],
+                outs: tuple[str, ...], config: str | None, settings_json: str | None) -> None:
+    """Refits of the topic model with other seeds, for the stability check."""
+    from litthemes.topics.run import run_refits
 
-    n = run_refit(records, segments, document_vectors, run_index, out, _section(config, settings_json, "topics"))
-    click.echo(f"refit {run_index}: {n} topics", err=True)
+    if len(run_indices) != len(outs):
+        raise click.UsageError(f"{len(run_indices)} --run but {len(outs)} --out: give one --out per --run")
+    counts = run_refits(records, segments, document_vectors, dict(zip(run_indices, outs, strict=True)),
+                        _section(config, settings_json, "topics"))
+    for run_index, n in counts.items():
+        click.echo(f"refit {run_index}: {n} topics", err=True)
 
 
 @main.command("align-topics")

@@ -9,7 +9,8 @@ functions, add up to most of its time. Measured here (2-core machine):
 - BERTopic imports sentence-transformers, transformers and spaCy at import time for
   back-ends and representations litthemes does not use (about 4 s);
 - umap-learn compiles about 120 numba functions in every process that runs UMAP
-  (about 10 s) and does not let numba keep them.
+  (about 10 s), two of them as it is imported (about 1 s), and does not let numba
+  keep them.
 
 Each helper keeps results the same: hiding a module only stops an optional import
 inside a library (the library then marks that option unavailable), and numba's cache
@@ -33,7 +34,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,44 @@ def import_torch() -> ModuleType:
 
 def import_bertopic() -> ModuleType:
     """BERTopic without the optional libraries it imports for features litthemes does not use."""
+    import_umap()  # BERTopic imports umap: first, so that its import-time compilations are cached
     return import_hiding("bertopic", BERTOPIC_UNUSED)
+
+
+def import_umap() -> ModuleType:
+    """umap-learn, with the functions it compiles while being imported kept in numba's cache.
+
+    ``umap.utils`` compiles two functions for explicit signatures as it is imported
+    (``@numba.njit("i4(i8[:])")``): about 1 s in every process that imports umap,
+    this being the process's first numba compilation. numba caches a function only
+    when its decorator asks, so while umap is imported, ``numba.njit`` asks for it
+    wherever a signature is given. Functions compiled lazily are left to
+    :func:`cache_umap_compilation`.
+    """
+    if "umap" in sys.modules:
+        return sys.modules["umap"]
+    import numba
+
+    njit: Any = numba.njit
+
+    def njit_cached(*args: Any, **options: Any) -> Any:
+        eager = bool(args) and isinstance(args[0], str) and "cache" not in options
+        if not eager:
+            return njit(*args, **options)
+
+        def decorate(function: Any) -> Any:
+            try:
+                return njit(*args, cache=True, **options)(function)
+            except RuntimeError:  # nowhere to write a cache: compiled as before
+                return njit(*args, **options)(function)
+
+        return decorate
+
+    setattr(numba, "njit", njit_cached)  # noqa: B010  (mypy: numba's stubs type njit as overloads)
+    try:
+        return importlib.import_module("umap")
+    finally:
+        setattr(numba, "njit", njit)  # noqa: B010
 
 
 _UMAP_CACHED = False
@@ -109,7 +147,7 @@ def cache_umap_compilation() -> None:
     if _UMAP_CACHED:
         return
     _UMAP_CACHED = True  # once a process: where caching fails, it fails again
-    import umap  # noqa: F401
+    import_umap()
     from numba.core.caching import NullCache
     from numba.core.dispatcher import Dispatcher
 

@@ -10,8 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from litthemes.topics.run import run
+from litthemes.cli import main
+from litthemes.topics.run import run, run_refits
 from workflow_helpers import run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -45,8 +47,28 @@ def test_the_fit_does_not_wait_for_the_refits(workflow_run: Path) -> None:
     assert dot.returncode == 0, dot.stderr[-2000:]
     names = dict(re.findall(r'^\s*(\d+)\[label = "([a-z_0-9]+)', dot.stdout, re.MULTILINE))
     edges = [(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot.stdout, re.MULTILINE)]
-    assert ("topic_refit", "topic_stability") in edges and ("topics", "topic_stability") in edges
-    assert ("topic_refit", "topics") not in edges
+    assert ("topic_refits", "topic_stability") in edges and ("topics", "topic_stability") in edges
+    assert ("topic_refits", "topics") not in edges
+    # The topic trends read the fit's terms and labels: they wait for the fit only.
+    assert ("topics", "topic_trends") in edges and ("topic_stability", "topic_trends") not in edges
+
+
+def test_a_refit_alone_writes_what_it_writes_after_another(workflow_run: Path, tmp_path: Path) -> None:
+    interim = workflow_run / "data" / "interim"
+    topics = yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())["topics"]
+    inputs = [str(interim / name) for name in ("records.parquet", "segments.parquet", "document_embeddings.parquet")]
+    together = run_refits(*inputs, {1: str(tmp_path / "1.parquet"), 2: str(tmp_path / "2.parquet")}, topics)
+    alone = run_refits(*inputs, {2: str(tmp_path / "2-alone.parquet")}, topics)
+    assert list(together) == [1, 2] and alone == {2: together[2]} and together[2] > 0
+    assert (tmp_path / "2-alone.parquet").read_bytes() == (tmp_path / "2.parquet").read_bytes()
+    # The workflow's refit job wrote refit 1 the same way.
+    assert (tmp_path / "1.parquet").read_bytes() == (interim / "topic_refits" / "run-1.parquet").read_bytes()
+
+
+def test_topic_refit_wants_one_out_per_run(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["topic-refit", "r.parquet", "s.parquet", "v.parquet", "--run", "1", "--run", "2",
+                                       "--out", str(tmp_path / "one.parquet")])
+    assert result.exit_code == 2 and "2 --run but 1 --out" in result.output
 
 
 def test_alignment_keeps_the_fitted_terms_and_labels(workflow_run: Path) -> None:
@@ -57,3 +79,7 @@ def test_alignment_keeps_the_fitted_terms_and_labels(workflow_run: Path) -> None
     assert len(fitted) > 1
     columns = ["topic", "size", "label", "top_terms", "stability", "stable", "representative_records"]
     pd.testing.assert_frame_equal(fitted[columns], aligned[columns])
+    # The topic trends job reads the fit before its stability check: the same terms and labels.
+    unchecked = pd.read_parquet(workflow_run / "data" / "interim" / "topics_fit_unchecked.parquet")
+    columns = ["topic", "size", "label", "top_terms", "representative_records"]
+    pd.testing.assert_frame_equal(unchecked[columns], fitted[columns])

@@ -37,9 +37,9 @@ rule topic_trends:
         records=rules.ingest.output.records,
         segments=rules.segment.output.segments,
         doc_topics=rules.topics.output.doc_topics,
-        # The fitted topics, not the aligned ones: only their terms and labels are read,
-        # which the alignment leaves as they are, so this job need not wait for it.
-        topics=TOPICS_FIT,
+        # The fit's own topic table: only its terms and labels are read, which neither
+        # the stability check nor the alignment changes, so this job waits for neither.
+        topics=rules.topics.output.topics,
     output:
         TOPIC_TREND_FILES,
     params:
@@ -48,7 +48,9 @@ rule topic_trends:
     resources:
         mem_mb=3000,
         runtime=30,
-    priority: MAIN_PATH
+    # Before the alignment, which is ready at the same time: the figures of topics wait
+    # for both, and this job is the longer.
+    priority: LONG_PATH
     log:
         f"{LOGS}/topic_trends.log",
     benchmark:

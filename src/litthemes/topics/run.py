@@ -101,21 +101,25 @@ def _nmf_topics(bert: TopicModelResult, params: TopicSettings) -> int:
     return max(n_real if params.nmf_topics == "auto" else int(params.nmf_topics), 2)
 
 
-def run_refit(records_path: str, segments_path: str, vectors_path: str, run_index: int, out: str,
-              settings: dict[str, Any] | None = None) -> int:
-    """One extra fit with seed ``seed + run_index`` for the stability check: its assignments.
+def run_refits(records_path: str, segments_path: str, vectors_path: str, outs: dict[int, str],
+               settings: dict[str, Any] | None = None) -> dict[int, int]:
+    """Extra fits for the stability check: refit ``run`` (seed ``seed + run``) writes its
+    assignments to ``outs[run]``. Returns each refit's number of topics.
 
-    Each refit is its own job, so the refits run side by side (and on separate cluster nodes).
+    The workflow runs them in one job beside the fit; each refit depends only on its
+    seed, so one job or several give the same tables.
     """
     params = TopicSettings.model_validate(settings or {})
     ids, docs, doc_vectors = _documents(records_path, segments_path, vectors_path)
-    if len(ids) < MIN_DOCUMENTS:
-        assignments = np.zeros(0, np.int64)
-        ids = []
-    else:
-        assignments = _refit(docs, doc_vectors, params, run_index).assignments.astype(np.int64)
-    write_table(pd.DataFrame({"record_id": ids, "topic": assignments}), out, TOPIC_RUN, "topic_run")
-    return len(set(assignments.tolist()) - {-1})
+    counts = {}
+    for run_index, out in outs.items():
+        if len(ids) < MIN_DOCUMENTS:
+            kept, assignments = [], np.zeros(0, np.int64)
+        else:
+            kept, assignments = ids, _refit(docs, doc_vectors, params, run_index).assignments.astype(np.int64)
+        write_table(pd.DataFrame({"record_id": kept, "topic": assignments}), out, TOPIC_RUN, "topic_run")
+        counts[run_index] = len(set(assignments.tolist()) - {-1})
+    return counts
 
 
 def run(records_path: str, segments_path: str, vectors_path: str, out_topics: str, out_docs: str,
@@ -125,7 +129,7 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
     """Fit the topic models. The codebook plays no part here (see :func:`run_align`),
     so editing the codebook never refits the topics.
 
-    ``refit_paths`` are :func:`run_refit` outputs for the stability check; without
+    ``refit_paths`` are :func:`run_refits` outputs for the stability check; without
     them the refits are fitted here, one after the other. With ``stability_later`` the
     fit is written without a stability check (no refits wait for it, nor it for them) and
     :func:`run_stability` adds it; the workflow does this so that the fit and the refits
