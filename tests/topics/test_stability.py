@@ -69,6 +69,10 @@ def test_topic_refit_wants_one_out_per_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["topic-refit", "r.parquet", "s.parquet", "v.parquet", "--run", "1", "--run", "2",
                                        "--out", str(tmp_path / "one.parquet")])
     assert result.exit_code == 2 and "2 --run but 1 --out" in result.output
+    result = CliRunner().invoke(main, ["topic-refit", "r.parquet", "s.parquet", "v.parquet", "--run", "1", "--run", "1",
+                                       "--out", str(tmp_path / "one.parquet"), "--out", str(tmp_path / "two.parquet")])
+    assert result.exit_code == 2 and "--run 1 given twice" in result.output
+    assert not list(tmp_path.iterdir())
 
 
 def test_alignment_keeps_the_fitted_terms_and_labels(workflow_run: Path) -> None:
