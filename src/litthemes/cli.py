@@ -287,9 +287,9 @@ def topic_refit(records: str, segments: str, document_vectors: str, run_indices:
 
     if len(run_indices) != len(outs):
         raise click.UsageError(f"{len(run_indices)} --run but {len(outs)} --out: give one --out per --run")
-    repeated = sorted({run for run in run_indices if run_indices.count(run) > 1})
-    if repeated:
-        raise click.UsageError(f"--run {repeated[0]} given twice: each refit once, with its own --out")
+    repeated = next((run for run in run_indices if run_indices.count(run) > 1), None)
+    if repeated is not None:
+        raise click.UsageError(f"--run {repeated} given twice: each refit once, with its own --out")
     counts = run_refits(records, segments, document_vectors, dict(zip(run_indices, outs, strict=True)),
                         _section(config, settings_json, "topics"))
     for run_index, n in counts.items():

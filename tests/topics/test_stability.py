@@ -65,6 +65,22 @@ def test_a_refit_alone_writes_what_it_writes_after_another(workflow_run: Path, t
     assert (tmp_path / "1.parquet").read_bytes() == (interim / "topic_refits" / "run-1.parquet").read_bytes()
 
 
+def test_nmf_refits_share_one_bertopic_fit_for_their_topic_count(workflow_run: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import litthemes.topics.run as topic_run
+
+    interim = workflow_run / "data" / "interim"
+    topics = {**yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())["topics"], "method": "nmf"}
+    inputs = [str(interim / name) for name in ("records.parquet", "segments.parquet", "document_embeddings.parquet")]
+    fits = []
+    fit = topic_run.fit_bertopic
+    monkeypatch.setattr(topic_run, "fit_bertopic", lambda *a, **k: fits.append(1) or fit(*a, **k))
+    together = run_refits(*inputs, {1: str(tmp_path / "1.parquet"), 2: str(tmp_path / "2.parquet")}, topics)
+    assert len(fits) == 1 and together[1] > 0
+    run_refits(*inputs, {2: str(tmp_path / "2-alone.parquet")}, topics)
+    assert (tmp_path / "2-alone.parquet").read_bytes() == (tmp_path / "2.parquet").read_bytes()
+
+
 def test_topic_refit_wants_one_out_per_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["topic-refit", "r.parquet", "s.parquet", "v.parquet", "--run", "1", "--run", "2",
                                        "--out", str(tmp_path / "one.parquet")])

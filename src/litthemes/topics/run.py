@@ -86,14 +86,24 @@ def _documents(records_path: str, segments_path: str, vectors_path: str) -> tupl
     return ids, topic_documents(read_table(segments_path, SEGMENTS), ids), doc_vectors
 
 
-def _refit(docs: list[str], doc_vectors: np.ndarray, params: TopicSettings, run_index: int) -> TopicModelResult:
-    seed = params.seed + run_index
-    if params.method == "bertopic":
-        labels = cluster_documents(doc_vectors, params, seed)
-        return TopicModelResult("bertopic", labels, np.ones(len(labels)), {}, {}, float(np.mean(labels == -1)))
-    # NMF refits use the primary model's topic count, which needs the primary BERTopic fit.
-    bert = fit_bertopic(docs, doc_vectors, params, params.seed, None, represent=False)
-    return fit_nmf(docs, _nmf_topics(bert, params), params, seed)
+def _refits(docs: list[str], doc_vectors: np.ndarray, params: TopicSettings, runs: list[int],
+            nmf_topics: int | None = None) -> dict[int, np.ndarray]:
+    """Each refit's assignments (refit ``run`` uses seed ``seed + run``).
+
+    NMF refits take the primary model's topic count: ``nmf_topics`` where the caller
+    has it, else from one BERTopic fit shared by all of them.
+    """
+    if params.method == "nmf" and nmf_topics is None and runs:
+        nmf_topics = _nmf_topics(fit_bertopic(docs, doc_vectors, params, params.seed, None, represent=False), params)
+    refits = {}
+    for run_index in runs:
+        seed = params.seed + run_index
+        if params.method == "bertopic":
+            refits[run_index] = cluster_documents(doc_vectors, params, seed)
+        else:
+            assert nmf_topics is not None
+            refits[run_index] = fit_nmf(docs, nmf_topics, params, seed).assignments
+    return refits
 
 
 def _nmf_topics(bert: TopicModelResult, params: TopicSettings) -> int:
@@ -111,13 +121,14 @@ def run_refits(records_path: str, segments_path: str, vectors_path: str, outs: d
     """
     params = TopicSettings.model_validate(settings or {})
     ids, docs, doc_vectors = _documents(records_path, segments_path, vectors_path)
+    if len(ids) < MIN_DOCUMENTS:
+        ids, refits = [], {run_index: np.zeros(0, np.int64) for run_index in outs}
+    else:
+        refits = _refits(docs, doc_vectors, params, list(outs))
     counts = {}
     for run_index, out in outs.items():
-        if len(ids) < MIN_DOCUMENTS:
-            kept, assignments = [], np.zeros(0, np.int64)
-        else:
-            kept, assignments = ids, _refit(docs, doc_vectors, params, run_index).assignments.astype(np.int64)
-        write_table(pd.DataFrame({"record_id": kept, "topic": assignments}), out, TOPIC_RUN, "topic_run")
+        assignments = refits[run_index].astype(np.int64)
+        write_table(pd.DataFrame({"record_id": ids, "topic": assignments}), out, TOPIC_RUN, "topic_run")
         counts[run_index] = len(set(assignments.tolist()) - {-1})
     return counts
 
@@ -191,7 +202,8 @@ def run(records_path: str, segments_path: str, vectors_path: str, out_topics: st
         write_text(hierarchy.to_csv(index=False, float_format="%.6f"), out_hierarchy)
     if not stability_later:
         if refit_paths is None:
-            refits = [_refit(docs, doc_vectors, params, i).assignments for i in range(1, params.stability_runs)]
+            refits = list(_refits(docs, doc_vectors, params, list(range(1, params.stability_runs)),
+                                  _nmf_topics(bert, params)).values())
         else:
             refits = [_read_refit(path, ids) for path in refit_paths]
         topics, summary = with_stability(topics, summary, primary.assignments, refits, params)
