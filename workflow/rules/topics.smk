@@ -29,7 +29,7 @@ if REFIT_RUNS:
             expand(f"{INTERIM}/topic_refits/run-{{run}}.parquet", run=REFIT_RUNS),
         params:
             settings=as_json("topics"),
-            runs=lambda wildcards, output: repeated("--run", map(str, REFIT_RUNS)) + " " + repeated("--out", output),
+            runs=lambda wildcards, output: " ".join([repeated("--run", map(str, REFIT_RUNS)), repeated("--out", output)]),
         resources:
             mem_mb=6000,
             runtime=240,
