@@ -35,3 +35,12 @@ rule all:
         rules.export_qda.output,
         SEGMENT_VECTORS,
     default_target: True
+
+
+# Snakemake's scheduler leaves a one-second timer behind that the interpreter would wait for.
+onsuccess:
+    cancel_timers()
+
+
+onerror:
+    cancel_timers()

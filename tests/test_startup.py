@@ -124,3 +124,27 @@ def test_the_command_line_ends_with_exit_now(tmp_path: Path) -> None:
     assert "missing.yaml" in bad.stderr
     good = subprocess.run([sys.executable, "-m", "litthemes", "--version"], capture_output=True, text=True, timeout=120)
     assert (good.returncode, good.stdout.strip()) == (0, f"litthemes, version {__version__}")
+
+
+def test_cancel_timers_stops_a_pending_timer_so_the_process_can_end() -> None:
+    # Without the cancel the process would wait the full minute for the timer's thread.
+    out = _python(
+        "import threading; from litthemes.startup import cancel_timers; "
+        "threading.Timer(60, lambda: print('fired')).start(); print(cancel_timers())"
+    )
+    assert out == "1"
+
+
+def test_snakemake_leaves_a_timer_for_the_snakefiles_end_hook_to_cancel(tmp_path: Path) -> None:
+    """The Snakefile's onsuccess cancels the scheduler's rate-limit timer: this Snakemake still leaves one."""
+    (tmp_path / "Snakefile").write_text(
+        "from litthemes.startup import cancel_timers\n\n"
+        "rule made:\n    output: 'made.txt'\n    shell: 'touch {output}'\n\n"
+        "onsuccess:\n    open('cancelled.txt', 'w').write(str(cancel_timers()))\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--quiet"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "made.txt").exists()
+    assert int((tmp_path / "cancelled.txt").read_text()) >= 1

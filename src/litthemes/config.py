@@ -243,9 +243,19 @@ class FigureSettings(_Section):
     dpi: int = Field(300, ge=72, le=1200, description="PNG resolution.")
     formats: list[Literal["png", "svg", "pdf"]] = Field(
         default_factory=lambda: ["png", "svg"],  # type: ignore[arg-type]
-        description="File formats written per figure.",
+        description="File formats written per figure. The workflow writes PNG and PDF as well: the HTML brief "
+                    "embeds the PNGs and the PDF brief places the PDFs.",
     )
     max_labels: int = Field(16, ge=4, le=100, description="Most categories labelled on one axis.")
+
+
+# What the two briefs are made from: the HTML embeds each figure's PNG, the PDF places its PDF page.
+BRIEF_FIGURE_FORMATS = ("png", "pdf")
+
+
+def figure_formats(configured: list[str]) -> list[str]:
+    """The formats the workflow draws: the configured ones, then those the briefs need."""
+    return list(dict.fromkeys([*configured, *BRIEF_FIGURE_FORMATS]))
 
 
 class ReportSettings(_Section):

@@ -19,7 +19,8 @@ holds the machine code it would compile anyway.
 The end of a job costs time too: once its command has written its outputs, Python
 still frees every module and object one by one before the process ends (0.2-0.6 s
 for a job that imported torch, spaCy, matplotlib or statsmodels), which
-:func:`exit_now` skips.
+:func:`exit_now` skips. Snakemake's own process waited for a timer of its scheduler
+before it ended (:func:`cancel_timers`).
 """
 
 from __future__ import annotations
@@ -200,3 +201,19 @@ def exit_now(code: str | int | None = 0) -> NoReturn:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(status)
+
+
+def cancel_timers() -> int:
+    """Cancel every pending :class:`threading.Timer` of this process; return how many.
+
+    For the end of a Snakemake run (the Snakefile's ``onsuccess`` and ``onerror``).
+    Snakemake's job-rate limiter (``--max-jobs-per-timespan``, 100 jobs a second by
+    default) re-arms a one-second timer after each scheduling pass, on a thread that
+    is not a daemon, so the interpreter waited up to a second for the last one before
+    exiting: a second at the end of every run that ran a job. Its only action is to
+    wake the scheduler, which has finished by then.
+    """
+    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t.is_alive()]
+    for timer in timers:
+        timer.cancel()
+    return len(timers)

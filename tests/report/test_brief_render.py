@@ -72,7 +72,7 @@ def test_pdf_is_a4_with_page_numbers_and_renders(workflow_run: Path, tmp_path: P
     box = reader.pages[0].mediabox
     assert abs(float(box.width) - 595.3) < 1 and abs(float(box.height) - 841.9) < 1
     assert f"Page 1 of {pages}" in reader.pages[0].extract_text()
-    # The figures are the SVGs, drawn as vector graphics: their text is text in the PDF.
+    # The figures are their own PDF pages, vector graphics: their text is text in the PDF.
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Themes over time: share of each year's records" in text and "Publication year" in text
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)

@@ -4,8 +4,9 @@ import os
 import shlex
 import sys
 
-from litthemes.config import EMBED_VECTOR_KEYS, load_yaml, validate as validate_settings
+from litthemes.config import EMBED_VECTOR_KEYS, figure_formats, load_yaml, validate as validate_settings
 from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS, figure_tables
+from litthemes.startup import cancel_timers
 from litthemes.tables import CODING_TREND_TABLES, TOPIC_TREND_TABLES, TREND_TABLES
 
 # pydantic fills defaults and gives typed sections; the schema check above names bad keys.
@@ -41,7 +42,9 @@ EMBED_VECTORS = as_json("embed", EMBED_VECTOR_KEYS)
 
 
 FIGURE_NAMES = list(FIGURE_CAPTIONS)
-FIGURE_FILES = [f"{REPORTS}/figures/{name}.{fmt}" for name in FIGURE_NAMES for fmt in CFG["figures"]["formats"]]
+# The configured formats and the two the briefs are made from (PNG for HTML, PDF for PDF).
+FIGURE_FORMATS = figure_formats(CFG["figures"]["formats"])
+FIGURE_FILES = [f"{REPORTS}/figures/{name}.{fmt}" for name in FIGURE_NAMES for fmt in FIGURE_FORMATS]
 TABLE_NAMES = list(TABLE_CAPTIONS)
 TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]

@@ -6,7 +6,6 @@
 # tables its figures are drawn from (FIGURE_TABLES): the half without a topic figure
 # starts when the coding's trend tables are in, while topics are still being fitted.
 FIGURE_JOBS = 2
-FIGURE_FORMATS = CFG["figures"]["formats"]
 
 
 for figure_part in range(FIGURE_JOBS):
@@ -30,7 +29,7 @@ for figure_part in range(FIGURE_JOBS):
                 for fmt in FIGURE_FORMATS
             ],
         params:
-            settings=as_json("figures"),
+            settings=json.dumps({**CFG["figures"], "formats": FIGURE_FORMATS}, sort_keys=True, separators=(",", ":")),
             study=CFG["study"],
             only=" ".join(f"--only {name}" for name in figure_names),
             topics=lambda w, input: f" --topics {shlex.quote(input.topics)}" if "topics" in input.keys() else "",

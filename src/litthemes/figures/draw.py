@@ -35,6 +35,8 @@ STYLE: dict[str, Any] = {
     "axes.labelsize": 9, "axes.spines.top": False, "axes.spines.right": False,
     "axes.prop_cycle": cycler(color=OKABE_ITO), "svg.hashsalt": "litthemes",
     "svg.fonttype": "none", "legend.frameon": False,
+    # Type 3 glyphs: TrueType (42) subsets every font per figure and triples the PDF's cost.
+    "pdf.fonttype": 3,
 }
 
 # The short captions (litthemes.captions), under the name notebooks and tests know.

@@ -57,12 +57,33 @@ def _image(path: Path) -> str:
     return f"data:{_MIME[path.suffix]};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _figures(figures_dir: str | Path, vector: bool) -> dict[str, str]:
-    """Data URIs of the figures: the PNGs, or (``vector``) the SVG where there is one."""
-    pngs = sorted(Path(figures_dir).glob("*.png"))
-    if not vector:
-        return {p.stem: _image(p) for p in pngs}
-    return {p.stem: _image(p.with_suffix(".svg") if p.with_suffix(".svg").exists() else p) for p in pngs}
+def _figures(figures_dir: str | Path) -> dict[str, str]:
+    """Data URIs of the figures' PNGs (the HTML brief)."""
+    return {p.stem: _image(p) for p in sorted(Path(figures_dir).glob("*.png"))}
+
+
+def _pdf_figures(figures_dir: str | Path) -> tuple[dict[str, str], dict[str, Path]]:
+    """The figures for the PDF brief, and the ones to place onto its pages afterwards.
+
+    A figure with a PDF (matplotlib's own vector drawing) is laid out as a blank SVG of
+    its size and placed by :func:`_place_figures`; WeasyPrint drawing the figures' SVGs
+    was half of the PDF's time. Figures without a PDF are drawn from their SVG, else PNG.
+    """
+    import pikepdf
+
+    images: dict[str, str] = {}
+    placed: dict[str, Path] = {}
+    for png in sorted(Path(figures_dir).glob("*.png")):
+        pdf, svg = png.with_suffix(".pdf"), png.with_suffix(".svg")
+        if pdf.exists():
+            with pikepdf.open(pdf) as figure:
+                x0, y0, x1, y1 = (float(v) for v in figure.pages[0].mediabox)
+            blank = f'<svg xmlns="http://www.w3.org/2000/svg" width="{x1 - x0:.3f}pt" height="{y1 - y0:.3f}pt"/>'
+            images[png.stem] = "data:image/svg+xml;base64," + base64.b64encode(blank.encode()).decode("ascii")
+            placed[png.stem] = pdf
+        else:
+            images[png.stem] = _image(svg if svg.exists() else png)
+    return images, placed
 
 
 def software_versions() -> dict[str, str]:
@@ -156,8 +177,8 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     """Write the brief as self-contained HTML to ``out``, and with ``pdf_out`` as an A4 PDF
     (either may be None; the workflow writes them in two jobs, side by side).
 
-    The PDF is the same brief with the SVG figures (vector graphics: sharp at any zoom,
-    an eighth of the size, and quicker for WeasyPrint than re-compressing PNGs).
+    The PDF is the same brief with vector figures: each figure's PDF where the figures
+    directory has one (see :func:`_pdf_figures`), else its SVG, else its PNG.
     """
     if not out and not pdf_out:
         raise ValueError("nothing to write: give the HTML path, the PDF path or both")
@@ -212,9 +233,10 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     )
     template = env.get_template("brief.html.j2")
     if out:
-        write_text(template.render(figures=_figures(figures_dir, vector=False), **context), out)
+        write_text(template.render(figures=_figures(figures_dir), **context), out)
     if pdf_out:
-        _write_pdf(template.render(figures=_figures(figures_dir, vector=True), **context), out or pdf_out, pdf_out)
+        images, placed = _pdf_figures(figures_dir)
+        _write_pdf(template.render(figures=images, **context), out or pdf_out, pdf_out, placed)
     return out or str(pdf_out)
 
 
@@ -232,7 +254,7 @@ def write_pdf(html_path: str | Path, pdf_path: str | Path) -> None:
     _write_pdf(Path(html_path).read_text(encoding="utf-8"), html_path, pdf_path)
 
 
-def _write_pdf(html: str, html_path: str | Path, pdf_path: str | Path) -> None:
+def _write_pdf(html: str, html_path: str | Path, pdf_path: str | Path, placed: dict[str, Path] | None = None) -> None:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
@@ -240,6 +262,43 @@ def _write_pdf(html: str, html_path: str | Path, pdf_path: str | Path) -> None:
 
     # Only data: and file: URLs (the brief and its embedded images); never the network.
     fetcher = URLFetcher(allowed_protocols={"data", "file"}, fail_on_errors=True)
-    document = HTML(string=html, base_url=str(Path(html_path).resolve()), url_fetcher=fetcher)
+    document = HTML(string=html, base_url=str(Path(html_path).resolve()), url_fetcher=fetcher).render()
     with atomic_path(pdf_path) as tmp:
-        document.write_pdf(str(tmp))
+        if placed:
+            _place_figures(document, placed, tmp)
+        else:
+            document.write_pdf(str(tmp))
+
+
+def _place_figures(document: Any, placed: dict[str, Path], out: Path) -> None:
+    """Write ``document`` with each figure's PDF page drawn over its stand-in (``img-<name>``).
+
+    WeasyPrint reports where each element with an id landed (``Page.anchors``: CSS px from
+    the page's top left); qpdf (pikepdf) draws the figure's page there as a form XObject.
+    """
+    import io
+    from contextlib import ExitStack
+
+    import pikepdf
+
+    px = 0.75  # PDF points per CSS pixel
+    with ExitStack() as stack:
+        pdf = stack.enter_context(pikepdf.open(io.BytesIO(document.write_pdf())))
+        for page, laid_out in zip(pdf.pages, document.pages, strict=True):
+            height = float(page.mediabox[3])
+            for name, path in placed.items():
+                box = laid_out.anchors.get(f"img-{name}")
+                if box is None:
+                    continue  # the brief does not show this figure
+                x0, y0, x1, y1 = box
+                # qpdf copies a foreign object's data when the brief is saved: keep each figure open until then.
+                figure = stack.enter_context(pikepdf.open(path))
+                form = pdf.copy_foreign(figure.pages[0].as_form_xobject())
+                # Named by the figure (Page.add_overlay would draw a random name: different bytes every run).
+                resource = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/litthemes_{name}"))
+                rectangle = pikepdf.Rectangle(x0 * px, height - y1 * px, x1 * px, height - y0 * px)
+                page.contents_add(b"q\n", prepend=True)
+                page.contents_add(b"Q\n" + page.calc_form_xobject_placement(form, resource, rectangle, allow_expand=True))
+            page.contents_coalesce()
+        # The same brief gives the same bytes (qpdf would otherwise draw a random file /ID).
+        pdf.save(out, deterministic_id=True)
