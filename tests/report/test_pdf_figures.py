@@ -105,3 +105,20 @@ def test_the_workflow_brief_places_every_figure_it_shows(workflow_run: Path) -> 
     figures = workflow_run / "reports" / "figures"
     assert shown and all((figures / f"{name}.pdf").exists() for name in shown)
     assert len(placements(workflow_run / "reports" / "brief.pdf")) == len(shown)
+
+
+def test_a_blank_shown_where_no_figure_can_be_placed_is_an_error(figures: Path, tmp_path: Path) -> None:
+    images, placed = _pdf_figures(figures)
+    without_id = HTML.format(**images).replace('id="img-tall" ', "")
+    with pytest.raises(ValueError, match=r"shows figures \['tall'\].*img-<figure name>"):
+        _write_pdf(without_id, tmp_path / "brief.html", tmp_path / "brief.pdf", placed)
+    assert not (tmp_path / "brief.pdf").exists()
+
+
+def test_a_figure_whose_name_starts_another_is_not_taken_as_shown(figures: Path, tmp_path: Path) -> None:
+    figure_pdf(figures / "wide_more.pdf", 2.0, 2.0, "#009e73")
+    (figures / "wide_more.png").write_bytes(b"")
+    images, placed = _pdf_figures(figures)
+    out = tmp_path / "brief.pdf"
+    _write_pdf(HTML.format(**images), tmp_path / "brief.html", out, placed)  # wide_more is not in this brief
+    assert len(placements(out)) == 2

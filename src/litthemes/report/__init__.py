@@ -62,6 +62,14 @@ def _figures(figures_dir: str | Path) -> dict[str, str]:
     return {p.stem: _image(p) for p in sorted(Path(figures_dir).glob("*.png"))}
 
 
+_BLANK = "litthemes-blank-"
+
+
+def _blank_marker(name: str) -> str:
+    """How the blank stand-in of figure ``name`` reads inside the brief's HTML."""
+    return quote(f'id="{_BLANK}{name}"', safe="")
+
+
 def _pdf_figures(figures_dir: str | Path) -> tuple[dict[str, str], dict[str, Path]]:
     """The figures for the PDF brief, and the ones to place onto its pages afterwards.
 
@@ -78,8 +86,10 @@ def _pdf_figures(figures_dir: str | Path) -> tuple[dict[str, str], dict[str, Pat
         if pdf.exists():
             with pikepdf.open(pdf) as figure:
                 x0, y0, x1, y1 = (float(v) for v in figure.pages[0].mediabox)
-            blank = f'<svg xmlns="http://www.w3.org/2000/svg" width="{x1 - x0:.3f}pt" height="{y1 - y0:.3f}pt"/>'
-            images[png.stem] = "data:image/svg+xml;base64," + base64.b64encode(blank.encode()).decode("ascii")
+            # Named, and not base64-encoded, so that _write_pdf can tell which blanks the brief shows.
+            blank = (f'<svg xmlns="http://www.w3.org/2000/svg" id="{_BLANK}{png.stem}" '
+                     f'width="{x1 - x0:.3f}pt" height="{y1 - y0:.3f}pt"/>')
+            images[png.stem] = "data:image/svg+xml," + quote(blank, safe="")
             placed[png.stem] = pdf
         else:
             images[png.stem] = _image(svg if svg.exists() else png)
@@ -263,15 +273,21 @@ def _write_pdf(html: str, html_path: str | Path, pdf_path: str | Path, placed: d
     # Only data: and file: URLs (the brief and its embedded images); never the network.
     fetcher = URLFetcher(allowed_protocols={"data", "file"}, fail_on_errors=True)
     document = HTML(string=html, base_url=str(Path(html_path).resolve()), url_fetcher=fetcher).render()
+    shown = {name: path for name, path in (placed or {}).items() if _blank_marker(name) in html}
     with atomic_path(pdf_path) as tmp:
-        if placed:
-            _place_figures(document, placed, tmp)
-        else:
+        if not shown:
             document.write_pdf(str(tmp))
+            return
+        unplaced = set(shown) - _place_figures(document, shown, tmp)
+        if unplaced:
+            # A blank would stand where the figure belongs.
+            raise ValueError(f"the PDF brief shows figures {sorted(unplaced)} but WeasyPrint did not report where: "
+                             "each figure's <img> needs the id img-<figure name>")
 
 
-def _place_figures(document: Any, placed: dict[str, Path], out: Path) -> None:
-    """Write ``document`` with each figure's PDF page drawn over its stand-in (``img-<name>``).
+def _place_figures(document: Any, placed: dict[str, Path], out: Path) -> set[str]:
+    """Write ``document`` with each figure's PDF page drawn over its stand-in (``img-<name>``);
+    return the names of the figures placed.
 
     WeasyPrint reports where each element with an id landed (``Page.anchors``: CSS px from
     the page's top left); qpdf (pikepdf) draws the figure's page there as a form XObject.
@@ -282,6 +298,7 @@ def _place_figures(document: Any, placed: dict[str, Path], out: Path) -> None:
     import pikepdf
 
     px = 0.75  # PDF points per CSS pixel
+    done: set[str] = set()
     with ExitStack() as stack:
         pdf = stack.enter_context(pikepdf.open(io.BytesIO(document.write_pdf())))
         for page, laid_out in zip(pdf.pages, document.pages, strict=True):
@@ -289,7 +306,7 @@ def _place_figures(document: Any, placed: dict[str, Path], out: Path) -> None:
             for name, path in placed.items():
                 box = laid_out.anchors.get(f"img-{name}")
                 if box is None:
-                    continue  # the brief does not show this figure
+                    continue  # on another page
                 x0, y0, x1, y1 = box
                 # qpdf copies a foreign object's data when the brief is saved: keep each figure open until then.
                 figure = stack.enter_context(pikepdf.open(path))
@@ -299,6 +316,8 @@ def _place_figures(document: Any, placed: dict[str, Path], out: Path) -> None:
                 rectangle = pikepdf.Rectangle(x0 * px, height - y1 * px, x1 * px, height - y0 * px)
                 page.contents_add(b"q\n", prepend=True)
                 page.contents_add(b"Q\n" + page.calc_form_xobject_placement(form, resource, rectangle, allow_expand=True))
+                done.add(name)
             page.contents_coalesce()
         # The same brief gives the same bytes (qpdf would otherwise draw a random file /ID).
         pdf.save(out, deterministic_id=True)
+    return done
