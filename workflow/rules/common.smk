@@ -25,10 +25,11 @@ LOGS = "logs"
 BENCH = "logs/benchmarks"
 
 
-def as_json(section, keys=None):
-    """A config section as compact JSON for a rule's params (only `keys`, if given)."""
+def as_json(section, keys=None, **overrides):
+    """A config section as compact JSON for a rule's params (only `keys`, if given;
+    `overrides` replace settings the workflow derives)."""
     value = CFG[section] if keys is None else {k: CFG[section][k] for k in keys}
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return json.dumps({**value, **overrides}, sort_keys=True, separators=(",", ":"))
 
 
 def repeated(option, paths):

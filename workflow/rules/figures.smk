@@ -29,7 +29,7 @@ for figure_part in range(FIGURE_JOBS):
                 for fmt in FIGURE_FORMATS
             ],
         params:
-            settings=json.dumps({**CFG["figures"], "formats": FIGURE_FORMATS}, sort_keys=True, separators=(",", ":")),
+            settings=as_json("figures", formats=FIGURE_FORMATS),
             study=CFG["study"],
             only=" ".join(f"--only {name}" for name in figure_names),
             topics=lambda w, input: f" --topics {shlex.quote(input.topics)}" if "topics" in input.keys() else "",
