@@ -119,15 +119,19 @@ def formats() -> None:
 @click.argument("records")
 @click.option("--out", required=True, help="segments.parquet to write.")
 @click.option("--claims-out", help="also write the claims found in the segments (for `litthemes claims --spans`).")
+@click.option("--ledger-out", help="also write the claims ledger (what `litthemes claims` writes); not with --shard.")
 @shard_option
 @config_option
 @settings_option
-def segment_cmd(records: str, out: str, claims_out: str | None, shard: tuple[int, int] | None, config: str | None,
-                settings_json: str | None) -> None:
+def segment_cmd(records: str, out: str, claims_out: str | None, ledger_out: str | None,
+                shard: tuple[int, int] | None, config: str | None, settings_json: str | None) -> None:
     """Split records into titles, sentences and passages, with lemmas (NLP stage)."""
     from litthemes.nlp.run import run
 
-    n = run(records, out, _section(config, settings_json, "nlp"), shard, claims_out)
+    if ledger_out and shard:
+        raise click.UsageError("--ledger-out needs every record: not with --shard (join the shards' --claims-out "
+                               "with `litthemes claims --spans`)")
+    n = run(records, out, _section(config, settings_json, "nlp"), shard, claims_out, ledger_out)
     click.echo(f"{n} segments", err=True)
 
 

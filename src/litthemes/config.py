@@ -242,9 +242,9 @@ class FigureSettings(_Section):
 
     dpi: int = Field(300, ge=72, le=1200, description="PNG resolution.")
     formats: list[Literal["png", "svg", "pdf"]] = Field(
-        default_factory=lambda: ["png", "svg"],  # type: ignore[arg-type]
-        description="File formats written per figure. The workflow writes PNG and PDF as well: the HTML brief "
-                    "embeds the PNGs and the PDF brief places the PDFs.",
+        default_factory=lambda: ["png", "pdf"],  # type: ignore[arg-type]
+        description="File formats written per figure. The workflow writes PNG and PDF in any case: the HTML "
+                    "brief embeds the PNGs and the PDF brief places the PDFs. Add svg for an SVG of each figure.",
     )
     max_labels: int = Field(16, ge=4, le=100, description="Most categories labelled on one axis.")
 

@@ -159,7 +159,8 @@ TREND_TABLES = (
 )
 
 
-# The trend tables the figures read: all but the claims ledger, which has a job of its own.
+# The trend tables the figures read: all but the claims ledger, which the segment job
+# writes (or, sharded, a job of its own).
 TRENDS_JOB_TABLES = tuple(name for name in TREND_TABLES if name != "claims")
 # Of those, the tables that follow from the topics and not from the coding: the workflow
 # writes them in a job of their own, so that a codebook edit does not recompute them.
@@ -210,6 +211,18 @@ def write_table(
     table = table.replace_schema_metadata(None)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
+
+
+def write_analysis_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> str:
+    """Write an analysis table (the trends stage's) atomically as Parquet, floats rounded
+    to 10 decimals so the bytes do not depend on platforms' last-bit differences."""
+    out = table.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(10)
+    with atomic_path(path) as tmp:
+        out.reset_index(drop=True).to_parquet(tmp, index=False, compression="zstd")
+    return str(path)
 
 
 def read_table(path: str | os.PathLike[str], schema: pa.Schema | None = None) -> pd.DataFrame:

@@ -84,18 +84,20 @@ def _records() -> pd.DataFrame:
 
 
 def test_the_segment_stage_finds_the_claims_the_ledger_joins(tmp_path: Path) -> None:
-    """The workflow's way (segment writes the spans, the claims job joins them) gives the
-    ledger that finding the claims in the claims job gives."""
+    """The workflow's ways (unsharded: segment writes the ledger; sharded: segment writes
+    the spans and the claims job joins them) give the ledger that finding the claims in
+    the claims job gives, byte for byte."""
     write_table(_records(), tmp_path / "records.parquet", RECORDS)
     settings = {"cache_dir": str(tmp_path / "cache")}
     run_segment(str(tmp_path / "records.parquet"), str(tmp_path / "segments.parquet"), settings,
-                claims_out=str(tmp_path / "spans.parquet"))
+                claims_out=str(tmp_path / "spans.parquet"), ledger_out=str(tmp_path / "segment-ledger.parquet"))
     joined = run_claims(str(tmp_path / "records.parquet"), str(tmp_path / "segments.parquet"),
                         str(tmp_path / "joined.parquet"), settings, spans_path=str(tmp_path / "spans.parquet"))
     found = run_claims(str(tmp_path / "records.parquet"), str(tmp_path / "segments.parquet"),
                        str(tmp_path / "found.parquet"), settings)
     assert joined == found >= 4
     assert (tmp_path / "joined.parquet").read_bytes() == (tmp_path / "found.parquet").read_bytes()
+    assert (tmp_path / "segment-ledger.parquet").read_bytes() == (tmp_path / "found.parquet").read_bytes()
     ledger_table = pd.read_parquet(tmp_path / "joined.parquet")
     assert "r3" not in set(ledger_table["record_id"])
     assert ledger_table.loc[ledger_table["value"] == "2,000 learners", "citation"].iloc[0].startswith("Doe (2021)")
@@ -126,3 +128,12 @@ def test_spans_of_another_segment_table_are_named() -> None:
     spans = pd.DataFrame([{"record_id": "r", "segment_index": 7, "kind": "percentage", "value": "45%", "position": 0}])
     with pytest.raises(ValueError, match="segment 7 of record 'r'"):
         ledger(spans, segs, recs)
+
+
+def test_the_ledger_is_not_written_from_one_shard(tmp_path: Path) -> None:
+    """A shard's ledger would look complete and miss the other shards' claims."""
+    write_table(_records(), tmp_path / "records.parquet", RECORDS)
+    with pytest.raises(ValueError, match="needs every record"):
+        run_segment(str(tmp_path / "records.parquet"), str(tmp_path / "segments.parquet"), {}, shard=(0, 2),
+                    ledger_out=str(tmp_path / "ledger.parquet"))
+    assert not (tmp_path / "ledger.parquet").exists()

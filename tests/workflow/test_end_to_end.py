@@ -31,7 +31,8 @@ def test_outputs_exist_and_nothing_left_to_do(run: Path) -> None:
     assert (run / "reports" / "brief.html").stat().st_size > 10_000
     pngs = sorted((run / "reports" / "figures").glob("*.png"))
     assert len(pngs) >= 6 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
-    assert len(list((run / "reports" / "figures").glob("*.svg"))) == len(pngs)
+    pdfs = sorted((run / "reports" / "figures").glob("*.pdf"))
+    assert [p.stem for p in pdfs] == [p.stem for p in pngs] and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
     for table in ("prevalence", "trend_tests", "corpus_flow", "challenge_cooccurrence"):
         for ext in ("csv", "md", "tex"):
             assert (run / "reports" / "tables" / f"{table}.{ext}").exists()

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def tables(project: Path) -> dict[str, str]:
     paths = sorted((project / "data").rglob("*.parquet")) + sorted((project / "reports" / "tables").glob("*.csv"))
-    paths += sorted((project / "reports" / "figures").glob("*.svg"))
+    paths += sorted((project / "reports" / "figures").glob("*.pdf"))
     paths = [p for p in paths if "cache" not in p.parts]
     return {str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 

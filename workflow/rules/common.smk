@@ -49,14 +49,15 @@ FIGURE_FILES = [f"{REPORTS}/figures/{name}.{fmt}" for name in FIGURE_NAMES for f
 TABLE_NAMES = list(TABLE_CAPTIONS)
 TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
-# Written by its own rule (claims), so that coding and topics never wait for it.
+# Written by the segment job (sharded: by the claims job), not by the trends job, so that
+# a codebook edit leaves it be.
 CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
 # Written by the trends job (from the coding) and the topic_trends job (from the topics).
 CODING_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in CODING_TREND_TABLES]
 TOPIC_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TOPIC_TREND_TABLES]
-# Rules on the way to the brief get this priority; the claims ledger (needed by the
-# brief only) keeps the default 0, so on a few cores it takes a core only when no job on
-# the main path is waiting for one.
+# Rules on the way to the brief get this priority; the sharded run's claims job (needed
+# by the brief only) keeps the default 0, so on a few cores it takes a core only when no
+# job on the main path is waiting for one.
 MAIN_PATH = 1
 # Main-path jobs with the longest way still to go (embedding shards, figures) go first
 # among ready jobs: Snakemake breaks ties arbitrarily, and a gather or the tables job

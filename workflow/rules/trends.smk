@@ -61,21 +61,23 @@ rule topic_trends:
         " --settings {params.settings:q} > {log:q} 2>&1"
 
 
-rule claims:
-    """The claims ledger: quantitative statements with their source (independent of the coding)."""
-    input:
-        records=rules.ingest.output.records,
-        segments=rules.segment.output.segments,
-        spans=rules.segment.output.claims,
-    output:
-        CLAIMS_FILE,
-    resources:
-        mem_mb=3000,
-        runtime=30,
-    log:
-        f"{LOGS}/claims.log",
-    benchmark:
-        f"{BENCH}/claims.tsv"
-    shell:
-        "litthemes claims --records {input.records:q} --segments {input.segments:q} --spans {input.spans:q}"
-        " --out {output:q} > {log:q} 2>&1"
+if SHARDED:
+
+    rule claims:
+        """The claims ledger: quantitative statements with their source (independent of the coding)."""
+        input:
+            records=rules.ingest.output.records,
+            segments=rules.segment.output.segments,
+            spans=rules.segment.output.claims,
+        output:
+            CLAIMS_FILE,
+        resources:
+            mem_mb=3000,
+            runtime=30,
+        log:
+            f"{LOGS}/claims.log",
+        benchmark:
+            f"{BENCH}/claims.tsv"
+        shell:
+            "litthemes claims --records {input.records:q} --segments {input.segments:q} --spans {input.spans:q}"
+            " --out {output:q} > {log:q} 2>&1"

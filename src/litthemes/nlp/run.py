@@ -10,7 +10,14 @@ from litthemes.cache import KEY, RecordCache, content_key
 from litthemes.config import NlpSettings
 from litthemes.nlp import pipeline_id, segment
 from litthemes.shards import order_rows, select_shard
-from litthemes.tables import CLAIM_SPANS, RECORDS, SEGMENTS, read_table, write_table
+from litthemes.tables import (
+    CLAIM_SPANS,
+    RECORDS,
+    SEGMENTS,
+    read_table,
+    write_analysis_table,
+    write_table,
+)
 
 
 def cached_segments(records: pd.DataFrame, settings: NlpSettings) -> pd.DataFrame:
@@ -32,16 +39,27 @@ def cached_segments(records: pd.DataFrame, settings: NlpSettings) -> pd.DataFram
 
 
 def run(records_path: str, out: str, settings: dict[str, Any] | None = None,
-        shard: tuple[int, int] | None = None, claims_out: str | None = None) -> int:
-    """Segment the included records (of one shard, if given); with ``claims_out``, also
-    write the claims found in the segments (:func:`litthemes.nlp.claims.claim_spans`),
-    while spaCy is loaded here anyway."""
+        shard: tuple[int, int] | None = None, claims_out: str | None = None, ledger_out: str | None = None) -> int:
+    """Segment the included records (of one shard, if given). While spaCy is loaded here
+    anyway: with ``claims_out``, also write the claims found in the segments
+    (:func:`litthemes.nlp.claims.claim_spans`); with ``ledger_out``, the claims ledger
+    itself (:func:`litthemes.trends.claims.ledger`, what ``litthemes claims`` writes),
+    which needs every record, so not with ``shard``."""
+    if ledger_out and shard:
+        raise ValueError(f"{records_path}: the claims ledger needs every record, not shard {shard[0]} of {shard[1]}: "
+                         "write the shards' claim spans and join them with `litthemes claims --spans`")
     parsed = NlpSettings.model_validate(settings or {})
     records = select_shard(read_table(records_path, RECORDS), shard)
     segments = cached_segments(records, parsed)
     write_table(segments, out, SEGMENTS, "segments")
-    if claims_out:
+    if claims_out or ledger_out:
         from litthemes.nlp.claims import claim_spans
 
-        write_table(claim_spans(segments, parsed.model, parsed.cache_dir), claims_out, CLAIM_SPANS, "claim spans")
+        spans = claim_spans(segments, parsed.model, parsed.cache_dir)
+        if claims_out:
+            write_table(spans, claims_out, CLAIM_SPANS, "claim spans")
+        if ledger_out:
+            from litthemes.trends.claims import ledger
+
+            write_analysis_table(ledger(spans, segments, records[records["status"] == "included"]), ledger_out)
     return len(segments)

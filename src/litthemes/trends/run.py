@@ -21,8 +21,8 @@ from litthemes.tables import (
     TOPIC_TREND_TABLES,
     TOPICS,
     TREND_TABLES,
-    atomic_path,
     read_table,
+    write_analysis_table,
 )
 from litthemes.topics.run import topic_documents
 from litthemes.trends import (
@@ -91,15 +91,6 @@ def compute(records: pd.DataFrame, codes: pd.DataFrame, dims: pd.DataFrame, segm
     return tables
 
 
-def _stable(df: pd.DataFrame) -> pd.DataFrame:
-    """Round floats so tables are byte-identical across platforms' last-bit differences."""
-    out = df.copy()
-    for column in out.columns:
-        if pd.api.types.is_float_dtype(out[column]):
-            out[column] = out[column].round(10)
-    return out.reset_index(drop=True)
-
-
 def topic_trend_tables(included: pd.DataFrame, segments: pd.DataFrame, doc_topics: pd.DataFrame,
                        topics: pd.DataFrame, settings: TrendSettings) -> dict[str, pd.DataFrame]:
     """The tables of :data:`TOPIC_TREND_TABLES`: they need the topics, not the coding."""
@@ -117,7 +108,7 @@ def run_topic_trends(records_path: str, segments_path: str, doc_topics_path: str
     tables = topic_trend_tables(records[records["status"] == "included"].reset_index(drop=True),
                                 read_table(segments_path, SEGMENTS), read_table(doc_topics_path, DOC_TOPICS),
                                 read_table(topics_path, TOPICS), params)
-    return [_write(tables[name], Path(out_dir) / f"{name}.parquet") for name in TOPIC_TREND_TABLES]
+    return [write_analysis_table(tables[name], Path(out_dir) / f"{name}.parquet") for name in TOPIC_TREND_TABLES]
 
 
 def run(records_path: str, codes_path: str | list[str], dims_path: str | list[str],
@@ -138,7 +129,7 @@ def run(records_path: str, codes_path: str | list[str], dims_path: str | list[st
                      read_gathered(dims_path, CODES), read_gathered(segment_codes_path, SEGMENT_CODES), segments,
                      read_table(doc_topics_path, DOC_TOPICS), topics, codebook_path, params, nlp.model, claims,
                      topic_tables)
-    return [_write(tables[name], Path(out_dir) / f"{name}.parquet") for name in TREND_TABLES if name in tables]
+    return [write_analysis_table(tables[name], Path(out_dir) / f"{name}.parquet") for name in TREND_TABLES if name in tables]
 
 
 def run_claims(records_path: str, segments_path: str, out: str, nlp_settings: dict[str, Any] | None = None,
@@ -159,12 +150,5 @@ def run_claims(records_path: str, segments_path: str, out: str, nlp_settings: di
     else:
         nlp = NlpSettings.model_validate(nlp_settings or {})
         claims = find_claims(segments, included, nlp.model, nlp.cache_dir)
-    _write(claims, Path(out))
+    write_analysis_table(claims, Path(out))
     return len(claims)
-
-
-def _write(table: pd.DataFrame, target: Path) -> str:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target) as tmp:
-        _stable(table).to_parquet(tmp, index=False, compression="zstd")
-    return str(target)
