@@ -128,9 +128,6 @@ def segment_cmd(records: str, out: str, claims_out: str | None, ledger_out: str 
     """Split records into titles, sentences and passages, with lemmas (NLP stage)."""
     from litthemes.nlp.run import run
 
-    if ledger_out and shard:
-        raise click.UsageError("--ledger-out needs every record: not with --shard (join the shards' --claims-out "
-                               "with `litthemes claims --spans`)")
     n = run(records, out, _section(config, settings_json, "nlp"), shard, claims_out, ledger_out)
     click.echo(f"{n} segments", err=True)
 

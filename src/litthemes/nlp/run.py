@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from litthemes.cache import KEY, RecordCache, content_key
-from litthemes.config import NlpSettings
+from litthemes.config import ConfigError, NlpSettings
 from litthemes.nlp import pipeline_id, segment
 from litthemes.shards import order_rows, select_shard
 from litthemes.tables import (
@@ -46,7 +46,8 @@ def run(records_path: str, out: str, settings: dict[str, Any] | None = None,
     itself (:func:`litthemes.trends.claims.ledger`, what ``litthemes claims`` writes),
     which needs every record, so not with ``shard``."""
     if ledger_out and shard:
-        raise ValueError(f"{records_path}: the claims ledger needs every record, not shard {shard[0]} of {shard[1]}: "
+        # A ConfigError, so that the CLI reports it as the option clash it is.
+        raise ConfigError(f"{records_path}: the claims ledger needs every record, not shard {shard[0]} of {shard[1]}: "
                          "write the shards' claim spans and join them with `litthemes claims --spans`")
     parsed = NlpSettings.model_validate(settings or {})
     records = select_shard(read_table(records_path, RECORDS), shard)
