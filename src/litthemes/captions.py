@@ -9,7 +9,8 @@ from __future__ import annotations
 FIGURE_CAPTIONS = {
     "corpus_by_year": "Records per publication year, by source file.",
     "field_availability": "Which text each record offered for coding: title only, title and abstract, or full text.",
-    "theme_prevalence": "Share of records coded with each theme, with 95% Wilson intervals, coloured by group.",
+    "theme_prevalence": "Share of records that mention each theme (pale) and whose main theme it is (dark, rank 1 by "
+                        "salience), with 95% Wilson intervals, coloured by group.",
     "theme_trends": "Share of each year's records coded with each theme (normalised for the growth of the literature); shaded: 95% Wilson interval; hollow markers: years with too few records for an interval.",
     "covid_change": "Change in each theme's share from before to after the COVID-19 split year, with 95% Newcombe intervals.",
     "terminology_shift": "Share of each year's records that use each credential term.",
@@ -65,7 +66,8 @@ def figure_tables(names: list[str]) -> list[str]:
 TABLE_CAPTIONS = {
     "corpus_flow": "Records per source file: read, quarantined, merged as duplicates, excluded by a rule, included.",
     "field_availability": "Text available for coding.",
-    "prevalence": "Share of records coded with each theme and group, with 95% Wilson intervals.",
+    "prevalence": "Share of records that mention each theme and group (coded, share) and whose main theme it is "
+                  "(main, main_share), with 95% Wilson intervals.",
     "trend_tests": "Trend of each theme over years: odds ratio per year from logistic regression, 95% CI, p and BH q value.",
     "covid_split": "Share of records per theme before and from the COVID-19 split year; difference with 95% Newcombe interval.",
     "challenge_cooccurrence": "Pairs of challenge themes: records with both, Jaccard, lift, one-sided Fisher exact p and BH q.",

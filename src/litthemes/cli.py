@@ -63,10 +63,14 @@ shard_option = click.option("--shard", callback=_shard,
 
 
 class _Group(click.Group):
+    """Bad input (a config, a codebook, a coding file) ends in one error line and exit status 2."""
+
     def invoke(self, ctx: click.Context) -> Any:
+        from litthemes.agree.readers import CodingError
+
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
+        except (ConfigError, CodingError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
@@ -126,7 +130,7 @@ def formats() -> None:
 def segment_cmd(records: str, out: str, claims_out: str | None, ledger_out: str | None,
                 shard: tuple[int, int] | None, config: str | None, settings_json: str | None) -> None:
     """Split records into titles, sentences and passages, with lemmas (NLP stage)."""
-    from litthemes.nlp.run import run
+    from litthemes.segment.run import run
 
     n = run(records, out, _section(config, settings_json, "nlp"), shard, claims_out, ledger_out)
     click.echo(f"{n} segments", err=True)
@@ -158,22 +162,52 @@ def embed(records: str, segments: str, segments_out: str, documents_out: str, sh
 @click.option("--segment-codes-out")
 @click.option("--dimensions-out", help="record x credential type / stakeholder / setting.")
 @click.option("--evidence-out", help="best quotes per record and code.")
+@click.option("--train", "train_path",
+              help="human-coded passages to fit the semantic model on (CSV, .qdpx or annotated folder); "
+                   "overrides code.training.")
 @shard_option
 @config_option
 @click.option("--settings", "settings_json", help="code settings as JSON.")
 @click.option("--embed-settings", "embed_json", help="embed settings as JSON.")
 @click.option("--nlp-settings", "nlp_json", help="nlp settings as JSON.")
 def code(records: str, codebook: str, out: str, segments_path: str | None, vectors_path: str | None,
-         segment_codes_out: str | None, dimensions_out: str | None, evidence_out: str | None,
-         shard: tuple[int, int] | None, config: str | None, settings_json: str | None, embed_json: str | None, nlp_json: str | None) -> None:
+         segment_codes_out: str | None, dimensions_out: str | None, evidence_out: str | None, train_path: str | None,
+         shard: tuple[int, int] | None, config: str | None, settings_json: str | None, embed_json: str | None,
+         nlp_json: str | None) -> None:
     """Code records into the codebook's themes (deductive)."""
     from litthemes.code.run import run
 
+    settings = _section(config, settings_json, "code")
+    if train_path:
+        settings = {**settings, "training": train_path}
     summary = run(records, codebook, out, segments_path=segments_path, vectors_path=vectors_path,
                   segment_codes_out=segment_codes_out, dimensions_out=dimensions_out, evidence_out=evidence_out,
-                  settings=_section(config, settings_json, "code"), embed_settings=_section(config, embed_json, "embed"),
+                  settings=settings, embed_settings=_section(config, embed_json, "embed"),
                   nlp_settings=_section(config, nlp_json, "nlp"), shard=shard)
     click.echo(f"{summary['records']} records, {summary['segments']} segments, {summary['coded']} record-theme codes", err=True)
+
+
+@main.command()
+@click.argument("training")
+@click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", help="the cross-validation report (JSON) to write.")
+@click.option("--folds", type=click.IntRange(min=2), help="folds (default: code.training_folds).")
+@config_option
+@click.option("--settings", "settings_json", help="code settings as JSON.")
+@click.option("--embed-settings", "embed_json", help="embed settings as JSON.")
+@click.option("--nlp-settings", "nlp_json", help="nlp settings as JSON.")
+def train(training: str, codebook: str, out: str | None, folds: int | None, config: str | None,
+          settings_json: str | None, embed_json: str | None, nlp_json: str | None) -> None:
+    """Cross-validate the coder on human-coded passages: agreement per code on held-out documents."""
+    from litthemes.code.train import training_report
+
+    report = training_report(training, codebook, _section(config, settings_json, "code"),
+                             _section(config, embed_json, "embed"), _section(config, nlp_json, "nlp"), folds, out)
+    click.echo(report["table_text"])
+    summary = report["summary"]
+    click.echo(f"{summary['passages']} passages in {summary['documents']} documents, {summary['folds']}-fold: "
+               f"mean kappa {summary['mean_kappa']:.3f}, Krippendorff's alpha {summary['krippendorff_alpha']:.3f}",
+               err=True)
 
 
 @main.command()
@@ -445,11 +479,12 @@ def tables(trends_dir: str, topics_path: str, flow_path: str, codebook: str, out
 @click.option("--codebook", required=True)
 @click.option("--out", help="the brief as self-contained HTML")
 @click.option("--pdf-out", help="the brief as an A4 PDF")
+@click.option("--training-report", help="the cross-validation report of `litthemes train`, for the methods section")
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--settings", "settings_json", help="the whole validated config as JSON")
 def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: str, topics_path: str,
            topic_summary: str, figures_dir: str, codebook: str, out: str | None, pdf_out: str | None,
-           config: str | None, settings_json: str | None) -> None:
+           training_report: str | None, config: str | None, settings_json: str | None) -> None:
     """Write the policy brief (self-contained HTML with --out, PDF with --pdf-out)."""
     from litthemes.report import run
 
@@ -464,25 +499,37 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
     else:
         raise click.UsageError("give --config or --settings")
     run(records, flow_path, codes, evidence, trends_dir, topics_path, topic_summary, figures_dir, codebook, out,
-        full, full["report"], pdf_out)
+        full, full["report"], pdf_out, training_report)
     click.echo("wrote " + " and ".join(path for path in (out, pdf_out) if path), err=True)
 
 
 @main.command()
-@click.argument("a")
-@click.argument("b")
-@click.option("--out-dir", help="Write agreement.csv, summary.json and confusion.png here.")
+@click.argument("a", required=False)
+@click.argument("b", required=False)
+@click.option("--out-dir", help="Write agreement.csv, summary.json and confusion.png (or the suggestions) here.")
 @click.option("--codes", help="Comma-separated codes to compare (default: all codes used).")
-def agree(a: str, b: str, out_dir: str | None, codes: str | None) -> None:
-    """Agreement of coding B with reference coding A (CSV/TSV/Parquet, .qdpx, or annotated folder)."""
-    from litthemes.agree import CodingError, agreement, confusion, plot_confusion, read_coding
+@click.option("--suggest", type=click.IntRange(min=1),
+              help="Instead of comparing: write the N passages whose coding is most uncertain, to code next "
+                   "(suggestions.csv and suggestions.qdpx in --out-dir). A, if given, is what is coded already.")
+@click.option("--segments", help="with --suggest: segments.parquet of the run.")
+@click.option("--segment-codes", "segment_codes", help="with --suggest: segment_codes.parquet of the run.")
+@click.option("--codebook", type=click.Path(exists=True, dir_okay=False), help="with --suggest: the codebook.")
+@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False),
+              help="with --suggest: the run's config (for the thresholds and, without the options above, its paths).")
+def agree(a: str | None, b: str | None, out_dir: str | None, codes: str | None, suggest: int | None,
+          segments: str | None, segment_codes: str | None, codebook: str | None, config: str | None) -> None:
+    """Agreement of coding B with reference coding A (CSV/TSV/Parquet, .qdpx, or annotated folder),
+    or, with --suggest, the passages to code by hand next."""
+    from litthemes.agree import agreement, confusion, plot_confusion, read_coding
     from litthemes.tables import write_json, write_text
 
-    try:
-        coding_a, coding_b = read_coding(a), read_coding(b)
-        table, summary = agreement(coding_a, coding_b, codes.split(",") if codes else None)
-    except CodingError as exc:
-        raise click.ClickException(str(exc)) from None
+    if suggest:
+        _suggest(suggest, a, out_dir, segments, segment_codes, codebook, config)
+        return
+    if not a or not b:
+        raise click.UsageError("give two codings A and B (or --suggest N)")
+    coding_a, coding_b = read_coding(a), read_coding(b)
+    table, summary = agreement(coding_a, coding_b, codes.split(",") if codes else None)
     click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     click.echo(json.dumps(summary, indent=2))
     if out_dir:
@@ -490,6 +537,32 @@ def agree(a: str, b: str, out_dir: str | None, codes: str | None) -> None:
         write_text(table.to_csv(index=False, float_format="%.6g"), out / "agreement.csv")
         write_json(summary, out / "summary.json")
         plot_confusion(confusion(coding_a, coding_b), out / "confusion.png", f"{Path(a).name} vs {Path(b).name}")
+
+
+def _suggest(n: int, coded: str | None, out_dir: str | None, segments: str | None, segment_codes: str | None,
+             codebook: str | None, config: str | None) -> None:
+    from litthemes.agree import read_units
+    from litthemes.agree.suggest import uncertain_passages, write_suggestion_project
+    from litthemes.codebook import load_codebook
+    from litthemes.config import CodeSettings
+    from litthemes.tables import SEGMENT_CODES, SEGMENTS, read_table, write_text
+
+    settings = load(config) if config else None
+    code_settings = settings.code if settings else CodeSettings()
+    segments = segments or (f"{settings.interim_dir}/segments.parquet" if settings else None)
+    segment_codes = segment_codes or (f"{settings.processed_dir}/segment_codes.parquet" if settings else None)
+    codebook = codebook or (settings.codebook if settings else None)
+    if not (segments and segment_codes and codebook and out_dir):
+        raise click.UsageError("--suggest needs --out-dir and --segments, --segment-codes and --codebook "
+                               "(or --config of the run)")
+    done = set(read_units(coded)["text"].str.strip()) if coded else set()
+    passages = uncertain_passages(read_table(segments, SEGMENTS), read_table(segment_codes, SEGMENT_CODES), n,
+                                  code_settings.present_threshold, code_settings.min_share, done)
+    out = Path(out_dir)
+    write_text(passages.to_csv(index=False), out / "suggestions.csv")
+    write_suggestion_project(load_codebook(codebook), passages, out / "suggestions.qdpx")
+    click.echo(f"{len(passages)} passages to code: {out / 'suggestions.csv'} (fill the code column) and "
+               f"{out / 'suggestions.qdpx'}", err=True)
 
 
 @main.command("export-qda")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,17 @@ from litthemes.config import ConfigError, describe_errors, load_yaml
 
 
 class Cues(BaseModel):
-    """Lexical cues: terms/phrases (matched on lemmas) and spaCy token patterns."""
+    """Lexical cues: terms/phrases (matched on lemmas) and spaCy token patterns.
+
+    ``weak_terms`` are words and phrases that belong to a code but are too common to
+    carry it alone (``employer``, ``assessment``, ``online``): each counts for
+    ``code.weak_cue_weight`` of a term, so a passage needs two of them, or one and
+    semantic support, to be coded with them alone.
+    """
 
     model_config = ConfigDict(extra="forbid")
     terms: list[str] = Field(default_factory=list)
+    weak_terms: list[str] = Field(default_factory=list)
     patterns: list[list[dict[str, Any]]] = Field(default_factory=list)
 
 
@@ -57,6 +64,9 @@ class Codebook(BaseModel):
     # Texts about the corpus as a whole. Semantic evidence for a theme is how much
     # closer a segment is to the theme than to the closest of these.
     background: list[str] = Field(default_factory=list)
+    # Also count litthemes' generic research sentences ("Data were collected through
+    # interviews.") as examples of no code, so that boilerplate is not coded.
+    generic_background: bool = True
     codes: list[Code] = Field(min_length=1)
     source_hash: str = Field("", exclude=True)
 
@@ -73,8 +83,10 @@ class Codebook(BaseModel):
                 )
             if code.dimension == "theme" and code.group not in self.groups:
                 raise ValueError(f"code {code.id!r}: group {code.group!r} is not one of {sorted(self.groups)}")
-            if not code.include.terms and not code.include.patterns and not code.semantic:
+            if not (code.include.terms or code.include.weak_terms or code.include.patterns or code.semantic):
                 raise ValueError(f"code {code.id!r}: has no inclusion cues and semantic matching is off")
+            if code.exclude.weak_terms:
+                raise ValueError(f"code {code.id!r}: exclusion cues take terms and patterns, not weak_terms")
         if "theme" not in self.dimensions:
             raise ValueError("dimensions must include 'theme'")
         return self
@@ -93,8 +105,22 @@ class Codebook(BaseModel):
         raise KeyError(code_id)
 
     @property
+    def none_examples(self) -> list[str]:
+        """Texts that stand for "none of the codes": the background, and the generic
+        research sentences unless ``generic_background`` is off."""
+        return [*self.background, *(generic_sentences() if self.generic_background else [])]
+
+    @property
     def stamp(self) -> str:
         return f"{self.name} v{self.version} ({self.source_hash[:12]})"
+
+
+@lru_cache(maxsize=1)
+def generic_sentences() -> list[str]:
+    """The generic research sentences shipped with litthemes (code/resources/generic_sentences.txt)."""
+    path = Path(__file__).parent / "code" / "resources" / "generic_sentences.txt"
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
 
 
 def codebook_json_schema() -> dict[str, Any]:

@@ -153,32 +153,47 @@ EMBED_VECTOR_KEYS = ("model", "device", "encoder", "cache_dir", "batch_size", "b
 
 
 class CodeSettings(_Section):
-    """Deductive coding with the codebook."""
+    """Deductive coding with the codebook (see litthemes.code for the model)."""
 
     lexical_weight: float = Field(
-        0.6, ge=0, le=1, description="Weight of lexical evidence in the score; semantic gets the rest."
+        0.6, ge=0, le=1, description="Weight of lexical evidence in a segment's 0-1 score; semantic gets the rest."
     )
-    semantic_scale: float = Field(
-        0.2,
-        gt=0,
-        le=2,
-        description="Contrast (similarity to a code minus similarity to the closest background text) that counts as full semantic evidence.",
+    weak_cue_weight: float = Field(
+        0.5, ge=0, le=1, description="What a weak term (and a term after a negation) counts for; a term counts 1."
+    )
+    semantic_weight: float = Field(
+        2.0, ge=0, le=100,
+        description="Weight of the semantic probability against cue counts in a segment's evidence, "
+                    "from which salience and rank follow.",
+    )
+    semantic_c: float = Field(
+        16.0, gt=0, le=10000,
+        description="Inverse regularisation strength (scikit-learn's C) of the semantic classifier fitted on the "
+                    "codebook's prototypes.",
     )
     semantic_threshold: float = Field(
-        0.3,
-        ge=0,
-        le=1,
-        description="Rescaled contrast at which a segment is coded without a lexical cue (its best code only).",
-    )
-    semantic_min_similarity: float = Field(
-        0.4,
-        ge=-1,
-        le=1,
-        description="Cosine similarity a segment also needs to be coded without a lexical cue.",
+        0.5, ge=0, le=1,
+        description="Semantic probability at which a segment is coded without a cue (its most likely code only).",
     )
     present_threshold: float = Field(
-        0.5, ge=0, le=1, description="Combined score at which a segment carries a code."
+        0.5, ge=0, le=1, description="Score a segment with a cue needs to carry the code."
     )
+    min_share: float = Field(
+        0.2, ge=0, le=1,
+        description="Share of a segment's theme evidence a theme needs to be coded there: a passing mention "
+                    "in a passage about something else is not coded.",
+    )
+    main_min_evidence: float = Field(
+        1.0, ge=0, le=100,
+        description="Evidence (cue count + weighted probability, summed over segments) at which a record's main theme "
+                    "is coded even where no single segment carries it.",
+    )
+    training: str = Field(
+        "",
+        description="Human-coded passages to learn from (CSV with unit, text and code columns, a REFI-QDA .qdpx, "
+                    "or a folder of {{code}}-annotated texts); '' uses the codebook's prototypes only.",
+    )
+    training_folds: int = Field(5, ge=2, le=20, description="Folds of the cross-validation reported for the training set.")
     evidence_per_code: int = Field(3, ge=1, le=50, description="Quotes kept per record and code.")
     cache_dir: str = Field(
         "data/cache/codes",

@@ -57,7 +57,7 @@ SEGMENTS = pa.schema(
     ]
 )
 
-# Quantitative statements found in segments (litthemes.nlp.claims): a segment's claims
+# Quantitative statements found in segments (litthemes.segment.claims): a segment's claims
 # in the order they appear (position).
 CLAIM_SPANS = pa.schema(
     [
@@ -78,6 +78,8 @@ SEGMENT_CODES = pa.schema(
         ("lexical", pa.float64()),
         ("semantic", pa.float64()),
         ("score", pa.float64()),
+        ("evidence", pa.float64()),
+        ("share", pa.float64()),
         ("present", pa.bool_()),
         ("cue", pa.string()),
     ]
@@ -90,6 +92,8 @@ CODES = pa.schema(
         ("group", pa.string()),
         ("dimension", pa.string()),
         ("score", pa.float64()),
+        ("salience", pa.float64()),
+        ("rank", pa.int64()),
         ("present", pa.bool_()),
         ("n_segments", pa.int64()),
         ("best_segment", pa.int64()),

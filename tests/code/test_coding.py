@@ -15,7 +15,7 @@ from litthemes.code import LexicalCoder, aggregate, code_segments, evidence
 from litthemes.codebook import load_codebook
 from litthemes.config import ConfigError, EmbedSettings
 from litthemes.embed import embed_texts
-from litthemes.nlp import load_pipeline, segment
+from litthemes.segment import load_pipeline, segment
 from litthemes.tables import CODES, RECORDS, read_table, write_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,14 +52,34 @@ def test_codebook_errors_name_the_code(tmp_path: Path) -> None:
 def test_lexical_matching_on_lemmas_with_exclusion_cues() -> None:
     book = load_codebook(CODEBOOK)
     coder = LexicalCoder(book, load_pipeline())
-    from litthemes.nlp import lemmatize
+    from litthemes.segment import lemmatize
 
     found = coder.match(lemmatize(["Speech recognition systems were evaluated."])[0])
-    assert found.get("standardization_recognition") == ""  # matched, then excluded
+    assert found.get("standardization_recognition") == []  # matched, then excluded
     found = coder.match(lemmatize(["Learners stacked three certificates into a degree."])[0])
     assert found.get("stackable_pathways")
     found = coder.match(lemmatize(["Open Badges and digital badges compared."])[0])
-    assert found.get("open_badge") and found.get("digital_badge") == "digital badge"
+    assert found.get("open_badge") and found.get("digital_badge") == [("digital badge", 1.0)]
+
+
+def test_weak_terms_overlaps_and_negation() -> None:
+    from litthemes.codebook import Code
+    from litthemes.segment import lemmatize
+
+    code = Code.model_validate({"id": "x", "dimension": "theme", "label": "X", "definition": "X.",
+                                "include": {"terms": ["skills gap", "employability"],
+                                            "weak_terms": ["skills", "employer", "employers"]}})
+    coder = LexicalCoder([code], load_pipeline(), weak_weight=0.5)
+
+    def hits(text: str) -> list[tuple[str, float]]:
+        return coder.match(lemmatize([text])[0]).get("x", [])
+
+    # A term counts 1, a weak term 0.5, and a weak term inside a term is not counted again.
+    assert hits("The skills gap worries employers.") == [("skill gap", 1.0), ("employer", 0.5)]
+    # After a negation a term counts as a weak one and a weak one not at all ('not only' is no negation).
+    assert hits("This study does not address employability.") == [("employability", 0.5)]
+    assert hits("There were no employers in the sample.") == []
+    assert hits("It is not only about employability.") == [("employability", 1.0)]
 
 
 def test_outputs_one_row_per_record_and_theme_with_traceable_evidence(embed_cache: str) -> None:
@@ -126,9 +146,9 @@ def test_added_records_are_the_only_ones_coded(tmp_path: Path, embed_cache: str,
     seen: list[list[str]] = []
     real = code_run.code_segments
 
-    def counting(segments: pd.DataFrame, *args: object) -> pd.DataFrame:
+    def counting(segments: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
         seen.append(sorted(set(segments["record_id"])))
-        return real(segments, *args)  # type: ignore[arg-type]
+        return real(segments, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(code_run, "code_segments", counting)
     grown = pd.concat([base, pd.DataFrame([{"record_id": "r9", "title": "Blockchain wallets for badges",
@@ -170,7 +190,7 @@ def test_codebook_edit_runs_only_the_edited_codes_cues(tmp_path: Path, embed_cac
     real_coder = code_run.LexicalCoder
 
     class Recording(real_coder):  # type: ignore[misc, valid-type]
-        def match(self, lemmas: str) -> dict[str, str]:
+        def match(self, lemmas: str) -> dict[str, list[tuple[str, float]]]:
             runs.append(([c.id for c in self.codes], [lemmas]))
             return super().match(lemmas)
 
@@ -188,7 +208,7 @@ def test_codebook_edit_runs_only_the_edited_codes_cues(tmp_path: Path, embed_cac
     assert len(runs) == len(seg)  # every segment, for that one code
     # The same table as coding from scratch with the edited codebook, and the new cue is found.
     pd.testing.assert_frame_equal(got, code_segments(seg, vectors, book, settings, embed, nlp.model))
-    assert "qualification ladder" in set(got.loc[got["code"] == "stackable_pathways", "cue"])
+    assert any("qualification ladder" in cue for cue in got.loc[got["code"] == "stackable_pathways", "cue"])
 
     # A new record and another edit: the edited code runs on every record, the others on the new one.
     runs.clear()
@@ -211,7 +231,7 @@ def test_codebook_edit_runs_only_the_edited_codes_cues(tmp_path: Path, embed_cac
 
 def test_cue_requirements_skip_only_segments_no_cue_can_match() -> None:
     from litthemes.codebook import Code
-    from litthemes.nlp import lemma_string
+    from litthemes.segment import lemma_string
 
     book = load_codebook(CODEBOOK)
     nlp = load_pipeline()

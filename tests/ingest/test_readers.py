@@ -202,7 +202,7 @@ def test_detection_by_content_not_extension(tmp_path: Path) -> None:
 def test_pdf_text_layer_is_read_and_segmented(tmp_path: Path) -> None:
     from weasyprint import HTML
 
-    from litthemes.nlp import segment
+    from litthemes.segment import segment
 
     html = ("<h1>Open Badges in vocational training</h1><p>Employers in the region were asked about badges.</p>"
             "<p>Second paragraph. It reports that 40% of them knew the standard.</p>")

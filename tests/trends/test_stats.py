@@ -30,9 +30,12 @@ def coding(rising: str = "covid19_acceleration", n_per_year: int = 40) -> tuple[
             rid = f"{year}-{i}"
             recs.append({"record_id": rid, "year": year})
             p_rise = 0.05 + 0.06 * (year - 2012)
-            for theme in BOOK.themes:
+            salience = rng.random(len(BOOK.themes))
+            order = np.argsort(-salience)
+            for k, theme in enumerate(BOOK.themes):
                 present = rng.random() < (p_rise if theme.id == rising else 0.2)
-                rows.append({"record_id": rid, "theme": theme.id, "present": present, "score": float(present)})
+                rows.append({"record_id": rid, "theme": theme.id, "present": present, "score": float(present),
+                             "salience": salience[k], "rank": int(np.where(order == k)[0][0]) + 1})
     return pd.DataFrame(rows), pd.DataFrame(recs)
 
 
@@ -47,6 +50,12 @@ def test_prevalence_counts() -> None:
     direct = codes[codes["theme"] == "privacy_data_security"]["present"].mean()
     assert abs(table.loc["privacy_data_security", "share"] - direct) < 1e-12
     assert table.loc["group:challenges", "coded"] >= table.loc["privacy_data_security", "coded"]
+    # Main theme: rank 1 and present; every record has at most one, so the shares add up to at most 1.
+    privacy = codes[codes["theme"] == "privacy_data_security"]
+    assert table.loc["privacy_data_security", "main"] == int(((privacy["rank"] == 1) & privacy["present"]).sum())
+    themes = table.drop(index=[t for t in table.index if t.startswith("group:")])
+    assert themes["main"].sum() <= themes["records"].iloc[0]
+    assert (themes["main"] <= themes["coded"]).all() and (themes["main_ci_low"] <= themes["main_share"]).all()
 
 
 def test_trend_test_finds_the_planted_rise_and_nothing_else() -> None:

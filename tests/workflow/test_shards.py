@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from litthemes.code import row_dot
+from litthemes.embed import row_dot
 from litthemes.shards import gather_tables, order_rows, parse_shard, select_shard, shard_of
 from litthemes.tables import SEGMENTS, write_table
 from workflow_helpers import run_snakemake

@@ -1,5 +1,35 @@
 CODE_RESOURCES = {"mem_mb": 6000, "runtime": 120}
 CODE_TABLES = ["codes", "dimensions", "segment_codes", "evidence"]
+# Human-coded passages the semantic model learns from (code.training), if any.
+TRAINING = CFG["code"]["training"]
+TRAINING_INPUT = {"training": TRAINING} if TRAINING else {}
+TRAINING_REPORT = f"{PROCESSED}/training_report.json"
+
+
+if TRAINING:
+
+    rule train:
+        """Cross-validated agreement of the coder with the human-coded passages (for the brief)."""
+        input:
+            training=TRAINING,
+            codebook=CFG["codebook"],
+        output:
+            report=TRAINING_REPORT,
+        params:
+            settings=as_json("code"),
+            embed=EMBED_VECTORS,
+            nlp=as_json("nlp", ["model"]),
+        resources:
+            mem_mb=4000,
+            runtime=60,
+        log:
+            f"{LOGS}/train.log",
+        benchmark:
+            f"{BENCH}/train.tsv"
+        shell:
+            "litthemes train {input.training:q} --codebook {input.codebook:q} --out {output.report:q}"
+            " --settings {params.settings:q} --embed-settings {params.embed:q} --nlp-settings {params.nlp:q}"
+            " > {log:q} 2>&1"
 
 if SHARDED:
 
@@ -10,6 +40,7 @@ if SHARDED:
             segments=rules.segment_shard.output.segments,
             vectors=rules.embed_shard.output.segments,
             codebook=CFG["codebook"],
+            **TRAINING_INPUT,
         output:
             **{name: f"{SHARD_DIR}/{{shard}}/{name}.parquet" for name in CODE_TABLES},
         wildcard_constraints:
@@ -73,6 +104,7 @@ else:
             segments=rules.segment.output.segments,
             vectors=rules.embed.output.segments,
             codebook=CFG["codebook"],
+            **TRAINING_INPUT,
         output:
             codes=f"{PROCESSED}/codes.parquet",
             dimensions=f"{PROCESSED}/dimensions.parquet",

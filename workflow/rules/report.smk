@@ -8,17 +8,19 @@ REPORT_INPUT = dict(
     topic_summary=rules.align_topics.output.summary,
     figures=FIGURE_FILES,
     codebook=CFG["codebook"],
+    **({"training_report": TRAINING_REPORT} if TRAINING else {}),
 )
 REPORT_PARAMS = dict(
     settings=json.dumps(RESULT_CFG, sort_keys=True, separators=(",", ":")),
     trends_dir=lambda w, input: os.path.dirname(input.trends[0]),
     figures_dir=lambda w, input: os.path.dirname(input.figures[0]),
+    training=lambda w, input: f" --training-report {shlex.quote(input.training_report)}" if TRAINING else "",
 )
 REPORT_COMMAND = (
     "litthemes report --records {input.records:q} --flow {input.flow:q} --codes {input.codes:q}"
     " --evidence {input.evidence:q} --trends-dir {params.trends_dir:q} --topics {input.topics:q}"
     " --topic-summary {input.topic_summary:q} --figures-dir {params.figures_dir:q}"
-    " --codebook {input.codebook:q} --settings {params.settings:q} {params.target} > {log:q} 2>&1"
+    " --codebook {input.codebook:q}{params.training} --settings {params.settings:q} {params.target} > {log:q} 2>&1"
 )
 
 

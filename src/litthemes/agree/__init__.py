@@ -1,16 +1,15 @@
 """Agreement between two codings (human vs machine, or human vs human).
 
 A coding is a long table of (unit, code) pairs: a unit is whatever was coded (a
-record, a sentence, a text selection). Readers accept CSV/TSV/Parquet tables,
-REFI-QDA projects (.qdpx) and folders of ``{{code}}``-annotated text files (the
-qabstracts format). Per code: Cohen's kappa, precision, recall and F1 of B against
+record, a sentence, a text selection). The readers (:mod:`litthemes.agree.readers`)
+accept CSV/TSV/Parquet tables, REFI-QDA projects (.qdpx) and folders of
+``{{code}}``-annotated text files (the qabstracts format). Per code: Cohen's kappa, precision, recall and F1 of B against
 A as reference; overall: Krippendorff's alpha (nominal) over every unit x code
 decision, and the mean kappa.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,91 +17,10 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
-UNIT_COLUMNS = ("unit", "unit_id", "segment", "record_id", "id")
-CODE_COLUMNS = ("code", "theme", "label")
-_ANNOTATION = re.compile(r"^\{\{(.*)\}\}\s*$")
+from litthemes.agree.readers import CodingError, read_coding, read_units
 
-
-class CodingError(ValueError):
-    """A coding file cannot be read; the message names the file and the reason."""
-
-
-def _normalise_text(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
-
-
-def read_annotated_folder(folder: str | Path) -> pd.DataFrame:
-    """Folder of text files where each sentence is followed by a ``{{code,code:suffix}}`` line.
-
-    Suffixes after ':' (subjective ratings in qabstracts) are dropped. A unit is the
-    file plus the sentence text, so two coders' files align even when one joined
-    sentences the other kept apart (those units then count as unmatched).
-    """
-    rows = []
-    files = sorted(Path(folder).glob("*.txt"))
-    if not files:
-        raise CodingError(f"{folder}: no .txt files with {{{{code}}}} annotations")
-    for path in files:
-        buffer: list[str] = []
-        seen: dict[str, int] = {}
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            match = _ANNOTATION.match(line.strip())
-            if not match:
-                if line.strip() and line.strip() != "---":
-                    buffer.append(line.strip())
-                continue
-            sentence = _normalise_text(" ".join(buffer))
-            buffer = []
-            if not sentence:
-                continue
-            n = seen.get(sentence, 0)
-            seen[sentence] = n + 1
-            unit = f"{path.stem}:{sentence[:120]}" + (f"#{n}" if n else "")
-            codes = [c.split(":")[0].strip() for c in match.group(1).split(",")]
-            for code in codes:
-                if code:
-                    rows.append({"unit": unit, "code": code})
-            if not any(codes):
-                rows.append({"unit": unit, "code": ""})
-    return pd.DataFrame(rows, columns=["unit", "code"])
-
-
-def read_table_coding(path: str | Path) -> pd.DataFrame:
-    """CSV/TSV/Parquet with a unit column and a code column (and optionally ``present``)."""
-    path = Path(path)
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
-        sep = "\t" if path.suffix in (".tsv", ".tab") else ","
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
-    unit = next((c for c in UNIT_COLUMNS if c in frame.columns), None)
-    code = next((c for c in CODE_COLUMNS if c in frame.columns), None)
-    if unit is None or code is None:
-        raise CodingError(f"{path}: needs a unit column ({', '.join(UNIT_COLUMNS)}) and a code column "
-                          f"({', '.join(CODE_COLUMNS)}); found {list(frame.columns)}")
-    if "present" in frame.columns:
-        present = frame["present"].astype(str).str.lower().isin(["true", "1", "yes"])
-        units = frame[unit].astype(str).unique()
-        frame = frame[present]
-        out = pd.DataFrame({"unit": frame[unit].astype(str), "code": frame[code].astype(str)})
-        # Units with no present code still count as coded (with nothing).
-        empty = sorted(set(units) - set(out["unit"]))
-        return pd.concat([out, pd.DataFrame({"unit": empty, "code": ""})], ignore_index=True)
-    return pd.DataFrame({"unit": frame[unit].astype(str), "code": frame[code].astype(str)})
-
-
-def read_coding(path: str | Path) -> pd.DataFrame:
-    """Read a coding from any supported format (see module doc)."""
-    path = Path(path)
-    if not path.exists():
-        raise CodingError(f"{path}: no such file or folder")
-    if path.is_dir():
-        return read_annotated_folder(path)
-    if path.suffix.lower() == ".qdpx":
-        from litthemes.agree.refi import read_qdpx
-
-        return read_qdpx(path)
-    return read_table_coding(path)
+# Readers live in litthemes.agree.readers; these names are the package's interface.
+__all__ = ["CodingError", "agreement", "confusion", "plot_confusion", "read_coding", "read_units"]
 
 
 def agreement(a: pd.DataFrame, b: pd.DataFrame, codes: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -141,6 +141,11 @@ def write_project(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame,
                   out: str | Path, name: str = "litthemes coding") -> None:
     """A .qdpx archive with the coded corpus."""
     xml, texts = project_xml(book, records, segments, segment_codes, name)
+    write_archive(xml, texts, out)
+
+
+def write_archive(xml: bytes, texts: dict[str, str], out: str | Path) -> None:
+    """A .qdpx archive: project.qde and the source texts, with fixed timestamps."""
     with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for entry, data in [("project.qde", xml), *((f"sources/{p}", t.encode("utf-8")) for p, t in sorted(texts.items()))]:
             info = zipfile.ZipInfo(entry, date_time=_ZIP_TIME)
@@ -156,29 +161,7 @@ def validate_project(xml: bytes, schema_path: str | Path = SCHEMA) -> list[str]:
 
 
 def read_qdpx(path: str | Path) -> pd.DataFrame:
-    """Codings of a .qdpx project as (unit, code) pairs.
+    """Codings of a .qdpx project as (unit, code) pairs (:func:`litthemes.agree.readers.read_units`)."""
+    from litthemes.agree.readers import read_coding
 
-    A unit is '<source name>:<start>-<end>' for a text selection; the code is the
-    litthemes id when the description carries one ('[id] ...'), else the code name.
-    """
-    with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if n.lower().endswith(".qde")]
-        if not names:
-            from litthemes.agree import CodingError
-
-            raise CodingError(f"{path}: no project.qde inside the archive")
-        root = etree.fromstring(archive.read(names[0]))
-    ns = {"q": PROJECT_NS}
-    code_names: dict[str, str] = {}
-    for code in root.iterfind(".//q:CodeBook//q:Code", ns):
-        description = code.findtext("q:Description", default="", namespaces=ns)
-        code_id = description[1:description.index("]")] if description.startswith("[") and "]" in description else None
-        code_names[code.get("guid", "")] = code_id or code.get("name", "")
-    rows: list[dict[str, Any]] = []
-    for source in root.iterfind(".//q:Sources/q:TextSource", ns):
-        name = source.get("name") or source.get("guid", "")
-        for selection in source.iterfind("q:PlainTextSelection", ns):
-            unit = f"{name}:{selection.get('startPosition')}-{selection.get('endPosition')}"
-            for ref in selection.iterfind("q:Coding/q:CodeRef", ns):
-                rows.append({"unit": unit, "code": code_names.get(ref.get("targetGUID", ""), "")})
-    return pd.DataFrame(rows, columns=["unit", "code"])
+    return read_coding(path)

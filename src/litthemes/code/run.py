@@ -13,11 +13,14 @@ import pandas as pd
 import pyarrow as pa
 
 from litthemes.cache import KEY, RecordCache, content_key
-from litthemes.code import LexicalCoder, aggregate, code_segments, evidence, lexical_fingerprint
+from litthemes.code.lexical import CueHit, LexicalCoder, lexical_fingerprint
+from litthemes.code.score import THEME, aggregate, code_segments, evidence
+from litthemes.code.semantic import PrototypeClassifier, SegmentClassifier
+from litthemes.code.train import TrainedClassifier, TrainingSet, load_training
 from litthemes.codebook import Code, Codebook, load_codebook
 from litthemes.config import CodeSettings, EmbedSettings, NlpSettings
 from litthemes.embed import cache_shape, model_id
-from litthemes.nlp import load_pipeline, pipeline_id
+from litthemes.segment import load_pipeline, pipeline_id
 from litthemes.shards import select_shard
 from litthemes.tables import (
     CODES,
@@ -32,7 +35,11 @@ from litthemes.tables import (
 log = logging.getLogger(__name__)
 
 
-LEXICAL = pa.schema([("code", pa.string()), ("segment_index", pa.int64()), ("cue", pa.string())])
+# One row per cue hit; a code whose hits were all excluded has one row with an empty cue.
+LEXICAL = pa.schema([("code", pa.string()), ("segment_index", pa.int64()), ("cue", pa.string()),
+                     ("weight", pa.float64())])
+# Bumped when the meaning of a cached lexical or segment-code row changes.
+CODING_MODEL = 2
 
 
 def record_keys(segments: pd.DataFrame) -> dict[str, str]:
@@ -45,8 +52,8 @@ def record_keys(segments: pd.DataFrame) -> dict[str, str]:
 
 
 def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook, settings: CodeSettings,
-                   nlp: NlpSettings) -> list[dict[str, str]]:
-    """Lexical matches of each segment row (see :meth:`LexicalCoder.match`), matching only
+                   nlp: NlpSettings) -> list[dict[str, list[CueHit]]]:
+    """Lexical hits of each segment row (see :meth:`LexicalCoder.match`), matching only
     the records a code's cues have not yet been run on.
 
     A code's matches depend on its own cues and the lemmas, so the cache is keyed by
@@ -57,7 +64,8 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
     fingerprint = {code.id: lexical_fingerprint(code) for code in book.codes}
     pair_key = {(rid, code): hashlib.sha1(f"{key}|{fp}".encode("ascii")).hexdigest()
                 for rid, key in keys.items() for code, fp in fingerprint.items()}
-    cache = RecordCache(settings.cache_dir, "lexical", LEXICAL, {"nlp": pipeline_id(nlp.model)})
+    cache = RecordCache(settings.cache_dir, "lexical", LEXICAL,
+                        {"nlp": pipeline_id(nlp.model), "model": CODING_MODEL, "weak": settings.weak_cue_weight})
     cached, found = cache.load(list(pair_key.values()))
     # Codes that lack the same records run together, in one pass of one matcher.
     missing: dict[tuple[str, ...], list[Code]] = {}
@@ -72,11 +80,13 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
     stored: list[str] = []
     for todo, codes in missing.items():
         # load_pipeline is cached: spaCy loads once, and only when some code has records to run on.
-        coder = LexicalCoder(codes, load_pipeline(nlp.model))
+        coder = LexicalCoder(codes, load_pipeline(nlp.model), settings.weak_cue_weight)
         for rid in todo:
             for row in rows_of[rid]:
-                for code_id, cue in coder.match(lemmas[row] or "").items():
-                    fresh.append({KEY: pair_key[rid, code_id], "code": code_id, "segment_index": index[row], "cue": cue})
+                for code_id, hits in coder.match(lemmas[row] or "").items():
+                    for cue, weight in hits or [("", 0.0)]:
+                        fresh.append({KEY: pair_key[rid, code_id], "code": code_id, "segment_index": index[row],
+                                      "cue": cue, "weight": weight})
             stored.extend(pair_key[rid, code.id] for code in codes)
         log.info("code: lexical cues of %d codes run on %d records", len(codes), len(todo))
     new = pd.DataFrame(fresh, columns=[KEY, *LEXICAL.names])
@@ -84,11 +94,14 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
     frames = [f for f in (cached, new) if len(f)]
     found_rows = pd.concat(frames, ignore_index=True) if frames else new
     owner = {key: rid for (rid, _), key in pair_key.items()}
-    matches: list[dict[str, str]] = [{} for _ in range(len(segments))]
+    matches: list[dict[str, list[CueHit]]] = [{} for _ in range(len(segments))]
     position = {(rid, idx): row for row, (rid, idx) in enumerate(zip(segments["record_id"].tolist(), index, strict=True))}
-    for key, code, idx, cue in zip(found_rows[KEY].tolist(), found_rows["code"].tolist(),
-                                   found_rows["segment_index"].tolist(), found_rows["cue"].tolist(), strict=True):
-        matches[position[owner[key], int(idx)]][code] = cue
+    for key, code, idx, cue, weight in zip(found_rows[KEY].tolist(), found_rows["code"].tolist(),
+                                           found_rows["segment_index"].tolist(), found_rows["cue"].tolist(),
+                                           found_rows["weight"].tolist(), strict=True):
+        hits = matches[position[owner[key], int(idx)]].setdefault(code, [])
+        if cue:
+            hits.append((cue, float(weight)))
     return matches
 
 
@@ -107,19 +120,24 @@ def _vectors_of(vectors: SegmentVectors, segments: pd.DataFrame, rows: np.ndarra
 
 
 def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook, settings: CodeSettings,
-                 embed: EmbedSettings, nlp: NlpSettings) -> pd.DataFrame:
+                 embed: EmbedSettings, nlp: NlpSettings, training: TrainingSet | None = None) -> pd.DataFrame:
     """:func:`code_segments`, computing only records whose segments the cache has not seen
-    with this codebook and these settings (and, for those, matching only the cues the
-    lexical cache has not seen)."""
+    with this codebook, these settings and this training set (and, for those, matching
+    only the cues the lexical cache has not seen)."""
+    classifier = _classifier(book, embed, settings, training)
     if not settings.cache_dir or segments.empty:
-        return code_segments(segments, _vectors_of(vectors, segments), book, settings, embed, nlp.model)
+        return code_segments(segments, _vectors_of(vectors, segments), book, settings, embed, nlp.model,
+                             classifier=classifier())
     keys = record_keys(segments)
     namespace = {
         "codebook": book.source_hash,
-        "code": settings.model_dump(exclude={"cache_dir", "evidence_per_code"}),
+        "code": settings.model_dump(exclude={"cache_dir", "evidence_per_code", "main_min_evidence", "training",
+                                             "training_folds"}),
         # The segment vectors follow from the texts, the model, the batch shape and arithmetic.
         "embed": [model_id(embed.model), cache_shape(embed)],
         "nlp": pipeline_id(nlp.model),
+        "model": CODING_MODEL,
+        "training": training.digest if training else "",
     }
     cache = RecordCache(settings.cache_dir, "segment_codes", SEGMENT_CODES, namespace)
     cached, found = cache.load(list(keys.values()))
@@ -127,14 +145,24 @@ def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook
     todo_segments = segments[todo].reset_index(drop=True)
     todo_keys = {rid: keys[rid] for rid in todo_segments["record_id"].unique()}
     matches = cached_matches(todo_segments, todo_keys, book, settings, nlp)
+    # Fitted only when some record is to be coded (a rerun with nothing new needs no model).
+    model = classifier() if len(todo_segments) else None
     new = code_segments(todo_segments, _vectors_of(vectors, segments, todo), book, settings, embed, nlp.model,
-                        matches)
+                        matches, classifier=model)
     new_keys = sorted(todo_keys.values())
     cache.add(new.assign(**{KEY: new["record_id"].map(keys)}), new_keys)
     log.info("code: %d records from the cache, %d coded", len(keys) - len(new_keys), len(new_keys))
     frames = [f for f in (cached.drop(columns=KEY), new) if len(f)]
     merged = pd.concat(frames, ignore_index=True) if frames else new
     return merged.sort_values(["record_id", "segment_index", "code"], kind="stable").reset_index(drop=True)
+
+
+def _classifier(book: Codebook, embed: EmbedSettings, settings: CodeSettings,
+                training: TrainingSet | None) -> Callable[[], SegmentClassifier]:
+    """A function that fits the semantic model: on the human codes if given, else on the prototypes."""
+    if training is not None:
+        return lambda: TrainedClassifier(book, training, embed, settings.semantic_c)
+    return lambda: PrototypeClassifier(book, embed, settings.semantic_c)
 
 
 def _segment_vectors(vectors_path: str | None, embed: EmbedSettings, segments: pd.DataFrame) -> np.ndarray:
@@ -166,9 +194,11 @@ def run(records_path: str, codebook_path: str, out: str, *, segments_path: str |
 
     Without ``segments_path``/``vectors_path`` the records are segmented and
     embedded here (through the embedding cache), so the command also works alone.
+    With ``code.training`` set, the semantic model is fitted on those human codes.
     """
     book = load_codebook(codebook_path)
     code_settings = CodeSettings.model_validate(settings or {})
+    training = load_training(code_settings.training, book) if code_settings.training else None
     embed = EmbedSettings.model_validate(embed_settings or {})
     nlp = NlpSettings.model_validate(nlp_settings or {})
     records = select_shard(read_table(records_path, RECORDS), shard)
@@ -178,18 +208,19 @@ def run(records_path: str, codebook_path: str, out: str, *, segments_path: str |
         if shard is not None:
             segments = segments[segments["record_id"].isin(set(included["record_id"]))].reset_index(drop=True)
     else:
-        from litthemes.nlp import segment
+        from litthemes.segment import segment
 
         segments = segment(records, nlp)
-    seg_codes = cached_codes(segments, partial(_segment_vectors, vectors_path, embed), book, code_settings, embed, nlp)
+    seg_codes = cached_codes(segments, partial(_segment_vectors, vectors_path, embed), book, code_settings, embed, nlp,
+                             training)
     ids = included["record_id"].tolist()
-    codes = aggregate(seg_codes, ids, book, "theme")
+    codes = aggregate(seg_codes, ids, book, THEME, code_settings.main_min_evidence)
     write_table(codes, out, CODES, "codes")
     if segment_codes_out:
         write_table(seg_codes, segment_codes_out, SEGMENT_CODES, "segment_codes")
     if dimensions_out:
-        dims = aggregate(seg_codes, ids, book, None)
-        write_table(dims[dims["dimension"] != "theme"], dimensions_out, CODES, "dimensions")
+        dims = aggregate(seg_codes, ids, book, None, code_settings.main_min_evidence)
+        write_table(dims[dims["dimension"] != THEME], dimensions_out, CODES, "dimensions")
     if evidence_out:
         write_table(evidence(seg_codes, segments, code_settings.evidence_per_code), evidence_out, EVIDENCE, "evidence")
     return {"records": len(ids), "segments": len(segments), "coded": int(codes["present"].sum())}

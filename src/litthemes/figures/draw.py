@@ -124,18 +124,25 @@ def fig_field_availability(t: dict[str, pd.DataFrame], w: FigureWriter, book: Co
 
 
 def fig_theme_prevalence(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook) -> None:
+    """Two bars per theme: the share of records that mention it, and of those whose main theme it is."""
     df = t["prevalence"]
-    df = df[~df["theme"].str.startswith("group:")].sort_values("share")
+    df = df[~df["theme"].str.startswith("group:")].sort_values(["share", "theme"])
     label = _label_of(book)
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = plt.subplots(figsize=(7, 5.5))
     y = np.arange(len(df))
     colours = [GROUP_COLOURS.get(g, "#777777") for g in df["group"]]
-    ax.barh(y, df["share"] * 100, color=colours)
-    ax.errorbar(df["share"] * 100, y, xerr=[(df["share"] - df["ci_low"]) * 100, (df["ci_high"] - df["share"]) * 100],
-                fmt="none", ecolor="#333333", capsize=2, lw=0.8)
+    height = 0.4
+    ax.barh(y + height / 2, df["share"] * 100, height=height, color=colours, alpha=0.45)
+    ax.errorbar(df["share"] * 100, y + height / 2, xerr=[(df["share"] - df["ci_low"]) * 100,
+                                                         (df["ci_high"] - df["share"]) * 100],
+                fmt="none", ecolor="#555555", capsize=2, lw=0.7)
+    ax.barh(y - height / 2, df["main_share"] * 100, height=height, color=colours)
+    ax.errorbar(df["main_share"] * 100, y - height / 2, xerr=[(df["main_share"] - df["main_ci_low"]) * 100,
+                                                               (df["main_ci_high"] - df["main_share"]) * 100],
+                fmt="none", ecolor="#222222", capsize=2, lw=0.7)
     ax.set_yticks(y, [label(x) for x in df["theme"]])
-    ax.set_xlabel("Records coded with the theme (%)")
-    ax.set_title("Prevalence of themes")
+    ax.set_xlabel("Records (%): pale bar, theme mentioned; dark bar, the record's main theme")
+    ax.set_title("Prevalence of themes: mentioned and main theme")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in GROUP_COLOURS.values()]
     ax.legend(handles, [book.groups.get(g, g) for g in GROUP_COLOURS], loc="lower right", fontsize=7)
     n = int(df["records"].iloc[0]) if len(df) else 0

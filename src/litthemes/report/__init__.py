@@ -118,7 +118,8 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
         ["share", "theme"], ascending=[False, True])
     if len(prev) and prev["coded"].sum() > 0:
         top = prev.head(3)
-        parts = [f"{label[r.theme]} ({_pct(r.share)}, 95% CI {_pct(r.ci_low)}–{_pct(r.ci_high)})" for r in top.itertuples()]
+        parts = [f"{label[r.theme]} (mentioned in {_pct(r.share)}, 95% CI {_pct(r.ci_low)}–{_pct(r.ci_high)}; "
+                 f"the main theme of {_pct(r.main_share)})" for r in top.itertuples()]
         out.append({"text": f"The most discussed themes are {', '.join(parts)} of {int(top['records'].iloc[0])} records.",
                     "figure": "theme_prevalence", "theme": str(top["theme"].iloc[0])})
     groups = t["prevalence"][t["prevalence"]["theme"].str.startswith("group:")].sort_values("share", ascending=False)
@@ -183,7 +184,8 @@ def quotes_for(theme: str, evidence: pd.DataFrame, records: pd.DataFrame, k: int
 
 def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, trends_dir: str, topics_path: str,
         topic_summary_path: str, figures_dir: str, codebook_path: str, out: str | None, settings: dict[str, Any],
-        report_settings: dict[str, Any] | None = None, pdf_out: str | None = None) -> str:
+        report_settings: dict[str, Any] | None = None, pdf_out: str | None = None,
+        training_report: str | None = None) -> str:
     """Write the brief as self-contained HTML to ``out``, and with ``pdf_out`` as an A4 PDF
     (either may be None; the workflow writes them in two jobs, side by side).
 
@@ -204,6 +206,7 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     t = read_trend_tables(trends_dir)
     topics = read_table(topics_path, TOPICS)
     topic_summary = json.loads(Path(topic_summary_path).read_text(encoding="utf-8"))
+    training = json.loads(Path(training_report).read_text(encoding="utf-8")) if training_report else None
     label = {c.id: c.label for c in book.codes}
     prevalence = t["prevalence"].set_index("theme")
     direction = t["trend_tests"].set_index("theme")
@@ -217,7 +220,9 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
             d = direction.loc[code.id]
             themes.append({"id": code.id, "label": code.label, "definition": code.definition,
                            "share": _pct(p["share"]), "ci": f"{_pct(p['ci_low'])}–{_pct(p['ci_high'])}",
-                           "coded": int(p["coded"]), "direction": d["direction"],
+                           "coded": int(p["coded"]), "main_share": _pct(p["main_share"]),
+                           "main_ci": f"{_pct(p['main_ci_low'])}–{_pct(p['main_ci_high'])}", "main": int(p["main"]),
+                           "direction": d["direction"],
                            "quotes": quotes_for(code.id, evidence, records, params.quotes_per_theme)})
         sections.append({"id": group, "label": group_label, "themes": themes})
     key_findings = findings(t, book, topics, params.findings)
@@ -235,7 +240,7 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
         title=params.title, study=settings.get("study", ""), findings=key_findings, sections=sections,
         captions=FIGURE_CAPTIONS, flow=flow, fields=t["field_availability"].to_dict("records"),
         topics=_with_trend(topics[topics["topic"] >= 0], t["topic_trends"]).to_dict("records"),
-        topic_summary=topic_summary,
+        topic_summary=topic_summary, training=training,
         emergent=topics[topics["emergent"]].to_dict("records"), claims=claims, n_claims=len(t["claims"]),
         label=label, codebook=book, codebook_stamp=book.stamp, records=len(included),
         software=software_versions(), config_hash=hashlib.sha256(config_text.encode()).hexdigest()[:16],

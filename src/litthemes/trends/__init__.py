@@ -63,21 +63,33 @@ def corpus_profile(records: pd.DataFrame, dims: pd.DataFrame) -> dict[str, pd.Da
 
 
 def prevalence(codes: pd.DataFrame, book: Codebook) -> pd.DataFrame:
+    """Per theme (and group): the share of records that mention it (``coded``, ``share``:
+    the theme is present) and the share whose main theme it is (``main``, ``main_share``:
+    rank 1 by salience and present), each with a 95% Wilson interval."""
     presence = _presence(codes)
+    main = _main_presence(codes).reindex(index=presence.index, columns=presence.columns, fill_value=False)
     n = len(presence)
     rows = []
-    for theme in book.themes:
-        k = int(presence[theme.id].sum()) if theme.id in presence else 0
-        low, high = wilson(k, n)
-        rows.append({"theme": theme.id, "label": theme.label, "group": theme.group, "records": n,
-                     "coded": k, "share": k / n if n else float("nan"), "ci_low": low, "ci_high": high})
-    for group, label in book.groups.items():
-        ids = [t.id for t in book.themes if t.group == group and t.id in presence]
+    items = [(t.id, t.label, t.group, [t.id]) for t in book.themes]
+    items += [(f"group:{group}", label, group, [t.id for t in book.themes if t.group == group])
+              for group, label in book.groups.items()]
+    for item, label, group, ids in items:
+        ids = [i for i in ids if i in presence]
         k = int(presence[ids].any(axis=1).sum()) if ids else 0
+        k_main = int(main[ids].any(axis=1).sum()) if ids else 0
         low, high = wilson(k, n)
-        rows.append({"theme": f"group:{group}", "label": label, "group": group, "records": n, "coded": k,
-                     "share": k / n if n else float("nan"), "ci_low": low, "ci_high": high})
+        main_low, main_high = wilson(k_main, n)
+        rows.append({"theme": item, "label": label, "group": group, "records": n, "coded": k,
+                     "share": k / n if n else float("nan"), "ci_low": low, "ci_high": high, "main": k_main,
+                     "main_share": k_main / n if n else float("nan"), "main_ci_low": main_low,
+                     "main_ci_high": main_high})
     return pd.DataFrame(rows)
+
+
+def _main_presence(codes: pd.DataFrame) -> pd.DataFrame:
+    """record x theme: the theme is the record's main theme (rank 1) and present."""
+    main = codes.assign(present=(codes["rank"] == 1) & codes["present"])
+    return _presence(main)
 
 
 def prevalence_by_year(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook,

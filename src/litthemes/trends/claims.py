@@ -1,7 +1,7 @@
 """Claims ledger: quantitative statements in abstracts and full texts, with their source.
 
 The statements (percentages, money amounts, counts of learners, badges or
-credentials, growth statements) are found by :mod:`litthemes.nlp.claims` in the
+credentials, growth statements) are found by :mod:`litthemes.segment.claims` in the
 segment stage; here each keeps its sentence, record and a citation so a policy brief
 can quote it.
 """
@@ -45,14 +45,14 @@ def ledger(spans: pd.DataFrame, segments: pd.DataFrame, records: pd.DataFrame) -
 def find_claims(segments: pd.DataFrame, records: pd.DataFrame, model: str = "auto",
                 cache_dir: str = "") -> pd.DataFrame:
     """Quantitative statements in abstract and full-text segments (titles are skipped):
-    :func:`litthemes.nlp.claims.claim_spans` and :func:`ledger` in one call.
+    :func:`litthemes.segment.claims.claim_spans` and :func:`ledger` in one call.
 
     With ``cache_dir``, each segment text's claims are kept there, so a rerun after
     adding records runs spaCy on the new records' text only.
     """
     from litthemes.startup import import_spacy
 
-    import_spacy()  # before litthemes.nlp: spaCy without torch
-    from litthemes.nlp.claims import claim_spans
+    import_spacy()  # before litthemes.segment: spaCy without torch
+    from litthemes.segment.claims import claim_spans
 
     return ledger(claim_spans(segments, model, cache_dir), segments, records)

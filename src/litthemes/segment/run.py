@@ -8,7 +8,7 @@ import pandas as pd
 
 from litthemes.cache import KEY, RecordCache, content_key
 from litthemes.config import ConfigError, NlpSettings
-from litthemes.nlp import pipeline_id, segment
+from litthemes.segment import pipeline_id, segment
 from litthemes.shards import order_rows, select_shard
 from litthemes.tables import (
     CLAIM_SPANS,
@@ -42,7 +42,7 @@ def run(records_path: str, out: str, settings: dict[str, Any] | None = None,
         shard: tuple[int, int] | None = None, claims_out: str | None = None, ledger_out: str | None = None) -> int:
     """Segment the included records (of one shard, if given). While spaCy is loaded here
     anyway: with ``claims_out``, also write the claims found in the segments
-    (:func:`litthemes.nlp.claims.claim_spans`); with ``ledger_out``, the claims ledger
+    (:func:`litthemes.segment.claims.claim_spans`); with ``ledger_out``, the claims ledger
     itself (:func:`litthemes.trends.claims.ledger`, what ``litthemes claims`` writes),
     which needs every record, so not with ``shard``."""
     if ledger_out and shard:
@@ -54,7 +54,7 @@ def run(records_path: str, out: str, settings: dict[str, Any] | None = None,
     segments = cached_segments(records, parsed)
     write_table(segments, out, SEGMENTS, "segments")
     if claims_out or ledger_out:
-        from litthemes.nlp.claims import claim_spans
+        from litthemes.segment.claims import claim_spans
 
         spans = claim_spans(segments, parsed.model, parsed.cache_dir)
         if claims_out:

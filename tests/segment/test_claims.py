@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import litthemes.nlp.claims as claims_module
-from litthemes.nlp.run import run as run_segment
+import litthemes.segment.claims as claims_module
+from litthemes.segment.run import run as run_segment
 from litthemes.tables import RECORDS, write_table
 from litthemes.trends.claims import find_claims, ledger
 from litthemes.trends.run import run_claims

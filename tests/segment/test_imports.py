@@ -10,7 +10,7 @@ import sys
 from litthemes.startup import import_spacy
 import_spacy()
 assert "torch" not in sys.modules, "torch was imported with spaCy"
-from litthemes.nlp import lemmatize
+from litthemes.segment import lemmatize
 assert lemmatize(["Badges were issued to learners."]) == ["badge be issue to learner"]
 import torch
 assert float(torch.ones(3).sum()) == 3.0

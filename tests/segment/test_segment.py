@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from litthemes.config import NlpSettings
-from litthemes.nlp import lemmatize, load_pipeline, segment
+from litthemes.segment import lemmatize, load_pipeline, segment
 
 
 def records() -> pd.DataFrame:
@@ -54,7 +54,7 @@ def test_blank_pipeline_has_sentences_and_lookup_lemmas() -> None:
 
 
 def test_added_records_are_the_only_ones_segmented(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import litthemes.nlp.run as nlp_run
+    import litthemes.segment.run as nlp_run
 
     settings = NlpSettings(cache_dir=str(tmp_path))
     first = records()

@@ -17,7 +17,7 @@ import pyarrow as pa
 from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
 from spacy.matcher import Matcher
 
-from litthemes.nlp import load_pipeline
+from litthemes.segment import load_pipeline
 from litthemes.tables import CLAIM_SPANS
 
 # Segment fields claims are looked for in: titles state topics, not findings.
@@ -98,7 +98,7 @@ def _spans(texts: list[str], model: str) -> list[list[tuple[str, str]]]:
 def _cached_spans(texts: list[str], model: str, cache_dir: str) -> list[list[tuple[str, str]]]:
     """:func:`_spans`, running spaCy only on texts the cache has not seen (new records)."""
     from litthemes.cache import KEY, RecordCache, content_key
-    from litthemes.nlp import pipeline_id
+    from litthemes.segment import pipeline_id
 
     cache = RecordCache(cache_dir, "claims", SPAN_CACHE, {"nlp": pipeline_id(model), "patterns": PATTERNS})
     keys = [content_key(text) for text in texts]

@@ -1,0 +1,125 @@
+"""Semantic evidence: how likely a segment is about each code, from its embedding.
+
+For each dimension with semantic codes, a multinomial logistic regression
+(scikit-learn) is fitted on the embeddings of the codes' prototypes (definition and
+examples), with one more class, "none of the codes": the codebook's ``background``
+texts (what every record of the corpus is about, and so evidence for no code in
+particular) and generic research sentences (how data were collected, what the paper
+is about), which every abstract has whatever its topic. A segment's semantic evidence for a code is that model's probability of
+the code, so the evidence of a dimension's codes and "none" sums to one. The fit
+depends on the codebook and the embedding model only, never on the records, and the
+probabilities are computed row by row in a fixed order (:func:`litthemes.embed.row_dot`),
+so a segment gets the same value in any shard or batch.
+
+Human-coded passages (``litthemes code --train``) are used by
+:class:`litthemes.code.train.TrainedClassifier` instead, which has the same interface.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from litthemes.codebook import Code, Codebook
+from litthemes.config import EmbedSettings
+from litthemes.embed import embed_texts, row_dot
+
+log = logging.getLogger(__name__)
+
+NONE_CLASS = "(none)"
+
+
+class SegmentClassifier(Protocol):
+    """What code_segments needs of a semantic model."""
+
+    def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
+        """(n_segments, n_codes) probabilities, columns in codebook order (0 for non-semantic codes)."""
+        ...
+
+
+def softmax_rows(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class LinearModel:
+    """A fitted linear classifier's weights, applied row by row so results do not
+    depend on which rows are scored together."""
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes: list[str], multinomial: bool) -> None:
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.classes = classes
+        self.multinomial = multinomial
+
+    @classmethod
+    def fit(cls, features: np.ndarray, labels: list[str], c: float, multinomial: bool = True,
+            class_weight: str | None = None) -> LinearModel:
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=c, max_iter=5000, class_weight=class_weight)
+        model.fit(features.astype(np.float64), labels)
+        return cls(model.coef_, model.intercept_, [str(x) for x in model.classes_], multinomial)
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities, (n, n_classes); for a binary model, the positive class's (n, 1)."""
+        logits = row_dot(features, self.coef).astype(np.float64) + self.intercept[None, :]
+        if self.multinomial and len(self.classes) > 2:
+            return softmax_rows(logits)
+        positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        if self.multinomial:  # two classes: probabilities of both, in class order
+            return np.column_stack([1.0 - positive, positive])
+        return positive[:, None]
+
+
+class PrototypeClassifier:
+    """Per dimension, a multinomial logistic regression on the codes' prototypes (see module doc)."""
+
+    def __init__(self, codebook: Codebook, embed_settings: EmbedSettings, c: float = 16.0) -> None:
+        self.codebook = codebook
+        self.column = {code.id: j for j, code in enumerate(codebook.codes)}
+        self.models: dict[str, tuple[LinearModel | None, list[Code], np.ndarray]] = {}
+        by_dimension: dict[str, list[Code]] = {}
+        for code in codebook.codes:
+            if code.semantic:
+                by_dimension.setdefault(code.dimension, []).append(code)
+        texts = [p for codes in by_dimension.values() for code in codes for p in code.prototypes]
+        # One lookup for prototypes and background texts: each reads the embedding cache.
+        vectors = embed_texts(texts + codebook.none_examples, embed_settings) if texts else np.zeros((0, 384), np.float32)
+        background = vectors[len(texts):]
+        offset = 0
+        for dimension, codes in by_dimension.items():
+            rows, labels = [], []
+            for code in codes:
+                n = len(code.prototypes)
+                rows.append(vectors[offset:offset + n])
+                labels += [code.id] * n
+                offset += n
+            if len(background):
+                rows.append(background)
+                labels += [NONE_CLASS] * len(background)
+            features = np.vstack(rows)
+            if len(set(labels)) < 2:
+                # One code and no background: nothing to tell it from; its evidence is
+                # the similarity to its closest prototype, clipped at 0.
+                self.models[dimension] = (None, codes, features)
+            else:
+                self.models[dimension] = (LinearModel.fit(features, labels, c), codes, features)
+
+    def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(vectors), len(self.codebook.codes)), dtype=np.float64)
+        if not len(vectors):
+            return out
+        for model, codes, prototypes in self.models.values():
+            if model is None:
+                out[:, self.column[codes[0].id]] = np.clip(row_dot(vectors, prototypes).max(axis=1), 0.0, 1.0)
+                continue
+            probabilities = model.predict(vectors)
+            for k, label in enumerate(model.classes):
+                if label != NONE_CLASS:
+                    out[:, self.column[label]] = probabilities[:, k]
+        return out

@@ -1,0 +1,83 @@
+"""Broken and hostile coding files are refused with one line naming the file and the problem (exit 2)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from litthemes.agree.readers import MAX_MEMBER_BYTES, CodingError, read_units
+from litthemes.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _zip(path: Path, members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> Path:
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
+    """name -> (file, what the error must say)."""
+    secret = tmp / "secret.txt"
+    secret.write_text("TOP SECRET")
+    xxe = (f'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file://{secret}">]>'
+           '<Project xmlns="urn:QDA-XML:project:1.0"><Sources><TextSource name="&x;"/></Sources></Project>')
+    laughs = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+              '<Project xmlns="urn:QDA-XML:project:1.0">&b;</Project>')
+    (tmp / "not-a-zip.qdpx").write_text("this is plain text")
+    (tmp / "binary.csv").write_bytes(bytes(range(256)) * 20)
+    (tmp / "latin1.csv").write_bytes("unit,code\nu1,caf\xe9\n".encode("latin-1"))
+    (tmp / "empty.csv").write_bytes(b"")
+    (tmp / "folder").mkdir()
+    (tmp / "folder" / "a.txt").write_bytes(b"\x00\x01binary")
+    return {
+        "not a zip": (tmp / "not-a-zip.qdpx", "not a zip archive"),
+        "truncated zip": (_truncated(tmp), "zip"),
+        "malformed XML": (_zip(tmp / "malformed.qdpx", {"project.qde": b"<Project><Sources>"}), "not well-formed XML"),
+        "external entity": (_zip(tmp / "xxe.qdpx", {"project.qde": xxe.encode()}), "entities"),
+        "billion laughs": (_zip(tmp / "laughs.qdpx", {"project.qde": laughs.encode()}), "entities"),
+        "no project": (_zip(tmp / "noproject.qdpx", {"readme.txt": b"hello"}), "no project.qde"),
+        "zip bomb": (_zip(tmp / "bomb.qdpx", {"project.qde": b"<a>" + b" " * (MAX_MEMBER_BYTES + 10) + b"</a>"},
+                          zipfile.ZIP_DEFLATED), "larger than"),
+        "binary CSV": (tmp / "binary.csv", "binary file"),
+        "non-UTF-8 CSV": (tmp / "latin1.csv", "not UTF-8"),
+        "empty CSV": (tmp / "empty.csv", "not a readable CSV"),
+        "binary annotated file": (tmp / "folder", "binary file"),
+    }
+
+
+def _truncated(tmp: Path) -> Path:
+    whole = _zip(tmp / "whole.qdpx", {"project.qde": b"<Project/>" * 100})
+    cut = tmp / "truncated.qdpx"
+    cut.write_bytes(whole.read_bytes()[:-30])
+    return cut
+
+
+def test_readers_refuse_hostile_files_with_the_reason(tmp_path: Path) -> None:
+    for name, (path, reason) in hostile_files(tmp_path).items():
+        with pytest.raises(CodingError) as info:
+            read_units(path)
+        message = str(info.value)
+        assert path.name in message and reason in message, (name, message)
+        assert "TOP SECRET" not in message
+    # Nothing was extracted beside the archives.
+    assert not list(tmp_path.glob("project.qde")) and not (tmp_path / "sources").exists()
+
+
+def test_agree_and_train_give_one_line_and_exit_2(tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("unit,code,text\nu1,x,some text\n")
+    runner = CliRunner()
+    for name, (path, reason) in hostile_files(tmp_path).items():
+        result = runner.invoke(main, ["agree", str(path), str(good)])
+        assert result.exit_code == 2, (name, result.output)
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error:") and reason in lines[0], (name, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        trained = runner.invoke(main, ["train", str(path), "--codebook", str(ROOT / "config" / "codebook.yaml")])
+        assert trained.exit_code == 2 and "error:" in trained.output and reason in trained.output, (name, trained.output)
