@@ -47,12 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from litthemes.agree import agreement, read_units  # noqa: E402
-from litthemes.code import aggregate, code_segments  # noqa: E402
+from litthemes.code.evaluate import score_passages  # noqa: E402
 from litthemes.code.train import TrainingSet, cross_validate, machine_coding  # noqa: E402
 from litthemes.codebook import Codebook, load_codebook  # noqa: E402
 from litthemes.config import CodeSettings, EmbedSettings  # noqa: E402
-from litthemes.embed import embed_texts  # noqa: E402
-from litthemes.segment import segment  # noqa: E402
 
 CORE_SUPPORT = 50
 # With 3,000 human-coded sentences to learn from, the model leads and the cues written
@@ -230,40 +228,17 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
     passages = yaml.safe_load((ROOT / "tests" / "code" / "literature_passages.yaml").read_text())
     book = load_codebook(ROOT / "config" / "codebook.yaml")
     out: dict[str, Any] = {}
-    for split in ("dev", "holdout"):
+    for split in ("dev", "validation", "holdout"):
         items = [p for p in passages if p["split"] == split]
         out[split] = score_passages(items, book, embed)
     out["protocol"] = {
         "passages": "real passages (short quotations) from the micro-credential literature, labelled with a main "
                     "theme and the others clearly present, from the codebook's definitions, before any coder output",
-        "dev": "used to improve cues, examples and settings", "holdout": "only ever scored",
+        "dev": "used to improve cues, examples and settings",
+        "validation": "collected after that, used only to choose between variants of the method",
+        "holdout": "only ever scored",
     }
     return out
-
-
-def score_passages(items: list[dict[str, Any]], book: Codebook, embed: EmbedSettings,
-                   settings: CodeSettings | None = None) -> dict[str, Any]:
-    """Main theme (rank 1) and presence against the passages' labels."""
-    records = pd.DataFrame([{"record_id": p["id"], "title": "", "abstract": p["text"], "fulltext": "",
-                             "status": "included"} for p in items])
-    segments = segment(records)
-    coded = code_segments(segments, embed_texts(segments["text"].tolist(), embed), book,
-                          settings or CodeSettings(cache_dir=""), embed_settings=embed)
-    codes = aggregate(coded, records["record_id"].tolist(), book)
-    top1 = top3 = tp = fp = fn = 0
-    for p in items:
-        own = codes[codes["record_id"] == p["id"]]
-        ranked = own[own["rank"] > 0].sort_values("rank")["theme"].tolist()
-        top1 += bool(ranked) and ranked[0] == p["main"]
-        top3 += p["main"] in ranked[:3]
-        truth, predicted = {p["main"], *p["others"]}, set(own.loc[own["present"], "theme"])
-        tp, fp, fn = tp + len(truth & predicted), fp + len(predicted - truth), fn + len(truth - predicted)
-    n = len(items)
-    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    return {"passages": n, "top1_by_rank": round(top1 / n, 4), "top3_by_rank": round(top3 / n, 4),
-            "present_precision": round(precision, 4), "present_recall": round(recall, 4),
-            "present_f1": round(2 * precision * recall / max(precision + recall, 1e-9), 4),
-            "themes_per_passage": {"predicted": round((tp + fp) / n, 3), "labelled": round((tp + fn) / n, 3)}}
 
 
 def main() -> None:

@@ -183,6 +183,10 @@ class CodeSettings(_Section):
         description="Share of a segment's theme evidence a theme needs to be coded there: a passing mention "
                     "in a passage about something else is not coded.",
     )
+    first_segment_weight: float = Field(
+        1.5, ge=1, le=10,
+        description="How much a record's first segment (its title, or its opening sentence) counts in its salience.",
+    )
     main_min_evidence: float = Field(
         1.0, ge=0, le=100,
         description="Evidence (cue count + weighted probability, summed over segments) at which a record's main theme "

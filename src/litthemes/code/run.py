@@ -132,7 +132,7 @@ def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook
     namespace = {
         "codebook": book.source_hash,
         "code": settings.model_dump(exclude={"cache_dir", "evidence_per_code", "main_min_evidence", "training",
-                                             "training_folds"}),
+                                             "training_folds", "first_segment_weight"}),
         # The segment vectors follow from the texts, the model, the batch shape and arithmetic.
         "embed": [model_id(embed.model), cache_shape(embed)],
         "nlp": pipeline_id(nlp.model),
@@ -214,12 +214,13 @@ def run(records_path: str, codebook_path: str, out: str, *, segments_path: str |
     seg_codes = cached_codes(segments, partial(_segment_vectors, vectors_path, embed), book, code_settings, embed, nlp,
                              training)
     ids = included["record_id"].tolist()
-    codes = aggregate(seg_codes, ids, book, THEME, code_settings.main_min_evidence)
+    codes = aggregate(seg_codes, ids, book, THEME, code_settings.main_min_evidence, code_settings.first_segment_weight)
     write_table(codes, out, CODES, "codes")
     if segment_codes_out:
         write_table(seg_codes, segment_codes_out, SEGMENT_CODES, "segment_codes")
     if dimensions_out:
-        dims = aggregate(seg_codes, ids, book, None, code_settings.main_min_evidence)
+        dims = aggregate(seg_codes, ids, book, None, code_settings.main_min_evidence,
+                         code_settings.first_segment_weight)
         write_table(dims[dims["dimension"] != THEME], dimensions_out, CODES, "dimensions")
     if evidence_out:
         write_table(evidence(seg_codes, segments, code_settings.evidence_per_code), evidence_out, EVIDENCE, "evidence")

@@ -126,12 +126,15 @@ def _best_in_dimension(sem: np.ndarray, codes: Sequence[Code]) -> np.ndarray:
 
 
 def aggregate(segment_codes: pd.DataFrame, record_ids: list[str], codebook: Codebook,
-              dimension: str | None = THEME, main_min_evidence: float = 1.0) -> pd.DataFrame:
+              dimension: str | None = THEME, main_min_evidence: float = 1.0,
+              first_segment_weight: float = 1.5) -> pd.DataFrame:
     """Record x code table: best segment score, salience, rank, presence and support.
 
     ``dimension='theme'`` gives CODES (one row per record and theme); another
     dimension gives its own table; ``None`` gives every code. Salience and rank are
-    computed within each code's dimension. A record's main theme (rank 1) is present
+    computed within each code's dimension; a record's first segment (its title, or its
+    opening sentence) counts ``first_segment_weight`` times in the salience, as the
+    place where a text says what it is about. A record's main theme (rank 1) is present
     also where no single segment carries it, if its evidence adds up to
     ``main_min_evidence`` (one term's worth).
     """
@@ -146,7 +149,8 @@ def aggregate(segment_codes: pd.DataFrame, record_ids: list[str], codebook: Code
             ["record_id", "code", "rank_present", "score", "evidence", "segment_index"],
             ascending=[True, True, True, False, False, True], kind="stable")
         best = ordered.drop_duplicates(["record_id", "code"])[["record_id", "code", "segment_index"]]
-        sums = subset.groupby(["record_id", "code"], sort=False).agg(
+        weighted = subset["evidence"] * np.where(subset["segment_index"] == 0, first_segment_weight, 1.0)
+        sums = subset.assign(evidence=weighted).groupby(["record_id", "code"], sort=False).agg(
             score=("score", "max"), evidence=("evidence", "sum"))
         support = subset[subset["present"]].groupby(["record_id", "code"]).size().rename("n_segments")
         best = best.merge(sums.reset_index(), on=["record_id", "code"], how="left")

@@ -1,0 +1,132 @@
+"""Learning from human codes: training files, cross-validation, the next passages to code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from litthemes.agree import read_units
+from litthemes.agree.suggest import uncertain_passages
+from litthemes.cli import main
+from litthemes.code.train import load_training
+from litthemes.codebook import load_codebook
+from litthemes.config import ConfigError
+from litthemes.tables import CODES, RECORDS, read_table, write_table
+
+ROOT = Path(__file__).resolve().parents[2]
+QA_CODEBOOK = ROOT / "benchmarks" / "qabstracts" / "codebook.yaml"
+
+
+def test_training_codes_map_by_id_or_label_and_unknown_codes_are_named(tmp_path: Path) -> None:
+    book = load_codebook(QA_CODEBOOK)
+    good = tmp_path / "coded.csv"
+    good.write_text("unit,document,position,text,code\n"
+                    "u1,d1,0,Context:,h-background\n"
+                    "u2,d1,1,We propose a tool.,design; objective\n"
+                    "u3,d1,2,It works.,\n")
+    training = load_training(good, book)
+    assert training.units["codes"].tolist() == [["h_background"], ["design", "objective"], []]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,text,code\nu1,Some text.,no-such-code\n")
+    with pytest.raises(ConfigError, match=r"not in the codebook.*no-such-code"):
+        load_training(bad, book)
+    no_text = tmp_path / "no-text.csv"
+    no_text.write_text("unit,code\nu1,design\n")
+    with pytest.raises(ConfigError, match="no passages with text"):
+        load_training(no_text, book)
+
+
+def test_uncertain_passages_are_those_near_a_decision() -> None:
+    segments = pd.DataFrame({"record_id": ["a", "a", "b", "c"], "segment_index": [0, 1, 0, 0],
+                             "text": ["sure", "unsure", "borderline share", "done before"]})
+    rows = [
+        ("a", 0, "x", 0.95, 0.9, True), ("a", 1, "x", 0.52, 0.9, True), ("b", 0, "y", 0.9, 0.21, True),
+        ("c", 0, "x", 0.5, 0.5, True),
+    ]
+    codes = pd.DataFrame(rows, columns=["record_id", "segment_index", "code", "score", "share", "present"])
+    codes["dimension"] = "theme"
+    picked = uncertain_passages(segments, codes, 2, 0.5, 0.2, exclude_texts={"done before"})
+    assert picked["text"].tolist() == ["borderline share", "unsure"]
+    assert picked["unit"].tolist() == ["b#0", "a#1"] and (picked["code"] == "").all()
+    assert (picked["uncertainty"] > 0.9).all()
+
+
+@pytest.mark.slow
+@pytest.mark.corpora
+def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache: str) -> None:
+    """Train on human-coded abstracts, see the cross-validated kappa, code new abstracts,
+    get the next passages to code, code them (from the human file, standing in for a
+    person) and train again."""
+    human = read_units(corpora / "labelled" / "qabstracts" / "abstracts" / "abstracts.A")
+    # "X" marks a sentence a coder had not decided on yet: not a code of the study.
+    coded = human[(human["code"] != "") & (human["code"] != "X")]
+    documents = sorted(coded["document"].unique())
+    train_docs, new_docs = documents[:40], documents[40:55]
+    training = coded[coded["document"].isin(train_docs)]
+    train_csv = tmp_path / "coded.csv"
+    training.to_csv(train_csv, index=False)
+    settings = json.dumps({"cache_dir": "", "lexical_weight": 0.3, "training_folds": 4})
+    embed = json.dumps({"cache_dir": embed_cache})
+    runner = CliRunner()
+    report = tmp_path / "report.json"
+    result = runner.invoke(main, ["train", str(train_csv), "--codebook", str(QA_CODEBOOK), "--out", str(report),
+                                  "--settings", settings, "--embed-settings", embed])
+    assert result.exit_code == 0, result.output
+    cv = json.loads(report.read_text())
+    kappa = {row["code"]: row["kappa"] for row in cv["codes"]}
+    print(cv["summary"], kappa)
+    assert cv["summary"]["folds"] == 4 and cv["summary"]["passages"] > 300
+    # Frequent sentence roles are learnt well beyond chance from 40 abstracts.
+    assert kappa["background"] > 0.5 and kappa["result"] > 0.4 and kappa["h_background"] > 0.8
+
+    # New abstracts as records, coded with the trained model.
+    new = coded[coded["document"].isin(new_docs)].drop_duplicates("unit").sort_values(["document", "position"])
+    records = pd.DataFrame([{c: "" for c in RECORDS.names} for _ in new_docs])
+    records["record_id"] = new_docs
+    records["year"] = 2022
+    records["status"] = "included"
+    records["abstract"] = [" ".join(new.loc[new["document"] == d, "text"]) for d in new_docs]
+    write_table(records, tmp_path / "records.parquet", RECORDS)
+    result = runner.invoke(main, ["code", str(tmp_path / "records.parquet"), "--codebook", str(QA_CODEBOOK),
+                                  "--out", str(tmp_path / "codes.parquet"), "--train", str(train_csv),
+                                  "--segments", str(_segments(tmp_path, records)),
+                                  "--segment-codes-out", str(tmp_path / "segment_codes.parquet"),
+                                  "--settings", settings, "--embed-settings", embed])
+    assert result.exit_code == 0, result.output
+    codes = read_table(tmp_path / "codes.parquet", CODES)
+    assert set(codes.loc[codes["rank"] == 1, "theme"]) & {"background", "result", "method", "design"}
+
+    # The next passages to code, then coded by 'a person' and added to the training file.
+    out = tmp_path / "next"
+    result = runner.invoke(main, ["agree", str(train_csv), "--suggest", "20", "--segments",
+                                  str(tmp_path / "segments.parquet"), "--segment-codes",
+                                  str(tmp_path / "segment_codes.parquet"), "--codebook", str(QA_CODEBOOK),
+                                  "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    suggestions = pd.read_csv(out / "suggestions.csv", keep_default_na=False)
+    assert 0 < len(suggestions) <= 20 and (suggestions["code"] == "").all()
+    assert (out / "suggestions.qdpx").stat().st_size > 0
+    answers = new.groupby("text")["code"].agg(lambda c: "; ".join(sorted(set(c))))
+    suggestions["code"] = suggestions["text"].map(answers).fillna("")
+    suggestions = suggestions[suggestions["code"] != ""]
+    assert len(suggestions) >= 5
+    grown = tmp_path / "coded-more.csv"
+    pd.concat([training[["unit", "document", "position", "text", "code"]],
+               suggestions[["unit", "document", "position", "text", "code"]]]).to_csv(grown, index=False)
+    result = runner.invoke(main, ["train", str(grown), "--codebook", str(QA_CODEBOOK), "--settings", settings,
+                                  "--embed-settings", embed])
+    assert result.exit_code == 0, result.output
+    assert "mean kappa" in result.output
+
+
+def _segments(tmp_path: Path, records: pd.DataFrame) -> Path:
+    from litthemes.segment import segment
+    from litthemes.tables import SEGMENTS
+
+    path = tmp_path / "segments.parquet"
+    write_table(segment(records), path, SEGMENTS)
+    return path
