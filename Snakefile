@@ -1,5 +1,5 @@
 # litthemes: thematic analysis of research literature, as a Snakemake workflow.
-# Stages: ingest -> segment (nlp) -> embed -> code -> topics -> trends -> figures & tables -> report.
+# Stages: ingest -> segment -> claims & embed -> code -> topics -> trends -> figures & tables -> report.
 # All logic lives in the litthemes package; each rule calls one CLI subcommand.
 from snakemake.utils import min_version, validate
 
@@ -17,7 +17,8 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
-include: "workflow/rules/nlp.smk"
+include: "workflow/rules/segment.smk"
+include: "workflow/rules/claims.smk"
 include: "workflow/rules/embed.smk"
 include: "workflow/rules/code.smk"
 include: "workflow/rules/topics.smk"
@@ -36,11 +37,3 @@ rule all:
         SEGMENT_VECTORS,
     default_target: True
 
-
-# Snakemake's scheduler leaves a one-second timer behind that the interpreter would wait for.
-onsuccess:
-    cancel_timers()
-
-
-onerror:
-    cancel_timers()

@@ -27,14 +27,23 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 
 SEEDS: dict[str, list[bytes]] = {
     "table": [b"id,title,abstract,year,doi,label\n1,Badges,Some text,2020,10.1000/x,1\n2,Credentials,More,2021,,0\n"],
-    "scopus_csv": [b'"Authors","Title","Year","Source title","DOI","Abstract","EID"\n"Doe J.","A","2020","J","10.1/x","Abs","2-s"\n'],
-    "wos_txt": [b"FN Clarivate\nVR 1.0\nPT J\nAU Doe, J\n   Roe, R\nTI A title\n   continued\nAB Text\nPY 2020\nER\n\nEF\n"],
+    "scopus_csv": [
+        b'"Authors","Title","Year","Source title","DOI","Abstract","EID"\n'
+        b'"Doe J.","A","2020","J","10.1/x","Abs","2-s"\n'
+    ],
+    "wos_txt": [
+        b"FN Clarivate\nVR 1.0\nPT J\nAU Doe, J\n   Roe, R\nTI A title\n   continued\nAB Text\nPY 2020\nER\n\nEF\n"
+    ],
     "wos_tab": [b"PT\tAU\tTI\tAB\tPY\tDI\tUT\nJ\tDoe, J\tTitle\tAbstract\t2020\t10.1/x\tWOS:1\n"],
     "ris": [b"TY  - JOUR\nAU  - Doe, J.\nTI  - A title\nN2  - An abstract\nPY  - 2020\nKW  - x\nER  -\n\n"],
-    "bibtex": [b"@article{k1,\n author={Doe, J. and Roe, R.},\n title={A {B} title},\n year={2020},\n"
-               b" funding_details={a},\n funding_details={b},\n}\n@inproceedings{k2, title={Other}, year=2021}\n"],
-    "openalex_json": [b'[{"id": "W1", "title": "T", "abstract_inverted_index": {"a": [0], "b": [1]},'
-                      b' "publication_year": 2020, "authorships": [{"author": {"display_name": "A"}}]}]'],
+    "bibtex": [
+        b"@article{k1,\n author={Doe, J. and Roe, R.},\n title={A {B} title},\n year={2020},\n"
+        b" funding_details={a},\n funding_details={b},\n}\n@inproceedings{k2, title={Other}, year=2021}\n"
+    ],
+    "openalex_json": [
+        b'[{"id": "W1", "title": "T", "abstract_inverted_index": {"a": [0], "b": [1]},'
+        b' "publication_year": 2020, "authorships": [{"author": {"display_name": "A"}}]}]'
+    ],
     "fulltext_text": [b"# A title\n\nFirst paragraph in 2021.\n\nSecond paragraph.\n"],
 }
 REAL = {
@@ -45,8 +54,16 @@ REAL = {
     "openalex_json": "openalex-synergy/Sep_2021/works_0_25.json",
     "table": "labelled/asreview-nudging/nudging.csv",
 }
-SUFFIX = {"table": ".csv", "scopus_csv": ".csv", "wos_txt": ".txt", "wos_tab": ".txt", "ris": ".ris",
-          "bibtex": ".bib", "openalex_json": ".json", "fulltext_text": ".md"}
+SUFFIX = {
+    "table": ".csv",
+    "scopus_csv": ".csv",
+    "wos_txt": ".txt",
+    "wos_tab": ".txt",
+    "ris": ".ris",
+    "bibtex": ".bib",
+    "openalex_json": ".json",
+    "fulltext_text": ".md",
+}
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -59,7 +76,7 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
             data = data[:position] + bytes(rng.randrange(256) for _ in range(rng.randint(1, 20))) + data[position:]
         elif choice == 2 and data:
             index = rng.randrange(len(data))
-            data = data[:index] + bytes([rng.randrange(256)]) + data[index + 1:]
+            data = data[:index] + bytes([rng.randrange(256)]) + data[index + 1 :]
         elif choice == 3:
             lines = data.split(b"\n")
             if lines:
@@ -108,9 +125,11 @@ def main() -> int:
                     counter[f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"] += 1
             failures[fmt] = counter
             total_failures += sum(counter.values())
-            print(f"{fmt:15s} inputs {args.per_reader:6d}  read {outcomes['read']:6d}  unreadable "
-                  f"{outcomes['unreadable']:6d}  failures {sum(counter.values()):4d}  "
-                  f"({time.perf_counter() - started:.1f} s)")
+            print(
+                f"{fmt:15s} inputs {args.per_reader:6d}  read {outcomes['read']:6d}  unreadable "
+                f"{outcomes['unreadable']:6d}  failures {sum(counter.values()):4d}  "
+                f"({time.perf_counter() - started:.1f} s)"
+            )
             for where, n in counter.most_common(5):
                 print(f"    {n:5d} x {where}")
     print(f"total failures: {total_failures}")

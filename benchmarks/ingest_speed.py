@@ -1,6 +1,6 @@
 """Time ingesting the 12,000-record Web of Science benchmark corpus (target: under 30 s).
 
-    python benchmarks/ingest_speed.py
+python benchmarks/ingest_speed.py
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ def main() -> int:
     _records, flow = ingest([str(CORPUS)])
     seconds = time.perf_counter() - start
     totals = flow["totals"]
-    print(f"ingested {totals['read']} records from {len(flow['files'])} files in {seconds:.1f} s "
-          f"({totals['read'] / seconds:.0f} records/s): included {totals['included']}, duplicates "
-          f"{totals['duplicates']}, quarantined {totals['quarantined']}; with abstract {flow['fields']['abstract']}")
+    print(
+        f"ingested {totals['read']} records from {len(flow['files'])} files in {seconds:.1f} s "
+        f"({totals['read'] / seconds:.0f} records/s): included {totals['included']}, duplicates "
+        f"{totals['duplicates']}, quarantined {totals['quarantined']}; with abstract {flow['fields']['abstract']}"
+    )
     return 0
 
 

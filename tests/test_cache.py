@@ -74,8 +74,9 @@ def test_small_parts_past_the_limit_are_merged_and_lookups_find_the_same_rows(tm
     after, found_after = cache.load(wanted)
     assert found_after == found_before | {f"k{MAX_PARTS}"}
     order = [KEY, "n"]
-    pd.testing.assert_frame_equal(before.sort_values(order).reset_index(drop=True),
-                                  after.sort_values(order).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        before.sort_values(order).reset_index(drop=True), after.sort_values(order).reset_index(drop=True)
+    )
     # The key stored by two parts comes back once.
     assert after[after[KEY] == "shared"]["n"].tolist() == [-1]
 
@@ -112,8 +113,11 @@ def _age(path: Path, days: float, now: float) -> None:
 
 
 def _bib(path: Path, title: str) -> str:
-    path.write_text(f"@article{{a1, title={{{title}}}, author={{Doe, Jane}}, year={{2021}},"
-                    " abstract={{Badges in higher education.}}}\n", encoding="utf-8")
+    path.write_text(
+        f"@article{{a1, title={{{title}}}, author={{Doe, Jane}}, year={{2021}},"
+        " abstract={{Badges in higher education.}}}\n",
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -123,8 +127,12 @@ def _filled_caches(tmp_path: Path) -> tuple[dict[str, Path], list[str]]:
     from litthemes.embed import EmbeddingCache
     from litthemes.ingest import read_normalized
 
-    roots = {"ingest": tmp_path / "ingest", "segments": tmp_path / "segments", "codes": tmp_path / "codes",
-             "embeddings": tmp_path / "embeddings"}
+    roots = {
+        "ingest": tmp_path / "ingest",
+        "segments": tmp_path / "segments",
+        "codes": tmp_path / "codes",
+        "embeddings": tmp_path / "embeddings",
+    }
     rows = pd.DataFrame({KEY: ["k1"], "record_id": ["a"], "n": [1]})
     for stage, root in (("segments", roots["segments"]), ("segment_codes", roots["codes"])):
         for version in (1, 2):
@@ -178,8 +186,10 @@ def test_prune_removes_what_no_run_used_for_the_period_but_keeps_each_stages_las
     # Per stage the entry used last stays, however old: the current codebook's codes, the
     # model used last, the export's last version; the other versions go, as does the
     # entry of a file that is no longer an input.
-    by_kind = {kind: [e for e in find_entries(roots, inputs) if e.kind == kind] for kind in
-               ("segments", "segment_codes", "embeddings", "ingest")}
+    by_kind = {
+        kind: [e for e in find_entries(roots, inputs) if e.kind == kind]
+        for kind in ("segments", "segment_codes", "embeddings", "ingest")
+    }
     assert [e.path for e in by_kind["segment_codes"]] == [current_codes]
     assert [e.path for e in by_kind["embeddings"]] == [model_b]
     assert len(by_kind["segments"]) == 1 and len(by_kind["ingest"]) == 1
@@ -207,7 +217,8 @@ def test_lookups_mark_what_they_used(tmp_path: Path) -> None:
     fresh = [e for e in find_entries(roots, inputs) if e.unused_days(time.time()) < 1]
     assert {e.path for e in fresh if e.kind != "ingest"} == {
         RecordCache(roots["segments"], "segments", SCHEMA, {"codebook": 1}).dir,
-        EmbeddingCache(roots["embeddings"], "model-a", "shape").dir}
+        EmbeddingCache(roots["embeddings"], "model-a", "shape").dir,
+    }
     # Of the ingest entries, the export's version on disk now.
     assert [e.group is not None for e in fresh if e.kind == "ingest"] == [True]
 
@@ -219,10 +230,18 @@ def test_cache_commands_list_and_prune(tmp_path: Path, monkeypatch: pytest.Monke
 
     roots, inputs = _filled_caches(tmp_path)
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "inputs": inputs, "ingest": {"cache_dir": str(roots["ingest"])},
-        "nlp": {"cache_dir": str(roots["segments"])}, "code": {"cache_dir": str(roots["codes"])},
-        "embed": {"cache_dir": str(roots["embeddings"])}}), encoding="utf-8")
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "inputs": inputs,
+                "ingest": {"cache_dir": str(roots["ingest"])},
+                "segment": {"cache_dir": str(roots["segments"])},
+                "code": {"cache_dir": str(roots["codes"])},
+                "embed": {"cache_dir": str(roots["embeddings"])},
+            }
+        ),
+        encoding="utf-8",
+    )
     now = time.time()
     for entry in find_entries(roots, inputs):
         _age(entry.path, 40, now)

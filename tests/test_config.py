@@ -30,13 +30,13 @@ def test_invalid_values_name_the_key_and_what_is_allowed() -> None:
     data = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     data["topics"]["method"] = "lda2vec"
     data["code"]["lexical_weight"] = 3
-    data["nlp"]["modle"] = "x"
+    data["segment"]["modle"] = "x"
     with pytest.raises(ConfigError) as info:
         validate(data)
     text = str(info.value)
     assert "topics.method" in text and "'bertopic' or 'nmf'" in text
     assert "code.lexical_weight" in text and "less than or equal to 1" in text
-    assert "nlp.modle" in text and "unknown key" in text
+    assert "segment.modle" in text and "unknown key" in text
 
 
 def test_schema_file_matches_the_models() -> None:

@@ -17,23 +17,57 @@ ROOT = Path(__file__).resolve().parents[1]
 # Records written for the end-to-end run: a hostile title and links, and abstracts
 # whose themes are known.
 HOSTILE = [
-    {"title": "<script>alert(1)</script> Micro-credentials and employer trust", "year": "2021",
-     "doi": "javascript:alert(1)", "url": "javascript:alert(2)", "authors": "Mallory, M.",
-     "abstract": "Employers doubted the value of badges. Over 60% of 300 employers surveyed did not recognise them."},
-    {"title": "Stackable credentials toward a master's degree", "year": "2022", "doi": "10.5555/stack.1",
-     "url": "", "authors": "Doe, J.; Roe, R.",
-     "abstract": "Three micro-credentials stack into a graduate certificate that counts toward the degree."},
-    {"title": "Blockchain wallets for verifiable credentials", "year": "2020", "doi": "", "url": "https://example.org/x",
-     "authors": "Lee, K.", "abstract": "Learners keep credentials in a digital wallet; issuers sign them on a ledger."},
-    {"title": "The pandemic and online short courses", "year": "2021", "doi": "", "url": "", "authors": "Kim, S.",
-     "abstract": "During COVID-19 lockdowns enrolments in online short courses doubled."},
+    {
+        "title": "<script>alert(1)</script> Micro-credentials and employer trust",
+        "year": "2021",
+        "doi": "javascript:alert(1)",
+        "url": "javascript:alert(2)",
+        "authors": "Mallory, M.",
+        "abstract": "Employers doubted the value of badges. Over 60% of 300 employers surveyed did not recognise them.",
+    },
+    {
+        "title": "Stackable credentials toward a master's degree",
+        "year": "2022",
+        "doi": "10.5555/stack.1",
+        "url": "",
+        "authors": "Doe, J.; Roe, R.",
+        "abstract": "Three micro-credentials stack into a graduate certificate that counts toward the degree.",
+    },
+    {
+        "title": "Blockchain wallets for verifiable credentials",
+        "year": "2020",
+        "doi": "",
+        "url": "https://example.org/x",
+        "authors": "Lee, K.",
+        "abstract": "Learners keep credentials in a digital wallet; issuers sign them on a ledger.",
+    },
+    {
+        "title": "The pandemic and online short courses",
+        "year": "2021",
+        "doi": "",
+        "url": "",
+        "authors": "Kim, S.",
+        "abstract": "During COVID-19 lockdowns enrolments in online short courses doubled.",
+    },
 ]
 
 
 def run_snakemake(workdir: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
     """Run the project's workflow in ``workdir`` with the config in workdir/config/config.yaml."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(workdir / "config" / "config.yaml"), "--cores", "2", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config" / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, env=offline_env(), timeout=timeout)
 
 
@@ -66,3 +100,30 @@ def make_project(work: Path, embed_cache: str) -> Path:
     return work
 
 
+def segment_and_embed(records: Path, embed_cache: str) -> tuple[str, str]:
+    """Run the segment and embed stages on a record table; the paths of segments and segment vectors."""
+    from click.testing import CliRunner
+
+    from litthemes.cli import main
+
+    folder = records.parent
+    segments, vectors = str(folder / "segments.parquet"), str(folder / "segment_vectors.parquet")
+    runner = CliRunner()
+    done = runner.invoke(main, ["segment", str(records), "--out", segments, "--settings", '{"cache_dir": ""}'])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(
+        main,
+        [
+            "embed",
+            str(records),
+            segments,
+            "--segments-out",
+            vectors,
+            "--documents-out",
+            str(folder / "document_vectors.parquet"),
+            "--settings",
+            f'{{"cache_dir": "{embed_cache}"}}',
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    return segments, vectors

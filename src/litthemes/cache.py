@@ -166,8 +166,10 @@ class RecordCache:
         # Records with no rows still need an entry, or they would be recomputed every time.
         empty = sorted(set(keys) - set(rows[KEY]))
         if empty:
-            markers = pa.table({KEY: pa.array(empty, pa.string()),
-                                **{f.name: pa.nulls(len(empty), f.type) for f in self.schema}}, schema=schema)
+            markers = pa.table(
+                {KEY: pa.array(empty, pa.string()), **{f.name: pa.nulls(len(empty), f.type) for f in self.schema}},
+                schema=schema,
+            )
             table = pa.concat_tables([table, markers])
         self.dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.dir / f"part-{content_key(sorted(set(keys)))[:20]}.parquet") as tmp:
@@ -202,8 +204,12 @@ def configured_roots(settings: Settings) -> dict[str, Path]:
     """The cache folders a config (:class:`litthemes.config.Settings`) names, by stage.
     The OpenAlex response cache is not among them: it holds what an online run fetched,
     which an offline rerun could not fetch again."""
-    roots = {"ingest": settings.ingest.cache_dir, "segments": settings.nlp.cache_dir,
-             "codes": settings.code.cache_dir, "embeddings": settings.embed.cache_dir}
+    roots = {
+        "ingest": settings.ingest.cache_dir,
+        "segments": settings.segment.cache_dir,
+        "codes": settings.code.cache_dir,
+        "embeddings": settings.embed.cache_dir,
+    }
     return {stage: Path(folder) for stage, folder in roots.items() if folder}
 
 
@@ -231,8 +237,12 @@ def find_entries(roots: dict[str, Path], inputs: Iterable[str] = ()) -> list[Cac
         for folder in sorted({part.parent for part in root.rglob("part-*.parquet")}):
             # Record caches keep a folder per stage above their namespaces; the embedding
             # cache keeps a model's folder right in its root.
-            add("embeddings" if folder.parent == root else folder.parent.name, folder, list(folder.iterdir()),
-                folder.parent)
+            add(
+                "embeddings" if folder.parent == root else folder.parent.name,
+                folder,
+                list(folder.iterdir()),
+                folder.parent,
+            )
         if stage == "ingest":
             for entry in sorted((root / "ingest").rglob("*.json")):
                 add("ingest", entry, [entry], entry.parent if entry.parent.name in current else None)
@@ -251,8 +261,9 @@ def latest_entries(entries: list[CacheEntry]) -> set[CacheEntry]:
     return set(latest.values())
 
 
-def prune(entries: list[CacheEntry], unused_for_days: float, now: float | None = None,
-          dry_run: bool = False) -> list[CacheEntry]:
+def prune(
+    entries: list[CacheEntry], unused_for_days: float, now: float | None = None, dry_run: bool = False
+) -> list[CacheEntry]:
     """Remove the entries no run has used for more than ``unused_for_days`` days; returns them.
 
     The entry of each group that was used last is kept whatever its age: a stage that

@@ -10,19 +10,25 @@ FIGURE_CAPTIONS = {
     "corpus_by_year": "Records per publication year, by source file.",
     "field_availability": "Which text each record offered for coding: title only, title and abstract, or full text.",
     "theme_prevalence": "Share of records that mention each theme (pale) and whose main theme it is (dark, rank 1 by "
-                        "salience), with 95% Wilson intervals, coloured by group.",
-    "theme_trends": "Share of each year's records coded with each theme (normalised for the growth of the literature); shaded: 95% Wilson interval; hollow markers: years with too few records for an interval.",
-    "covid_change": "Change in each theme's share from before to after the COVID-19 split year, with 95% Newcombe intervals.",
+    "salience), with 95% Wilson intervals, coloured by group.",
+    "theme_trends": "Share of each year's records coded with each theme (normalised for the growth of the "
+    "literature); shaded: 95% Wilson interval; hollow markers: years with too few records for an interval.",
+    "covid_change": "Change in each theme's share from before to after the COVID-19 split year, with 95% Newcombe "
+    "intervals.",
     "terminology_shift": "Share of each year's records that use each credential term.",
-    "challenge_cooccurrence": "Challenge themes appearing in the same record: lift (colour) and number of records (label).",
-    "challenge_network": "Network of challenge themes; edge width: Jaccard index; solid edges: significant co-occurrence (Fisher exact, FDR-corrected).",
+    "challenge_cooccurrence": "Challenge themes appearing in the same record: lift (colour) and number of records "
+    "(label).",
+    "challenge_network": "Network of challenge themes; edge width: Jaccard index; solid edges: significant "
+    "co-occurrence (Fisher exact, FDR-corrected).",
     "theme_by_stakeholder": "Share of each theme's records that speak about each stakeholder.",
     "theme_by_credential_type": "Share of each theme's records that discuss each credential type.",
     "theme_by_setting": "Share of each theme's records set in each educational setting.",
     "thematic_map_themes": "Thematic map of themes (Callon centrality x density); quadrants split at the medians.",
     "thematic_map_topics": "Thematic map of inductive topics (Callon centrality x density).",
-    "opportunity_risk": "Share of each year's records discussing trend themes (opportunity) vs challenge themes (risk).",
-    "topics": "Size of each inductive topic; orange: emergent (matches no codebook theme); hatched: unstable across seeds.",
+    "opportunity_risk": "Share of each year's records discussing trend themes (opportunity) vs challenge themes "
+    "(risk).",
+    "topics": "Size of each inductive topic; orange: emergent (matches no codebook theme); hatched: unstable across "
+    "seeds.",
 }
 
 # The tables each figure is drawn from: trend tables by name, and "topics" for the
@@ -67,10 +73,13 @@ TABLE_CAPTIONS = {
     "corpus_flow": "Records per source file: read, quarantined, merged as duplicates, excluded by a rule, included.",
     "field_availability": "Text available for coding.",
     "prevalence": "Share of records that mention each theme and group (coded, share) and whose main theme it is "
-                  "(main, main_share), with 95% Wilson intervals.",
-    "trend_tests": "Trend of each theme over years: odds ratio per year from logistic regression, 95% CI, p and BH q value.",
-    "covid_split": "Share of records per theme before and from the COVID-19 split year; difference with 95% Newcombe interval.",
-    "challenge_cooccurrence": "Pairs of challenge themes: records with both, Jaccard, lift, one-sided Fisher exact p and BH q.",
+    "(main, main_share), with 95% Wilson intervals.",
+    "trend_tests": "Trend of each theme over years: odds ratio per year from logistic regression, 95% CI, p and BH q "
+    "value.",
+    "covid_split": "Share of records per theme before and from the COVID-19 split year; difference with 95% Newcombe "
+    "interval.",
+    "challenge_cooccurrence": "Pairs of challenge themes: records with both, Jaccard, lift, one-sided Fisher exact p "
+    "and BH q.",
     "theme_by_stakeholder": "Records carrying each theme and stakeholder.",
     "theme_by_credential_type": "Records carrying each theme and credential type.",
     "theme_by_setting": "Records carrying each theme and setting.",

@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
 
 
 def _section(config: str | None, settings_json: str | None, name: str) -> dict[str, Any]:
@@ -42,8 +45,12 @@ def _section(config: str | None, settings_json: str | None, name: str) -> dict[s
     return {}
 
 
-config_option = click.option("--config", "config", type=click.Path(exists=True, dir_okay=False),
-                             help="config.yaml to take this stage's settings from.")
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="config.yaml to take this stage's settings from.",
+)
 settings_option = click.option("--settings", "settings_json", help="This stage's settings as a JSON object.")
 
 
@@ -58,8 +65,9 @@ def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
         raise click.BadParameter(str(exc)) from None
 
 
-shard_option = click.option("--shard", callback=_shard,
-                            help="Only records of shard k of N ('k/N'); `litthemes gather` joins the shards.")
+shard_option = click.option(
+    "--shard", callback=_shard, help="Only records of shard k of N ('k/N'); `litthemes gather` joins the shards."
+)
 
 
 class _Group(click.Group):
@@ -88,7 +96,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """litthemes: thematic analysis of research literature."""
     _setup_logging(verbose)
     if ctx.invoked_subcommand in SPACY_WITHOUT_TORCH:
-        from litthemes.startup import import_spacy
+        from litthemes.speedups import import_spacy
 
         import_spacy()
 
@@ -105,8 +113,11 @@ def ingest(paths: tuple[str, ...], out: str, flow_out: str, config: str | None, 
 
     flow = run(list(paths), out, flow_out, _section(config, settings_json, "ingest"))
     totals = flow["totals"]
-    click.echo(f"read {totals['read']}: included {totals['included']}, duplicates {totals['duplicates']}, "
-               f"excluded {totals['excluded']}, quarantined {totals['quarantined']}", err=True)
+    click.echo(
+        f"read {totals['read']}: included {totals['included']}, duplicates {totals['duplicates']}, "
+        f"excluded {totals['excluded']}, quarantined {totals['quarantined']}",
+        err=True,
+    )
     for failed in (f for f in flow["files"] if f["error"]):
         click.echo(f"unreadable: {failed['error']}", err=True)
 
@@ -114,25 +125,24 @@ def ingest(paths: tuple[str, ...], out: str, flow_out: str, config: str | None, 
 @main.command()
 def formats() -> None:
     """List the reader formats that ingest.formats can name."""
-    from litthemes.ingest import FORMATS
+    from litthemes.ingest.readers import formats
 
-    click.echo("\n".join(FORMATS))
+    click.echo("\n".join(formats()))
 
 
 @main.command("segment")
 @click.argument("records")
 @click.option("--out", required=True, help="segments.parquet to write.")
-@click.option("--claims-out", help="also write the claims found in the segments (for `litthemes claims --spans`).")
-@click.option("--ledger-out", help="also write the claims ledger (what `litthemes claims` writes); not with --shard.")
 @shard_option
 @config_option
 @settings_option
-def segment_cmd(records: str, out: str, claims_out: str | None, ledger_out: str | None,
-                shard: tuple[int, int] | None, config: str | None, settings_json: str | None) -> None:
-    """Split records into titles, sentences and passages, with lemmas (NLP stage)."""
+def segment_cmd(
+    records: str, out: str, shard: tuple[int, int] | None, config: str | None, settings_json: str | None
+) -> None:
+    """Split records into titles, sentences and passages, with lemmas."""
     from litthemes.segment.run import run
 
-    n = run(records, out, _section(config, settings_json, "nlp"), shard, claims_out, ledger_out)
+    n = run(records, out, _section(config, settings_json, "segment"), shard)
     click.echo(f"{n} segments", err=True)
 
 
@@ -144,8 +154,15 @@ def segment_cmd(records: str, out: str, claims_out: str | None, ledger_out: str 
 @shard_option
 @config_option
 @settings_option
-def embed(records: str, segments: str, segments_out: str, documents_out: str, shard: tuple[int, int] | None,
-          config: str | None, settings_json: str | None) -> None:
+def embed(
+    records: str,
+    segments: str,
+    segments_out: str,
+    documents_out: str,
+    shard: tuple[int, int] | None,
+    config: str | None,
+    settings_json: str | None,
+) -> None:
     """Embed segments and documents (cached by text hash and model)."""
     from litthemes.embed.run import run
 
@@ -157,34 +174,60 @@ def embed(records: str, segments: str, segments_out: str, documents_out: str, sh
 @click.argument("records")
 @click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, help="CODES.parquet to write (record x theme).")
-@click.option("--segments", "segments_path", help="segments.parquet from `litthemes segment`.")
-@click.option("--vectors", "vectors_path", help="segment embeddings from `litthemes embed`.")
+@click.option("--segments", "segments_path", required=True, help="segments.parquet from `litthemes segment`.")
+@click.option("--vectors", "vectors_path", required=True, help="segment embeddings from `litthemes embed`.")
 @click.option("--segment-codes-out")
 @click.option("--dimensions-out", help="record x credential type / stakeholder / setting.")
 @click.option("--evidence-out", help="best quotes per record and code.")
-@click.option("--train", "train_path",
-              help="human-coded passages to fit the semantic model on (CSV, .qdpx or annotated folder); "
-                   "overrides code.training.")
+@click.option(
+    "--train",
+    "train_path",
+    help="human-coded passages to fit the semantic model on (CSV, .qdpx or annotated folder); overrides code.training.",
+)
 @shard_option
 @config_option
 @click.option("--settings", "settings_json", help="code settings as JSON.")
 @click.option("--embed-settings", "embed_json", help="embed settings as JSON.")
-@click.option("--nlp-settings", "nlp_json", help="nlp settings as JSON.")
-def code(records: str, codebook: str, out: str, segments_path: str | None, vectors_path: str | None,
-         segment_codes_out: str | None, dimensions_out: str | None, evidence_out: str | None, train_path: str | None,
-         shard: tuple[int, int] | None, config: str | None, settings_json: str | None, embed_json: str | None,
-         nlp_json: str | None) -> None:
+@click.option("--segment-settings", "segment_json", help="segment settings as JSON.")
+def code(
+    records: str,
+    codebook: str,
+    out: str,
+    segments_path: str,
+    vectors_path: str,
+    segment_codes_out: str | None,
+    dimensions_out: str | None,
+    evidence_out: str | None,
+    train_path: str | None,
+    shard: tuple[int, int] | None,
+    config: str | None,
+    settings_json: str | None,
+    embed_json: str | None,
+    segment_json: str | None,
+) -> None:
     """Code records into the codebook's themes (deductive)."""
     from litthemes.code.run import run
 
     settings = _section(config, settings_json, "code")
     if train_path:
         settings = {**settings, "training": train_path}
-    summary = run(records, codebook, out, segments_path=segments_path, vectors_path=vectors_path,
-                  segment_codes_out=segment_codes_out, dimensions_out=dimensions_out, evidence_out=evidence_out,
-                  settings=settings, embed_settings=_section(config, embed_json, "embed"),
-                  nlp_settings=_section(config, nlp_json, "nlp"), shard=shard)
-    click.echo(f"{summary['records']} records, {summary['segments']} segments, {summary['coded']} record-theme codes", err=True)
+    summary = run(
+        records,
+        codebook,
+        segments_path,
+        vectors_path,
+        out,
+        segment_codes_out=segment_codes_out,
+        dimensions_out=dimensions_out,
+        evidence_out=evidence_out,
+        settings=settings,
+        embed_settings=_section(config, embed_json, "embed"),
+        segment_settings=_section(config, segment_json, "segment"),
+        shard=shard,
+    )
+    click.echo(
+        f"{summary['records']} records, {summary['segments']} segments, {summary['coded']} record-theme codes", err=True
+    )
 
 
 @main.command()
@@ -195,19 +238,36 @@ def code(records: str, codebook: str, out: str, segments_path: str | None, vecto
 @config_option
 @click.option("--settings", "settings_json", help="code settings as JSON.")
 @click.option("--embed-settings", "embed_json", help="embed settings as JSON.")
-@click.option("--nlp-settings", "nlp_json", help="nlp settings as JSON.")
-def train(training: str, codebook: str, out: str | None, folds: int | None, config: str | None,
-          settings_json: str | None, embed_json: str | None, nlp_json: str | None) -> None:
+@click.option("--segment-settings", "segment_json", help="segment settings as JSON.")
+def train(
+    training: str,
+    codebook: str,
+    out: str | None,
+    folds: int | None,
+    config: str | None,
+    settings_json: str | None,
+    embed_json: str | None,
+    segment_json: str | None,
+) -> None:
     """Cross-validate the coder on human-coded passages: agreement per code on held-out documents."""
     from litthemes.code.train import training_report
 
-    report = training_report(training, codebook, _section(config, settings_json, "code"),
-                             _section(config, embed_json, "embed"), _section(config, nlp_json, "nlp"), folds, out)
+    report = training_report(
+        training,
+        codebook,
+        _section(config, settings_json, "code"),
+        _section(config, embed_json, "embed"),
+        _section(config, segment_json, "segment"),
+        folds,
+        out,
+    )
     click.echo(report["table_text"])
     summary = report["summary"]
-    click.echo(f"{summary['passages']} passages in {summary['documents']} documents, {summary['folds']}-fold: "
-               f"mean kappa {summary['mean_kappa']:.3f}, Krippendorff's alpha {summary['krippendorff_alpha']:.3f}",
-               err=True)
+    click.echo(
+        f"{summary['passages']} passages in {summary['documents']} documents, {summary['folds']}-fold: "
+        f"mean kappa {summary['mean_kappa']:.3f}, Krippendorff's alpha {summary['krippendorff_alpha']:.3f}",
+        err=True,
+    )
 
 
 @main.command()
@@ -219,24 +279,53 @@ def train(training: str, codebook: str, out: str | None, folds: int | None, conf
 @click.option("--summary-out", required=True)
 @click.option("--hierarchy-out")
 @click.option("--model-out", help="the fitted topics as a model file that topics.frozen_model can name.")
-@click.option("--refit", "refits", multiple=True,
-              help="a `litthemes topic-refit` output for the stability check (repeatable); "
-                   "without any, the refits run here.")
-@click.option("--stability-later", is_flag=True,
-              help="write the fit without the stability check, for `litthemes topic-stability` to add "
-                   "(so that the refits can run alongside the fit).")
+@click.option(
+    "--refit",
+    "refits",
+    multiple=True,
+    help="a `litthemes topic-refit` output for the stability check (repeatable); without any, the refits run here.",
+)
+@click.option(
+    "--stability-later",
+    is_flag=True,
+    help="write the fit without the stability check, for `litthemes topic-stability` to add "
+    "(so that the refits can run alongside the fit).",
+)
 @config_option
 @settings_option
 @click.option("--embed-settings", "embed_json")
-def topics(records: str, segments: str, document_vectors: str, out: str, doc_topics_out: str, summary_out: str,
-           hierarchy_out: str | None, model_out: str | None, refits: tuple[str, ...], stability_later: bool,
-           config: str | None, settings_json: str | None, embed_json: str | None) -> None:
+def topics(
+    records: str,
+    segments: str,
+    document_vectors: str,
+    out: str,
+    doc_topics_out: str,
+    summary_out: str,
+    hierarchy_out: str | None,
+    model_out: str | None,
+    refits: tuple[str, ...],
+    stability_later: bool,
+    config: str | None,
+    settings_json: str | None,
+    embed_json: str | None,
+) -> None:
     """Fit inductive topics (BERTopic and NMF) with stability checks."""
     from litthemes.topics.run import run
 
-    summary = run(records, segments, document_vectors, out, doc_topics_out, summary_out, hierarchy_out,
-                  _section(config, settings_json, "topics"), _section(config, embed_json, "embed"),
-                  list(refits) if refits else None, model_out, stability_later=stability_later)
+    summary = run(
+        records,
+        segments,
+        document_vectors,
+        out,
+        doc_topics_out,
+        summary_out,
+        hierarchy_out,
+        _section(config, settings_json, "topics"),
+        _section(config, embed_json, "embed"),
+        list(refits) if refits else None,
+        model_out,
+        stability_later=stability_later,
+    )
     click.echo(json.dumps(summary), err=True)
 
 
@@ -252,22 +341,46 @@ def topics(records: str, segments: str, document_vectors: str, out: str, doc_top
 @click.option("--model-out", help="the fitted topics as a model file that topics.frozen_model can name.")
 @config_option
 @settings_option
-def topic_stability(records: str, document_vectors: str, fitted_topics: str, doc_topics: str, fit_summary: str,
-                    refits: tuple[str, ...], out: str, summary_out: str, model_out: str | None,
-                    config: str | None, settings_json: str | None) -> None:
+def topic_stability(
+    records: str,
+    document_vectors: str,
+    fitted_topics: str,
+    doc_topics: str,
+    fit_summary: str,
+    refits: tuple[str, ...],
+    out: str,
+    summary_out: str,
+    model_out: str | None,
+    config: str | None,
+    settings_json: str | None,
+) -> None:
     """Add the stability check (agreement with the refits) to a topic fit."""
-    from litthemes.topics.run import run_stability
+    from litthemes.topics.stability import run_stability
 
-    summary = run_stability(records, document_vectors, fitted_topics, doc_topics, fit_summary, list(refits),
-                            out, summary_out, model_out, _section(config, settings_json, "topics"))
+    summary = run_stability(
+        records,
+        document_vectors,
+        fitted_topics,
+        doc_topics,
+        fit_summary,
+        list(refits),
+        out,
+        summary_out,
+        model_out,
+        _section(config, settings_json, "topics"),
+    )
     click.echo(json.dumps(summary["stability"]), err=True)
 
 
 # Table kinds `gather` joins: kind -> (schema in litthemes.tables, kept in record-table
 # order). The segment stage's tables keep that order; coding tables are sorted by record id.
-GATHERED_TABLES = {"segments": ("SEGMENTS", True), "claim-spans": ("CLAIM_SPANS", True), "codes": ("CODES", False),
-                   "dimensions": ("CODES", False), "segment-codes": ("SEGMENT_CODES", False),
-                   "evidence": ("EVIDENCE", False)}
+GATHERED_TABLES = {
+    "segments": ("SEGMENTS", True),
+    "codes": ("CODES", False),
+    "dimensions": ("CODES", False),
+    "segment-codes": ("SEGMENT_CODES", False),
+    "evidence": ("EVIDENCE", False),
+}
 GATHER_KINDS = (*GATHERED_TABLES, "segment-vectors", "document-vectors")
 
 
@@ -276,8 +389,9 @@ GATHER_KINDS = (*GATHERED_TABLES, "segment-vectors", "document-vectors")
 @click.argument("parts", nargs=-1)
 @click.option("--records", required=True, help="the record table the shards were cut from (for the order).")
 @click.option("--out", help="the gathered table (with KIND and PARTS).")
-@click.option("--plan", "plan_json",
-              help='several tables in one call, as JSON: {"KIND": {"parts": [...], "out": "..."}, ...}.')
+@click.option(
+    "--plan", "plan_json", help='several tables in one call, as JSON: {"KIND": {"parts": [...], "out": "..."}, ...}.'
+)
 def gather(kind: str | None, parts: tuple[str, ...], records: str, out: str | None, plan_json: str | None) -> None:
     """Join the shards of a sharded stage into the table the unsharded stage writes."""
     from litthemes import tables
@@ -309,24 +423,47 @@ def gather(kind: str | None, parts: tuple[str, ...], records: str, out: str | No
 @click.argument("records")
 @click.argument("segments")
 @click.argument("document_vectors")
-@click.option("--run", "run_indices", required=True, multiple=True, type=click.IntRange(min=1),
-              help="refit number; the seed is topics.seed + this (repeatable, one per --out).")
-@click.option("--out", "outs", required=True, multiple=True,
-              help="the refit's record x topic table (.parquet), in the order of --run")
+@click.option(
+    "--run",
+    "run_indices",
+    required=True,
+    multiple=True,
+    type=click.IntRange(min=1),
+    help="refit number; the seed is topics.seed + this (repeatable, one per --out).",
+)
+@click.option(
+    "--out",
+    "outs",
+    required=True,
+    multiple=True,
+    help="the refit's record x topic table (.parquet), in the order of --run",
+)
 @config_option
 @settings_option
-def topic_refit(records: str, segments: str, document_vectors: str, run_indices: tuple[int, ...],
-                outs: tuple[str, ...], config: str | None, settings_json: str | None) -> None:
+def topic_refit(
+    records: str,
+    segments: str,
+    document_vectors: str,
+    run_indices: tuple[int, ...],
+    outs: tuple[str, ...],
+    config: str | None,
+    settings_json: str | None,
+) -> None:
     """Refits of the topic model with other seeds, for the stability check."""
-    from litthemes.topics.run import run_refits
+    from litthemes.topics.stability import run_refits
 
     if len(run_indices) != len(outs):
         raise click.UsageError(f"{len(run_indices)} --run but {len(outs)} --out: give one --out per --run")
     repeated = next((run for run in run_indices if run_indices.count(run) > 1), None)
     if repeated is not None:
         raise click.UsageError(f"--run {repeated} given twice: each refit once, with its own --out")
-    counts = run_refits(records, segments, document_vectors, dict(zip(run_indices, outs, strict=True)),
-                        _section(config, settings_json, "topics"))
+    counts = run_refits(
+        records,
+        segments,
+        document_vectors,
+        dict(zip(run_indices, outs, strict=True)),
+        _section(config, settings_json, "topics"),
+    )
     for run_index, n in counts.items():
         click.echo(f"refit {run_index}: {n} topics", err=True)
 
@@ -343,17 +480,37 @@ def topic_refit(records: str, segments: str, document_vectors: str, run_indices:
 @config_option
 @settings_option
 @click.option("--embed-settings", "embed_json")
-def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, codes: tuple[str, ...], codebook: str,
-                 fit_summary: str, out: str, summary_out: str, config: str | None, settings_json: str | None,
-                 embed_json: str | None) -> None:
+def align_topics(
+    fitted_topics: str,
+    doc_topics: str,
+    document_vectors: str,
+    codes: tuple[str, ...],
+    codebook: str,
+    fit_summary: str,
+    out: str,
+    summary_out: str,
+    config: str | None,
+    settings_json: str | None,
+    embed_json: str | None,
+) -> None:
     """Align topics to the codebook's themes; topics that match none are emergent.
 
     CODES is the code table, or the code tables of the coding shards.
     """
-    from litthemes.topics.run import run_align
+    from litthemes.topics.align import run_align
 
-    summary = run_align(fitted_topics, doc_topics, document_vectors, list(codes), codebook, fit_summary, out, summary_out,
-                        _section(config, settings_json, "topics"), _section(config, embed_json, "embed"))
+    summary = run_align(
+        fitted_topics,
+        doc_topics,
+        document_vectors,
+        list(codes),
+        codebook,
+        fit_summary,
+        out,
+        summary_out,
+        _section(config, settings_json, "topics"),
+        _section(config, embed_json, "embed"),
+    )
     click.echo(json.dumps(summary), err=True)
 
 
@@ -362,34 +519,35 @@ def align_topics(fitted_topics: str, doc_topics: str, document_vectors: str, cod
 @click.option("--codes", required=True, multiple=True, help="the code table, or each coding shard's (repeatable)")
 @click.option("--dimensions", required=True, multiple=True, help="as --codes")
 @click.option("--segment-codes", required=True, multiple=True, help="as --codes")
-@click.option("--segments", help="segments.parquet (for the claims ledger and the topic tables)")
 @click.option("--doc-topics", required=True)
-@click.option("--topics", "topics_path",
-              help="fitted or aligned topics, for the topic tables (only their terms and labels are read)")
 @click.option("--codebook", required=True)
 @click.option("--out-dir", required=True)
 @config_option
 @settings_option
-@click.option("--nlp-settings", "nlp_json")
-@click.option("--claims/--no-claims", default=True, show_default=True,
-              help="Also write the claims ledger (the workflow runs `litthemes claims` for it instead).")
-@click.option("--topic-tables/--no-topic-tables", default=True, show_default=True,
-              help="Also write the topic map and topic trends (the workflow runs `litthemes topic-trends` for them).")
-def trends(records: str, codes: tuple[str, ...], dimensions: tuple[str, ...], segment_codes: tuple[str, ...],
-           segments: str | None, doc_topics: str, topics_path: str | None, codebook: str, out_dir: str,
-           config: str | None, settings_json: str | None, nlp_json: str | None, claims: bool,
-           topic_tables: bool) -> None:
-    """Compute prevalence, trends, co-occurrence, maps and the claims ledger."""
+def trends(
+    records: str,
+    codes: tuple[str, ...],
+    dimensions: tuple[str, ...],
+    segment_codes: tuple[str, ...],
+    doc_topics: str,
+    codebook: str,
+    out_dir: str,
+    config: str | None,
+    settings_json: str | None,
+) -> None:
+    """Compute prevalence, trends with intervals, co-occurrence and the code-topic crosswalk."""
     from litthemes.trends.run import run
 
-    if (claims or topic_tables) and not segments:
-        raise click.UsageError("--segments is needed for the claims ledger and the topic tables")
-    if topic_tables and not topics_path:
-        raise click.UsageError("--topics is needed for the topic tables (or give --no-topic-tables)")
-
-    written = run(records, list(codes), list(dimensions), list(segment_codes), segments, doc_topics, topics_path,
-                  codebook, out_dir, _section(config, settings_json, "trends"), _section(config, nlp_json, "nlp"),
-                  claims, topic_tables)
+    written = run(
+        records,
+        list(codes),
+        list(dimensions),
+        list(segment_codes),
+        doc_topics,
+        codebook,
+        out_dir,
+        _section(config, settings_json, "trends"),
+    )
     click.echo(f"{len(written)} tables", err=True)
 
 
@@ -401,28 +559,35 @@ def trends(records: str, codes: tuple[str, ...], dimensions: tuple[str, ...], se
 @click.option("--out-dir", required=True)
 @config_option
 @settings_option
-def topic_trends(records: str, segments: str, doc_topics: str, topics_path: str, out_dir: str, config: str | None,
-                 settings_json: str | None) -> None:
+def topic_trends(
+    records: str,
+    segments: str,
+    doc_topics: str,
+    topics_path: str,
+    out_dir: str,
+    config: str | None,
+    settings_json: str | None,
+) -> None:
     """Write the thematic map of topics and the topic trends (they need no coding)."""
     from litthemes.trends.run import run_topic_trends
 
-    written = run_topic_trends(records, segments, doc_topics, topics_path, out_dir,
-                               _section(config, settings_json, "trends"))
+    written = run_topic_trends(
+        records, segments, doc_topics, topics_path, out_dir, _section(config, settings_json, "trends")
+    )
     click.echo(f"{len(written)} tables", err=True)
 
 
 @main.command()
 @click.option("--records", required=True)
 @click.option("--segments", required=True)
-@click.option("--spans", help="the claims `litthemes segment --claims-out` found; without, they are found here (spaCy).")
 @click.option("--out", required=True, help="claims.parquet to write.")
 @config_option
-@click.option("--nlp-settings", "nlp_json")
-def claims(records: str, segments: str, spans: str | None, out: str, config: str | None, nlp_json: str | None) -> None:
+@click.option("--settings", "settings_json", help="segment settings as JSON (the spaCy model and its cache).")
+def claims(records: str, segments: str, out: str, config: str | None, settings_json: str | None) -> None:
     """The claims ledger: percentages, amounts, counts and growth statements with their source."""
-    from litthemes.trends.run import run_claims
+    from litthemes.claims.run import run
 
-    n = run_claims(records, segments, out, _section(config, nlp_json, "nlp"), spans)
+    n = run(records, segments, out, _section(config, settings_json, "segment"))
     click.echo(f"{n} claims", err=True)
 
 
@@ -432,14 +597,32 @@ def claims(records: str, segments: str, spans: str | None, out: str, config: str
 @click.option("--codebook", required=True)
 @click.option("--out-dir", required=True)
 @click.option("--study", default="corpus")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="processes drawing figures side by side.")
-@click.option("--only", multiple=True, type=click.Choice(list(FIGURE_CAPTIONS)),
-              help="draw only this figure (repeatable); default: every figure.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="processes drawing figures side by side.",
+)
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(list(FIGURE_CAPTIONS)),
+    help="draw only this figure (repeatable); default: every figure.",
+)
 @config_option
 @settings_option
-def figures(trends_dir: str, topics_path: str | None, codebook: str, out_dir: str, study: str, workers: int,
-            only: tuple[str, ...], config: str | None, settings_json: str | None) -> None:
+def figures(
+    trends_dir: str,
+    topics_path: str | None,
+    codebook: str,
+    out_dir: str,
+    study: str,
+    workers: int,
+    only: tuple[str, ...],
+    config: str | None,
+    settings_json: str | None,
+) -> None:
     """Render the figures (PNG/SVG) from the trend tables."""
     from litthemes.captions import topic_figures
     from litthemes.figures.run import run_figures
@@ -447,8 +630,16 @@ def figures(trends_dir: str, topics_path: str | None, codebook: str, out_dir: st
     drawn_from_topics = topic_figures(list(only or FIGURE_CAPTIONS))
     if drawn_from_topics and not topics_path:
         raise click.UsageError(f"--topics: figures {drawn_from_topics} are drawn from the topic table")
-    written = run_figures(trends_dir, topics_path, codebook, out_dir, study,
-                          _section(config, settings_json, "figures"), workers, list(only) or None)
+    written = run_figures(
+        trends_dir,
+        topics_path,
+        codebook,
+        out_dir,
+        study,
+        _section(config, settings_json, "figures"),
+        workers,
+        list(only) or None,
+    )
     click.echo(f"{len(written)} figure files", err=True)
 
 
@@ -482,9 +673,22 @@ def tables(trends_dir: str, topics_path: str, flow_path: str, codebook: str, out
 @click.option("--training-report", help="the cross-validation report of `litthemes train`, for the methods section")
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--settings", "settings_json", help="the whole validated config as JSON")
-def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: str, topics_path: str,
-           topic_summary: str, figures_dir: str, codebook: str, out: str | None, pdf_out: str | None,
-           training_report: str | None, config: str | None, settings_json: str | None) -> None:
+def report(
+    records: str,
+    flow_path: str,
+    codes: str,
+    evidence: str,
+    trends_dir: str,
+    topics_path: str,
+    topic_summary: str,
+    figures_dir: str,
+    codebook: str,
+    out: str | None,
+    pdf_out: str | None,
+    training_report: str | None,
+    config: str | None,
+    settings_json: str | None,
+) -> None:
     """Write the policy brief (self-contained HTML with --out, PDF with --pdf-out)."""
     from litthemes.report import run
 
@@ -498,8 +702,22 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
         full = load(config).model_dump(mode="json")
     else:
         raise click.UsageError("give --config or --settings")
-    run(records, flow_path, codes, evidence, trends_dir, topics_path, topic_summary, figures_dir, codebook, out,
-        full, full["report"], pdf_out, training_report)
+    run(
+        records,
+        flow_path,
+        codes,
+        evidence,
+        trends_dir,
+        topics_path,
+        topic_summary,
+        figures_dir,
+        codebook,
+        out,
+        full,
+        full["report"],
+        pdf_out,
+        training_report,
+    )
     click.echo("wrote " + " and ".join(path for path in (out, pdf_out) if path), err=True)
 
 
@@ -508,16 +726,32 @@ def report(records: str, flow_path: str, codes: str, evidence: str, trends_dir: 
 @click.argument("b", required=False)
 @click.option("--out-dir", help="Write agreement.csv, summary.json and confusion.png (or the suggestions) here.")
 @click.option("--codes", help="Comma-separated codes to compare (default: all codes used).")
-@click.option("--suggest", type=click.IntRange(min=1),
-              help="Instead of comparing: write the N passages whose coding is most uncertain, to code next "
-                   "(suggestions.csv and suggestions.qdpx in --out-dir). A, if given, is what is coded already.")
+@click.option(
+    "--suggest",
+    type=click.IntRange(min=1),
+    help="Instead of comparing: write the N passages whose coding is most uncertain, to code next "
+    "(suggestions.csv and suggestions.qdpx in --out-dir). A, if given, is what is coded already.",
+)
 @click.option("--segments", help="with --suggest: segments.parquet of the run.")
 @click.option("--segment-codes", "segment_codes", help="with --suggest: segment_codes.parquet of the run.")
 @click.option("--codebook", type=click.Path(exists=True, dir_okay=False), help="with --suggest: the codebook.")
-@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False),
-              help="with --suggest: the run's config (for the thresholds and, without the options above, its paths).")
-def agree(a: str | None, b: str | None, out_dir: str | None, codes: str | None, suggest: int | None,
-          segments: str | None, segment_codes: str | None, codebook: str | None, config: str | None) -> None:
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="with --suggest: the run's config (for the thresholds and, without the options above, its paths).",
+)
+def agree(
+    a: str | None,
+    b: str | None,
+    out_dir: str | None,
+    codes: str | None,
+    suggest: int | None,
+    segments: str | None,
+    segment_codes: str | None,
+    codebook: str | None,
+    config: str | None,
+) -> None:
     """Agreement of coding B with reference coding A (CSV/TSV/Parquet, .qdpx, or annotated folder),
     or, with --suggest, the passages to code by hand next."""
     from litthemes.agree import agreement, confusion, plot_confusion, read_coding
@@ -539,8 +773,15 @@ def agree(a: str | None, b: str | None, out_dir: str | None, codes: str | None, 
         plot_confusion(confusion(coding_a, coding_b), out / "confusion.png", f"{Path(a).name} vs {Path(b).name}")
 
 
-def _suggest(n: int, coded: str | None, out_dir: str | None, segments: str | None, segment_codes: str | None,
-             codebook: str | None, config: str | None) -> None:
+def _suggest(
+    n: int,
+    coded: str | None,
+    out_dir: str | None,
+    segments: str | None,
+    segment_codes: str | None,
+    codebook: str | None,
+    config: str | None,
+) -> None:
     from litthemes.agree import read_units
     from litthemes.agree.suggest import uncertain_passages, write_suggestion_project
     from litthemes.codebook import load_codebook
@@ -553,16 +794,26 @@ def _suggest(n: int, coded: str | None, out_dir: str | None, segments: str | Non
     segment_codes = segment_codes or (f"{settings.processed_dir}/segment_codes.parquet" if settings else None)
     codebook = codebook or (settings.codebook if settings else None)
     if not (segments and segment_codes and codebook and out_dir):
-        raise click.UsageError("--suggest needs --out-dir and --segments, --segment-codes and --codebook "
-                               "(or --config of the run)")
+        raise click.UsageError(
+            "--suggest needs --out-dir and --segments, --segment-codes and --codebook (or --config of the run)"
+        )
     done = set(read_units(coded)["text"].str.strip()) if coded else set()
-    passages = uncertain_passages(read_table(segments, SEGMENTS), read_table(segment_codes, SEGMENT_CODES), n,
-                                  code_settings.present_threshold, code_settings.min_share, done)
+    passages = uncertain_passages(
+        read_table(segments, SEGMENTS),
+        read_table(segment_codes, SEGMENT_CODES),
+        n,
+        code_settings.present_threshold,
+        code_settings.min_share,
+        done,
+    )
     out = Path(out_dir)
     write_text(passages.to_csv(index=False), out / "suggestions.csv")
     write_suggestion_project(load_codebook(codebook), passages, out / "suggestions.qdpx")
-    click.echo(f"{len(passages)} passages to code: {out / 'suggestions.csv'} (fill the code column) and "
-               f"{out / 'suggestions.qdpx'}", err=True)
+    click.echo(
+        f"{len(passages)} passages to code: {out / 'suggestions.csv'} (fill the code column) and "
+        f"{out / 'suggestions.qdpx'}",
+        err=True,
+    )
 
 
 @main.command("export-qda")
@@ -573,8 +824,9 @@ def _suggest(n: int, coded: str | None, out_dir: str | None, segments: str | Non
 @click.option("--project-out", required=True, help="REFI-QDA project (.qdpx) with the coded corpus.")
 @click.option("--codebook-out", required=True, help="REFI-QDA codebook (.qdc).")
 @click.option("--name", default="litthemes coding", help="Project name shown in the QDA tool.")
-def export_qda(records: str, segments: str, segment_codes: str, codebook: str, project_out: str,
-               codebook_out: str, name: str) -> None:
+def export_qda(
+    records: str, segments: str, segment_codes: str, codebook: str, project_out: str, codebook_out: str, name: str
+) -> None:
     """Export codebook and coded corpus for NVivo, ATLAS.ti, MAXQDA or QualCoder (REFI-QDA)."""
     from litthemes.agree.refi import write_codebook, write_project
     from litthemes.codebook import load_codebook
@@ -584,8 +836,9 @@ def export_qda(records: str, segments: str, segment_codes: str, codebook: str, p
     recs = read_table(records, RECORDS)
     recs = recs[recs["status"] == "included"]
     write_codebook(book, codebook_out)
-    write_project(book, recs, read_table(segments, SEGMENTS), read_table(segment_codes, SEGMENT_CODES),
-                  project_out, name)
+    write_project(
+        book, recs, read_table(segments, SEGMENTS), read_table(segment_codes, SEGMENT_CODES), project_out, name
+    )
     click.echo(f"wrote {project_out} and {codebook_out}", err=True)
 
 
@@ -610,9 +863,14 @@ def cache() -> None:
     """Show the caches that make reruns fast, or prune what no run has used for a while."""
 
 
-cache_config_option = click.option("--config", "config", default="config/config.yaml", show_default=True,
-                                   type=click.Path(exists=True, dir_okay=False),
-                                   help="config.yaml naming the cache folders.")
+cache_config_option = click.option(
+    "--config",
+    "config",
+    default="config/config.yaml",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="config.yaml naming the cache folders.",
+)
 
 
 def _cache_table(entries: list[CacheEntry], now: float, kept: set[CacheEntry] | None = None) -> str:
@@ -625,8 +883,12 @@ def _cache_table(entries: list[CacheEntry], now: float, kept: set[CacheEntry] | 
         headers.append("kept by prune (used last)")
         for row, entry in zip(rows, entries, strict=True):
             row.append("yes" if entry in kept else "")
-    return tabulate(rows, headers=headers, colalign=("left", "left", "right", "right", "right", "left")[:len(headers)],
-                    disable_numparse=True)
+    return tabulate(
+        rows,
+        headers=headers,
+        colalign=("left", "left", "right", "right", "right", "left")[: len(headers)],
+        disable_numparse=True,
+    )
 
 
 def _cache_entries(config: str) -> list[CacheEntry]:
@@ -655,8 +917,13 @@ def cache_status(config: str) -> None:
 
 @cache.command("prune")
 @cache_config_option
-@click.option("--unused-for", "unused_for", required=True, type=click.FloatRange(min=0),
-              help="Remove entries no run has used for more than this many days.")
+@click.option(
+    "--unused-for",
+    "unused_for",
+    required=True,
+    type=click.FloatRange(min=0),
+    help="Remove entries no run has used for more than this many days.",
+)
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 def cache_prune(config: str, unused_for: float, dry_run: bool) -> None:
     """Remove cache entries no run has used for more than --unused-for days.
@@ -684,8 +951,10 @@ def schema(out_dir: str) -> None:
     """Regenerate the config and codebook JSON schemas that the Snakefile validates against."""
     from litthemes.codebook import codebook_json_schema
 
-    for name, source, content in (("config", "litthemes.config", json_schema()),
-                                  ("codebook", "litthemes.codebook", codebook_json_schema())):
+    for name, source, content in (
+        ("config", "litthemes.config", json_schema()),
+        ("codebook", "litthemes.codebook", codebook_json_schema()),
+    ):
         text = f"# Generated by `litthemes schema` from {source}; do not edit by hand.\n"
         text += yaml.safe_dump(content, sort_keys=True, allow_unicode=True, width=100)
         path = Path(out_dir) / f"{name}.schema.yaml"
@@ -693,17 +962,9 @@ def schema(out_dir: str) -> None:
         click.echo(f"wrote {path}", err=True)
 
 
-
 def run() -> None:
-    """The ``litthemes`` command: :func:`main`, then an exit that skips the interpreter's
-    teardown (:func:`litthemes.startup.exit_now`; a rerun is a dozen jobs, each paying it)."""
-    from litthemes.startup import exit_now
-
-    try:
-        main()
-    except SystemExit as done:
-        exit_now(done.code)
-    exit_now(0)
+    """The ``litthemes`` console command."""
+    main()
 
 
 if __name__ == "__main__":  # pragma: no cover

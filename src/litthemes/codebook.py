@@ -12,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from litthemes.config import ConfigError, describe_errors, load_yaml
 
+# The dimension whose codes are the themes (the others describe credential types,
+# stakeholders and settings).
+THEME = "theme"
+
 
 class Cues(BaseModel):
     """Lexical cues: terms/phrases (matched on lemmas) and spaCy token patterns.
@@ -81,19 +85,19 @@ class Codebook(BaseModel):
                 raise ValueError(
                     f"code {code.id!r}: dimension {code.dimension!r} is not one of {sorted(self.dimensions)}"
                 )
-            if code.dimension == "theme" and code.group not in self.groups:
+            if code.dimension == THEME and code.group not in self.groups:
                 raise ValueError(f"code {code.id!r}: group {code.group!r} is not one of {sorted(self.groups)}")
             if not (code.include.terms or code.include.weak_terms or code.include.patterns or code.semantic):
                 raise ValueError(f"code {code.id!r}: has no inclusion cues and semantic matching is off")
             if code.exclude.weak_terms:
                 raise ValueError(f"code {code.id!r}: exclusion cues take terms and patterns, not weak_terms")
-        if "theme" not in self.dimensions:
+        if THEME not in self.dimensions:
             raise ValueError("dimensions must include 'theme'")
         return self
 
     @cached_property
     def themes(self) -> list[Code]:
-        return [c for c in self.codes if c.dimension == "theme"]
+        return [c for c in self.codes if c.dimension == THEME]
 
     def by_dimension(self, dimension: str) -> list[Code]:
         return [c for c in self.codes if c.dimension == dimension]
@@ -119,8 +123,11 @@ class Codebook(BaseModel):
 def generic_sentences() -> list[str]:
     """The generic research sentences shipped with litthemes (code/resources/generic_sentences.txt)."""
     path = Path(__file__).parent / "code" / "resources" / "generic_sentences.txt"
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def codebook_json_schema() -> dict[str, Any]:

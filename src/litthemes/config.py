@@ -47,9 +47,7 @@ class ScreeningSettings(_Section):
     exclude_terms: list[str] = Field(
         default_factory=list, description="Exclude records whose title/abstract mention one of these."
     )
-    require_abstract: bool = Field(
-        False, description="Exclude records that have neither an abstract nor a full text."
-    )
+    require_abstract: bool = Field(False, description="Exclude records that have neither an abstract nor a full text.")
 
 
 class OpenAlexSettings(_Section):
@@ -85,11 +83,11 @@ class IngestSettings(_Section):
     cache_dir: str = Field(
         "data/cache/ingest",
         description="Each file's records as read and normalised, keyed by its path, content and reader settings, "
-                    "so adding a file reads only that file ('' = off).",
+        "so adding a file reads only that file ('' = off).",
     )
 
 
-class NlpSettings(_Section):
+class SegmentSettings(_Section):
     """spaCy processing and segmentation."""
 
     model: str = Field(
@@ -114,28 +112,36 @@ class EmbedSettings(_Section):
     )
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to run the model.")
     batch_size: int = Field(
-        4, ge=1, le=4096,
-        description="Fewest rows per encoder pass; each pass has a fixed row count so that embeddings do not depend on which texts share it.",
+        4,
+        ge=1,
+        le=4096,
+        description="Fewest rows per encoder pass; each pass has a fixed row count so that embeddings "
+        "do not depend on which texts share it.",
     )
     batch_tokens: int = Field(
-        512, ge=1, le=1_000_000,
-        description="Shorter texts get more rows per pass: max(batch_size, batch_tokens // padded length) (part of the cache key).",
+        512,
+        ge=1,
+        le=1_000_000,
+        description="Shorter texts get more rows per pass: max(batch_size, batch_tokens // padded length) "
+        "(part of the cache key).",
     )
     length_step: int = Field(
-        8, ge=1, le=512,
+        8,
+        ge=1,
+        le=512,
         description="Texts are padded to their token length rounded up to a multiple of this (part of the cache key).",
     )
     precision: Literal["auto", "float32", "bfloat16"] = Field(
         "auto",
         description="Arithmetic of the encoder on a CPU. 'auto': bfloat16 where the CPU has it natively "
-                    "(AVX-512 BF16 or AMX; 1.7x faster, cosine to float32 above 0.9999), float32 elsewhere "
-                    "and on GPUs (part of the cache key).",
+        "(AVX-512 BF16 or AMX; cosine to float32 above 0.9999), float32 elsewhere "
+        "and on GPUs (part of the cache key).",
     )
     encoder: Literal["auto", "sentence-transformers"] = Field(
         "auto",
         description="'auto': BERT models with mean pooling (the default model among them) run on a light "
-                    "encoder that starts 5 s sooner than sentence-transformers and agrees with it to rounding; "
-                    "other models use sentence-transformers (part of the cache key).",
+        "encoder that starts sooner than sentence-transformers and agrees with it to rounding; "
+        "other models use sentence-transformers (part of the cache key).",
     )
     cache_dir: str = Field("data/cache/embeddings", description="Embedding cache (text hash x model; '' = off).")
     progress: bool = Field(True, description="Show a progress bar on long runs.")
@@ -148,8 +154,16 @@ class EmbedSettings(_Section):
 # The embedding settings that decide a vector's bits (and where vectors are cached):
 # every stage that embeds text (coding's prototypes, topic terms, topic alignment)
 # gets all of them, so its cache keys change whenever the embedding stage's do.
-EMBED_VECTOR_KEYS = ("model", "device", "encoder", "cache_dir", "batch_size", "batch_tokens", "length_step",
-                     "precision")
+EMBED_VECTOR_KEYS = (
+    "model",
+    "device",
+    "encoder",
+    "cache_dir",
+    "batch_size",
+    "batch_tokens",
+    "length_step",
+    "precision",
+)
 
 
 class CodeSettings(_Section):
@@ -162,42 +176,54 @@ class CodeSettings(_Section):
         0.5, ge=0, le=1, description="What a weak term (and a term after a negation) counts for; a term counts 1."
     )
     semantic_weight: float = Field(
-        2.0, ge=0, le=100,
+        2.0,
+        ge=0,
+        le=100,
         description="Weight of the semantic probability against cue counts in a segment's evidence, "
-                    "from which salience and rank follow.",
+        "from which salience and rank follow.",
     )
     semantic_c: float = Field(
-        16.0, gt=0, le=10000,
+        16.0,
+        gt=0,
+        le=10000,
         description="Inverse regularisation strength (scikit-learn's C) of the semantic classifier fitted on the "
-                    "codebook's prototypes.",
+        "codebook's prototypes.",
     )
     semantic_threshold: float = Field(
-        0.5, ge=0, le=1,
+        0.5,
+        ge=0,
+        le=1,
         description="Semantic probability at which a segment is coded without a cue (its most likely code only).",
     )
-    present_threshold: float = Field(
-        0.5, ge=0, le=1, description="Score a segment with a cue needs to carry the code."
-    )
+    present_threshold: float = Field(0.5, ge=0, le=1, description="Score a segment with a cue needs to carry the code.")
     min_share: float = Field(
-        0.2, ge=0, le=1,
+        0.2,
+        ge=0,
+        le=1,
         description="Share of a segment's theme evidence a theme needs to be coded there: a passing mention "
-                    "in a passage about something else is not coded.",
+        "in a passage about something else is not coded.",
     )
     first_segment_weight: float = Field(
-        1.5, ge=1, le=10,
+        1.5,
+        ge=1,
+        le=10,
         description="How much a record's first segment (its title, or its opening sentence) counts in its salience.",
     )
     main_min_evidence: float = Field(
-        1.0, ge=0, le=100,
+        1.0,
+        ge=0,
+        le=100,
         description="Evidence (cue count + weighted probability, summed over segments) at which a record's main theme "
-                    "is coded even where no single segment carries it.",
+        "is coded even where no single segment carries it.",
     )
     training: str = Field(
         "",
         description="Human-coded passages to learn from (CSV with unit, text and code columns, a REFI-QDA .qdpx, "
-                    "or a folder of {{code}}-annotated texts); '' uses the codebook's prototypes only.",
+        "or a folder of {{code}}-annotated texts); '' uses the codebook's prototypes only.",
     )
-    training_folds: int = Field(5, ge=2, le=20, description="Folds of the cross-validation reported for the training set.")
+    training_folds: int = Field(
+        5, ge=2, le=20, description="Folds of the cross-validation reported for the training set."
+    )
     evidence_per_code: int = Field(3, ge=1, le=50, description="Quotes kept per record and code.")
     cache_dir: str = Field(
         "data/cache/codes",
@@ -215,12 +241,14 @@ class TopicSettings(_Section):
     n_neighbors: int = Field(15, ge=2, le=200, description="UMAP neighbours.")
     n_components: int = Field(5, ge=2, le=100, description="UMAP dimensions.")
     cluster_selection: Literal["leaf", "eom"] = Field(
-        "leaf", description="HDBSCAN's cluster selection. 'eom' (BERTopic's default) now and then merges most "
-                            "documents into one or two clusters; 'leaf' did not in 15 fits (3 sizes x 5 seeds) of the benchmark corpus.",
+        "leaf",
+        description="HDBSCAN's cluster selection. 'eom' (BERTopic's default) now and then merges most "
+        "documents into one or two clusters; 'leaf' did not in 15 fits (3 sizes x 5 seeds) of the benchmark corpus.",
     )
     neighbors: Literal["auto", "exact", "approximate"] = Field(
-        "auto", description="UMAP's neighbour graph: exact (one matrix product per chunk), or UMAP's own "
-                            "approximate search; 'auto' is exact up to 50,000 documents.",
+        "auto",
+        description="UMAP's neighbour graph: exact (one matrix product per chunk), or UMAP's own "
+        "approximate search; 'auto' is exact up to 50,000 documents.",
     )
     seed: int = Field(42, description="Seed for UMAP, NMF and sampling.")
     reduce_outliers: bool = Field(True, description="Reassign HDBSCAN outliers to topics.")
@@ -236,7 +264,7 @@ class TopicSettings(_Section):
     frozen_model: str = Field(
         "",
         description="Empty: fit topics on this corpus. A topic_model.parquet saved by an earlier run: "
-                    "assign records to its topics instead (fitted records keep theirs, new ones take the closest).",
+        "assign records to its topics instead (fitted records keep theirs, new ones take the closest).",
     )
     extra_stop_words: list[str] = Field(
         default_factory=list,
@@ -263,7 +291,7 @@ class FigureSettings(_Section):
     formats: list[Literal["png", "svg", "pdf"]] = Field(
         default_factory=lambda: ["png", "pdf"],  # type: ignore[arg-type]
         description="File formats written per figure. The workflow writes PNG and PDF in any case: the HTML "
-                    "brief embeds the PNGs and the PDF brief places the PDFs. Add svg for an SVG of each figure.",
+        "brief embeds the PNGs and the PDF brief places the PDFs. Add svg for an SVG of each figure.",
     )
     max_labels: int = Field(16, ge=4, le=100, description="Most categories labelled on one axis.")
 
@@ -298,11 +326,13 @@ class Settings(_Section):
     processed_dir: str = Field("data/processed", description="Tables the notebooks read.")
     reports_dir: str = Field("reports", description="Figures, tables and the brief.")
     shards: int = Field(
-        1, ge=1, le=4096,
+        1,
+        ge=1,
+        le=4096,
         description="Record shards for segment, embed and code (parallel jobs); tables are identical for any count.",
     )
     ingest: IngestSettings = Field(default_factory=IngestSettings)
-    nlp: NlpSettings = Field(default_factory=NlpSettings)
+    segment: SegmentSettings = Field(default_factory=SegmentSettings)
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     code: CodeSettings = Field(default_factory=CodeSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
@@ -336,8 +366,8 @@ def validate(data: dict[str, Any], source: str = "config") -> Settings:
         raise ConfigError(f"invalid {source}:\n" + describe_errors(exc)) from None
 
 
-# libyaml's safe loader where PyYAML was built with it: the same documents, parsed six
-# times faster (most jobs read the codebook: 0.3 s a job with the Python loader).
+# libyaml's safe loader where PyYAML was built with it: the same documents, parsed
+# faster (most jobs read the codebook).
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -36,8 +36,11 @@ class Results:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def _path(self, kind: str, name: str) -> Path:
-        base = {"interim": self.settings.interim_dir, "processed": self.settings.processed_dir,
-                "trends": f"{self.settings.processed_dir}/trends"}[kind]
+        base = {
+            "interim": self.settings.interim_dir,
+            "processed": self.settings.processed_dir,
+            "trends": f"{self.settings.processed_dir}/trends",
+        }[kind]
         return self.root / base / name
 
     def _parquet(self, kind: str, name: str) -> pd.DataFrame:
@@ -100,8 +103,9 @@ class Results:
     def coded_matrix(self, dimension: str = "theme") -> pd.DataFrame:
         """record x code presence (bool), with readable column labels."""
         table = self.codes if dimension == "theme" else self.dimensions[self.dimensions["dimension"] == dimension]
-        wide = table.pivot_table(index="record_id", columns="theme", values="present", aggfunc="max",
-                                 fill_value=False).astype(bool)
+        wide = table.pivot_table(
+            index="record_id", columns="theme", values="present", aggfunc="max", fill_value=False
+        ).astype(bool)
         return wide.rename(columns=self.label)
 
     def quotes(self, theme: str, n: int = 5) -> pd.DataFrame:
@@ -109,8 +113,9 @@ class Results:
         ev = self.evidence[(self.evidence["theme"] == theme) & (self.evidence["rank"] == 1)]
         ev = ev.sort_values(["score", "record_id"], ascending=[False, True]).head(n)
         meta = self.records[["record_id", "authors", "year", "title", "doi"]]
-        return ev.merge(meta, on="record_id")[["score", "quote", "cue", "field", "start_char", "end_char",
-                                               "authors", "year", "title", "doi"]]
+        return ev.merge(meta, on="record_id")[
+            ["score", "quote", "cue", "field", "start_char", "end_char", "authors", "year", "title", "doi"]
+        ]
 
     def topic_records(self, topic: int, n: int = 10) -> pd.DataFrame:
         """Records of a topic, most typical first."""

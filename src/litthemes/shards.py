@@ -64,7 +64,12 @@ def order_rows(frame: pd.DataFrame, order: dict[str, int] | None) -> pd.DataFram
     if key.isna().any():
         missing = frame.loc[key.isna(), "record_id"].iloc[0]
         raise ValueError(f"record {missing!r} in a shard is not an included record of the record table")
-    return frame.assign(_order=key.to_numpy()).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    return (
+        frame.assign(_order=key.to_numpy())
+        .sort_values("_order", kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def read_gathered(paths: str | list[str], schema: pa.Schema, order: dict[str, int] | None = None) -> pd.DataFrame:
@@ -81,8 +86,7 @@ def read_gathered(paths: str | list[str], schema: pa.Schema, order: dict[str, in
     return order_rows(frame, order)
 
 
-def gather_tables(paths: list[str], schema: pa.Schema, name: str, out: str,
-                  order: dict[str, int] | None = None) -> int:
+def gather_tables(paths: list[str], schema: pa.Schema, name: str, out: str, order: dict[str, int] | None = None) -> int:
     """Concatenate shard tables into ``out`` in the unsharded order; returns the row count."""
     frame = read_gathered(paths, schema, order)
     write_table(frame, out, schema, name)
@@ -91,7 +95,7 @@ def gather_tables(paths: list[str], schema: pa.Schema, name: str, out: str,
 
 def gather_vectors(paths: list[str], out: str, order: dict[str, int]) -> int:
     """Concatenate shard vector tables (see :func:`litthemes.embed.write_vectors`) in record order."""
-    from litthemes.embed import read_vectors, write_matrix
+    from litthemes.tables import read_vectors, write_matrix
 
     parts = [read_vectors(path) for path in paths]
     # Empty shards still carry the key columns, so an all-empty gather keeps them too.

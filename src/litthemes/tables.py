@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 # The canonical record table: the one contract every reader produces.
@@ -54,18 +56,6 @@ SEGMENTS = pa.schema(
         ("end_char", pa.int64()),
         ("text", pa.string()),
         ("lemmas", pa.string()),
-    ]
-)
-
-# Quantitative statements found in segments (litthemes.segment.claims): a segment's claims
-# in the order they appear (position).
-CLAIM_SPANS = pa.schema(
-    [
-        ("record_id", pa.string()),
-        ("segment_index", pa.int64()),
-        ("kind", pa.string()),
-        ("value", pa.string()),
-        ("position", pa.int64()),
     ]
 )
 
@@ -155,16 +145,30 @@ class SchemaError(ValueError):
 
 # Every table the trends stage writes, as <name>.parquet in its output folder.
 TREND_TABLES = (
-    "corpus_by_year", "corpus_by_credential_type", "field_availability", "prevalence",
-    "prevalence_by_year", "trend_tests", "covid_split", "terminology", "challenge_cooccurrence",
-    "theme_cooccurrence", "theme_by_stakeholder", "theme_by_credential_type", "theme_by_setting",
-    "thematic_map_themes", "thematic_map_topics", "opportunity_risk", "topics_by_year",
-    "topics_by_credential_type", "topic_trends", "claims",
+    "corpus_by_year",
+    "corpus_by_credential_type",
+    "field_availability",
+    "prevalence",
+    "prevalence_by_year",
+    "trend_tests",
+    "covid_split",
+    "terminology",
+    "challenge_cooccurrence",
+    "theme_cooccurrence",
+    "theme_by_stakeholder",
+    "theme_by_credential_type",
+    "theme_by_setting",
+    "thematic_map_themes",
+    "thematic_map_topics",
+    "opportunity_risk",
+    "topics_by_year",
+    "topics_by_credential_type",
+    "topic_trends",
+    "claims",
 )
 
 
-# The trend tables the figures read: all but the claims ledger, which the segment job
-# writes (or, sharded, a job of its own).
+# The trend tables the figures read: all but the claims ledger (the claims stage writes it).
 TRENDS_JOB_TABLES = tuple(name for name in TREND_TABLES if name != "claims")
 # Of those, the tables that follow from the topics and not from the coding: the workflow
 # writes them in a job of their own, so that a codebook edit does not recompute them.
@@ -174,7 +178,10 @@ CODING_TREND_TABLES = tuple(name for name in TRENDS_JOB_TABLES if name not in TO
 
 def read_trend_tables(trends_dir: str | os.PathLike[str], names: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Every table of :data:`TREND_TABLES` (or those in ``names``) from the trends stage's folder."""
-    return {name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet") for name in (TREND_TABLES if names is None else names)}
+    return {
+        name: pd.read_parquet(Path(trends_dir) / f"{name}.parquet")
+        for name in (TREND_TABLES if names is None else names)
+    }
 
 
 def conform(df: pd.DataFrame, schema: pa.Schema, name: str = "table") -> pa.Table:
@@ -206,9 +213,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def write_table(
-    df: pd.DataFrame, path: str | os.PathLike[str], schema: pa.Schema, name: str | None = None
-) -> None:
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], schema: pa.Schema, name: str | None = None) -> None:
     """Write ``df`` atomically as Parquet with the declared ``schema``."""
     table = conform(df, schema, name or Path(path).name)
     # Drop pandas metadata so the file depends only on the data, not on the index type.
@@ -249,3 +254,60 @@ def write_text(text: str, path: str | os.PathLike[str]) -> None:
     """Write text atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+# ------------------------------------------------------------------ vector files
+# Embeddings between stages: key columns (record_id, and segment_index for segments)
+# and a fixed-size float32 list column ``vector``.
+
+
+def write_vectors(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a key + vector table atomically (vectors as fixed-size float32 lists)."""
+    matrix = np.vstack(frame["vector"].tolist()) if len(frame) else np.zeros((0, 0), np.float32)
+    write_matrix(frame.drop(columns="vector"), matrix, path)
+
+
+# Rows per row group of a vector file: a job that needs the vectors of a few records
+# (coding the records just added) decodes only the groups that hold them.
+VECTOR_ROW_GROUP = 4096
+
+
+def write_matrix(keys: pd.DataFrame, matrix: np.ndarray, path: str | Path) -> None:
+    """:func:`write_vectors` for keys and an (n, dim) matrix with one row per key."""
+    if len(keys) != len(matrix):
+        raise ValueError(f"{len(keys)} keys for {len(matrix)} vectors")
+    dim = matrix.shape[1] if len(matrix) else 0
+    columns = {c: pa.array(keys[c].tolist()) for c in keys.columns}
+    flat = np.ascontiguousarray(matrix, dtype=np.float32).ravel()
+    columns["vector"] = (
+        pa.FixedSizeListArray.from_arrays(pa.array(flat), dim) if dim else pa.array([], pa.list_(pa.float32()))
+    )
+    with atomic_path(path) as tmp:
+        # The keys compressed; float vectors gain 7% from zstd and cost a third more to write and read.
+        compression = {name: "zstd" for name in keys.columns} | {"vector.list.element": "none"}
+        pq.write_table(pa.table(columns), tmp, compression=compression, row_group_size=VECTOR_ROW_GROUP)
+
+
+def read_vectors(path: str | Path, record_ids: Collection[str] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Keys and an (n, dim) float32 matrix from :func:`write_vectors` output; with
+    ``record_ids``, only those records' rows, read from the row groups that hold them."""
+    if record_ids is None:
+        table = pq.read_table(path)
+    else:
+        wanted = pa.array(sorted(set(record_ids)), pa.string())
+        file = pq.ParquetFile(path)
+        groups = [
+            i
+            for i in range(file.num_row_groups)
+            if pc.any(
+                pc.is_in(file.read_row_group(i, columns=["record_id"]).column("record_id"), value_set=wanted)
+            ).as_py()
+        ]
+        table = file.read_row_groups(groups) if groups else file.schema_arrow.empty_table()
+        table = table.filter(pc.is_in(table.column("record_id"), value_set=wanted))
+    keys = table.drop(["vector"]).to_pandas()
+    column = table.column("vector").combine_chunks()
+    if len(column) == 0:
+        return keys, np.zeros((0, 0), dtype=np.float32)
+    flat = column.flatten().to_numpy(zero_copy_only=False)
+    return keys, flat.reshape(len(column), -1).astype(np.float32)

@@ -83,19 +83,46 @@ def test_qabstracts_two_coders(corpora: Path) -> None:
 
 
 def coded_corpus() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    records = pd.DataFrame([{"record_id": "r1", "title": "Badges & <trust>", "abstract": "Employers doubt badges.",
-                             "fulltext": "", "authors": "Doe, J.", "year": 2020, "doi": ""}])
-    segments = pd.DataFrame([
-        {"record_id": "r1", "segment_index": 0, "field": "title", "start_char": 0, "end_char": 16,
-         "text": "Badges & <trust>"},
-        {"record_id": "r1", "segment_index": 1, "field": "abstract", "start_char": 0, "end_char": 23,
-         "text": "Employers doubt badges."},
-    ])
-    segment_codes = pd.DataFrame([
-        {"record_id": "r1", "segment_index": 1, "code": "employer_acceptance_trust", "present": True},
-        {"record_id": "r1", "segment_index": 1, "code": "digital_badge", "present": True},
-        {"record_id": "r1", "segment_index": 0, "code": "digital_badge", "present": False},
-    ])
+    records = pd.DataFrame(
+        [
+            {
+                "record_id": "r1",
+                "title": "Badges & <trust>",
+                "abstract": "Employers doubt badges.",
+                "fulltext": "",
+                "authors": "Doe, J.",
+                "year": 2020,
+                "doi": "",
+            }
+        ]
+    )
+    segments = pd.DataFrame(
+        [
+            {
+                "record_id": "r1",
+                "segment_index": 0,
+                "field": "title",
+                "start_char": 0,
+                "end_char": 16,
+                "text": "Badges & <trust>",
+            },
+            {
+                "record_id": "r1",
+                "segment_index": 1,
+                "field": "abstract",
+                "start_char": 0,
+                "end_char": 23,
+                "text": "Employers doubt badges.",
+            },
+        ]
+    )
+    segment_codes = pd.DataFrame(
+        [
+            {"record_id": "r1", "segment_index": 1, "code": "employer_acceptance_trust", "present": True},
+            {"record_id": "r1", "segment_index": 1, "code": "digital_badge", "present": True},
+            {"record_id": "r1", "segment_index": 0, "code": "digital_badge", "present": False},
+        ]
+    )
     return records, segments, segment_codes
 
 

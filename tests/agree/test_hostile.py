@@ -25,10 +25,14 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     """name -> (file, what the error must say)."""
     secret = tmp / "secret.txt"
     secret.write_text("TOP SECRET")
-    xxe = (f'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file://{secret}">]>'
-           '<Project xmlns="urn:QDA-XML:project:1.0"><Sources><TextSource name="&x;"/></Sources></Project>')
-    laughs = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-              '<Project xmlns="urn:QDA-XML:project:1.0">&b;</Project>')
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<Project xmlns="urn:QDA-XML:project:1.0"><Sources><TextSource name="&x;"/></Sources></Project>'
+    )
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        '<Project xmlns="urn:QDA-XML:project:1.0">&b;</Project>'
+    )
     (tmp / "not-a-zip.qdpx").write_text("this is plain text")
     (tmp / "binary.csv").write_bytes(bytes(range(256)) * 20)
     (tmp / "latin1.csv").write_bytes("unit,code\nu1,caf\xe9\n".encode("latin-1"))
@@ -42,8 +46,14 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         "external entity": (_zip(tmp / "xxe.qdpx", {"project.qde": xxe.encode()}), "entities"),
         "billion laughs": (_zip(tmp / "laughs.qdpx", {"project.qde": laughs.encode()}), "entities"),
         "no project": (_zip(tmp / "noproject.qdpx", {"readme.txt": b"hello"}), "no project.qde"),
-        "zip bomb": (_zip(tmp / "bomb.qdpx", {"project.qde": b"<a>" + b" " * (MAX_MEMBER_BYTES + 10) + b"</a>"},
-                          zipfile.ZIP_DEFLATED), "larger than"),
+        "zip bomb": (
+            _zip(
+                tmp / "bomb.qdpx",
+                {"project.qde": b"<a>" + b" " * (MAX_MEMBER_BYTES + 10) + b"</a>"},
+                zipfile.ZIP_DEFLATED,
+            ),
+            "larger than",
+        ),
         "binary CSV": (tmp / "binary.csv", "binary file"),
         "non-UTF-8 CSV": (tmp / "latin1.csv", "not UTF-8"),
         "empty CSV": (tmp / "empty.csv", "not a readable CSV"),
@@ -80,4 +90,7 @@ def test_agree_and_train_give_one_line_and_exit_2(tmp_path: Path) -> None:
         assert len(lines) == 1 and lines[0].startswith("error:") and reason in lines[0], (name, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
         trained = runner.invoke(main, ["train", str(path), "--codebook", str(ROOT / "config" / "codebook.yaml")])
-        assert trained.exit_code == 2 and "error:" in trained.output and reason in trained.output, (name, trained.output)
+        assert trained.exit_code == 2 and "error:" in trained.output and reason in trained.output, (
+            name,
+            trained.output,
+        )

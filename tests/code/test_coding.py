@@ -17,6 +17,7 @@ from litthemes.config import ConfigError, EmbedSettings
 from litthemes.embed import embed_texts
 from litthemes.segment import load_pipeline, segment
 from litthemes.tables import CODES, RECORDS, read_table, write_table
+from workflow_helpers import segment_and_embed
 
 ROOT = Path(__file__).resolve().parents[2]
 CODEBOOK = ROOT / "config" / "codebook.yaml"
@@ -24,12 +25,24 @@ CODEBOOK = ROOT / "config" / "codebook.yaml"
 
 def test_codebook_has_the_study_themes_and_dimensions() -> None:
     book = load_codebook(CODEBOOK)
-    study = {"modularization_personalization", "education_employment_gap", "credentialing_technology",
-             "covid19_acceleration", "standardization_recognition", "digital_divide_access",
-             "employer_acceptance_trust", "credential_inflation", "privacy_data_security",
-             "competency_based_education", "flexible_learning_pathways", "assessment_practices",
-             "institutional_resistance", "stackable_pathways", "lifelong_learning_upskilling",
-             "digitalization_of_learning"}
+    study = {
+        "modularization_personalization",
+        "education_employment_gap",
+        "credentialing_technology",
+        "covid19_acceleration",
+        "standardization_recognition",
+        "digital_divide_access",
+        "employer_acceptance_trust",
+        "credential_inflation",
+        "privacy_data_security",
+        "competency_based_education",
+        "flexible_learning_pathways",
+        "assessment_practices",
+        "institutional_resistance",
+        "stackable_pathways",
+        "lifelong_learning_upskilling",
+        "digitalization_of_learning",
+    }
     assert {t.id for t in book.themes} == study
     assert {c.id for c in book.by_dimension("credential_type")} == {"micro_credential", "digital_badge", "open_badge"}
     assert len(book.by_dimension("stakeholder")) == 6 and len(book.by_dimension("setting")) == 4
@@ -66,9 +79,15 @@ def test_weak_terms_overlaps_and_negation() -> None:
     from litthemes.codebook import Code
     from litthemes.segment import lemmatize
 
-    code = Code.model_validate({"id": "x", "dimension": "theme", "label": "X", "definition": "X.",
-                                "include": {"terms": ["skills gap", "employability"],
-                                            "weak_terms": ["skills", "employer", "employers"]}})
+    code = Code.model_validate(
+        {
+            "id": "x",
+            "dimension": "theme",
+            "label": "X",
+            "definition": "X.",
+            "include": {"terms": ["skills gap", "employability"], "weak_terms": ["skills", "employer", "employers"]},
+        }
+    )
     coder = LexicalCoder([code], load_pipeline(), weak_weight=0.5)
 
     def hits(text: str) -> list[tuple[str, float]]:
@@ -84,12 +103,18 @@ def test_weak_terms_overlaps_and_negation() -> None:
 
 def test_outputs_one_row_per_record_and_theme_with_traceable_evidence(embed_cache: str) -> None:
     book = load_codebook(CODEBOOK)
-    records = pd.DataFrame([
-        {"record_id": "r1", "title": "Employer perceptions of digital badges", "status": "included",
-         "abstract": "Hiring managers doubted the value of badges. Blockchain wallets could help verify them.",
-         "fulltext": ""},
-        {"record_id": "r2", "title": "A note", "status": "included", "abstract": "", "fulltext": ""},
-    ])
+    records = pd.DataFrame(
+        [
+            {
+                "record_id": "r1",
+                "title": "Employer perceptions of digital badges",
+                "status": "included",
+                "abstract": "Hiring managers doubted the value of badges. Blockchain wallets could help verify them.",
+                "fulltext": "",
+            },
+            {"record_id": "r2", "title": "A note", "status": "included", "abstract": "", "fulltext": ""},
+        ]
+    )
     seg = segment(records)
     settings = EmbedSettings(cache_dir=embed_cache)
     vectors = embed_texts(seg["text"].tolist(), settings)
@@ -103,7 +128,7 @@ def test_outputs_one_row_per_record_and_theme_with_traceable_evidence(embed_cach
     ev = evidence(seg_codes, seg, 3)
     for row in ev.itertuples():
         field = records.set_index("record_id").loc[row.record_id, row.field]
-        assert field[row.start_char:row.end_char] == row.quote
+        assert field[row.start_char : row.end_char] == row.quote
 
 
 def test_cli_code_contract(tmp_path: Path, embed_cache: str) -> None:
@@ -114,9 +139,24 @@ def test_cli_code_contract(tmp_path: Path, embed_cache: str) -> None:
     records["year"] = [2020, 2021]
     records["status"] = "included"
     write_table(records, tmp_path / "records.parquet", RECORDS)
-    result = CliRunner().invoke(main, ["code", str(tmp_path / "records.parquet"), "--codebook", str(CODEBOOK),
-                                       "--out", str(tmp_path / "codes.parquet"),
-                                       "--embed-settings", f'{{"cache_dir": "{embed_cache}"}}'])
+    segments, vectors = segment_and_embed(tmp_path / "records.parquet", embed_cache)
+    result = CliRunner().invoke(
+        main,
+        [
+            "code",
+            str(tmp_path / "records.parquet"),
+            "--codebook",
+            str(CODEBOOK),
+            "--segments",
+            segments,
+            "--vectors",
+            vectors,
+            "--out",
+            str(tmp_path / "codes.parquet"),
+            "--embed-settings",
+            f'{{"cache_dir": "{embed_cache}"}}',
+        ],
+    )
     assert result.exit_code == 0, result.output
     codes = read_table(tmp_path / "codes.parquet", CODES)
     assert {"record_id", "theme", "score", "present"} <= set(codes.columns)
@@ -126,20 +166,26 @@ def test_cli_code_contract(tmp_path: Path, embed_cache: str) -> None:
     assert top["x1"] == "stackable_pathways" and top["x2"] == "privacy_data_security"
 
 
-def test_added_records_are_the_only_ones_coded(tmp_path: Path, embed_cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_added_records_are_the_only_ones_coded(
+    tmp_path: Path, embed_cache: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import litthemes.code.run as code_run
-    from litthemes.config import CodeSettings, NlpSettings
+    from litthemes.config import CodeSettings, SegmentSettings
 
     book = load_codebook(CODEBOOK)
-    base = pd.DataFrame([
-        {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
-        for i, (title, abstract) in enumerate([
-            ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
-            ("Stackable micro-credentials", "Credits stack into a degree."),
-            ("A note", ""),
-        ])
-    ])
-    embed, nlp = EmbedSettings(cache_dir=embed_cache), NlpSettings()
+    base = pd.DataFrame(
+        [
+            {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
+            for i, (title, abstract) in enumerate(
+                [
+                    ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
+                    ("Stackable micro-credentials", "Credits stack into a degree."),
+                    ("A note", ""),
+                ]
+            )
+        ]
+    )
+    embed, nlp = EmbedSettings(cache_dir=embed_cache), SegmentSettings()
     settings = CodeSettings(cache_dir=str(tmp_path))
     seg = segment(base)
     code_run.cached_codes(seg, embed_texts(seg["text"].tolist(), embed), book, settings, embed, nlp)
@@ -151,9 +197,23 @@ def test_added_records_are_the_only_ones_coded(tmp_path: Path, embed_cache: str,
         return real(segments, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(code_run, "code_segments", counting)
-    grown = pd.concat([base, pd.DataFrame([{"record_id": "r9", "title": "Blockchain wallets for badges",
-                                             "status": "included", "abstract": "Issuers sign credentials.",
-                                             "fulltext": ""}])], ignore_index=True)
+    grown = pd.concat(
+        [
+            base,
+            pd.DataFrame(
+                [
+                    {
+                        "record_id": "r9",
+                        "title": "Blockchain wallets for badges",
+                        "status": "included",
+                        "abstract": "Issuers sign credentials.",
+                        "fulltext": "",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     seg = segment(grown)
     vectors = embed_texts(seg["text"].tolist(), embed)
     got = code_run.cached_codes(seg, vectors, book, settings, embed, nlp)
@@ -168,19 +228,24 @@ def test_added_records_are_the_only_ones_coded(tmp_path: Path, embed_cache: str,
     assert seen[-1] == ["r0", "r1", "r2", "r9"]
 
 
-def test_codebook_edit_runs_only_the_edited_codes_cues(tmp_path: Path, embed_cache: str,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_codebook_edit_runs_only_the_edited_codes_cues(
+    tmp_path: Path, embed_cache: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import litthemes.code.run as code_run
-    from litthemes.config import CodeSettings, NlpSettings
+    from litthemes.config import CodeSettings, SegmentSettings
 
-    records = pd.DataFrame([
-        {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
-        for i, (title, abstract) in enumerate([
-            ("Stackable micro-credentials", "Learners climb a qualification ladder towards a degree."),
-            ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
-        ])
-    ])
-    embed, nlp = EmbedSettings(cache_dir=embed_cache), NlpSettings()
+    records = pd.DataFrame(
+        [
+            {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
+            for i, (title, abstract) in enumerate(
+                [
+                    ("Stackable micro-credentials", "Learners climb a qualification ladder towards a degree."),
+                    ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
+                ]
+            )
+        ]
+    )
+    embed, nlp = EmbedSettings(cache_dir=embed_cache), SegmentSettings()
     settings = CodeSettings(cache_dir=str(tmp_path / "cache"))
     seg = segment(records)
     vectors = embed_texts(seg["text"].tolist(), embed)
@@ -215,9 +280,23 @@ def test_codebook_edit_runs_only_the_edited_codes_cues(tmp_path: Path, embed_cac
     edited_code["include"]["terms"].append("credit ladder")
     edited.write_text(yaml.safe_dump(data, sort_keys=False))
     book = load_codebook(edited)
-    grown = pd.concat([records, pd.DataFrame([{"record_id": "r9", "title": "Blockchain wallets for badges",
-                                               "status": "included", "abstract": "", "fulltext": ""}])],
-                      ignore_index=True)
+    grown = pd.concat(
+        [
+            records,
+            pd.DataFrame(
+                [
+                    {
+                        "record_id": "r9",
+                        "title": "Blockchain wallets for badges",
+                        "status": "included",
+                        "abstract": "",
+                        "fulltext": "",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     seg = segment(grown)
     vectors = embed_texts(seg["text"].tolist(), embed)
     got = code_run.cached_codes(seg, vectors, book, settings, embed, nlp)
@@ -235,8 +314,11 @@ def test_cue_requirements_skip_only_segments_no_cue_can_match() -> None:
 
     book = load_codebook(CODEBOOK)
     nlp = load_pipeline()
-    passages = [text for texts in yaml.safe_load((ROOT / "tests" / "code" / "passages.yaml").read_text()).values()
-                for text in texts]
+    passages = [
+        text
+        for texts in yaml.safe_load((ROOT / "tests" / "code" / "passages.yaml").read_text()).values()
+        for text in texts
+    ]
     titles = pd.read_csv(ROOT / "data" / "sample" / "microcredentials-bibliography.csv")["title"].dropna().tolist()
     lemmas = [lemma_string(doc) for doc in nlp.pipe(passages + titles)]
     coder = LexicalCoder(book, nlp)
@@ -252,19 +334,28 @@ def test_cue_requirements_skip_only_segments_no_cue_can_match() -> None:
         assert alone == [{k: v for k, v in found.items() if k == code.id} for found in filtered]
 
     def code_with(pattern: list[dict[str, object]]) -> Code:
-        return Code.model_validate({"id": "x", "dimension": "theme", "label": "X", "definition": "X.",
-                                    "include": {"patterns": [pattern]}})
+        return Code.model_validate(
+            {"id": "x", "dimension": "theme", "label": "X", "definition": "X.", "include": {"patterns": [pattern]}}
+        )
 
-    optional_first = code_with([{"LEMMA": "open", "OP": "?"}, {"LEMMA": {"IN": ["Badges", "badge"]}},
-                                {"LEMMA": {"IN": ["issue", "award"]}}])
+    optional_first = code_with(
+        [{"LEMMA": "open", "OP": "?"}, {"LEMMA": {"IN": ["Badges", "badge"]}}, {"LEMMA": {"IN": ["issue", "award"]}}]
+    )
     coder = LexicalCoder([optional_first], nlp)
     assert coder.requirements == [[{"badge"}, {"issue", "award"}]]
     assert coder.may_match("we award a badge") and not coder.may_match("a badge alone")
     assert LexicalCoder([code_with([{"LOWER": "badge"}])], nlp).requirements is None  # no lemma to require
     assert LexicalCoder([code_with([{"LEMMA": "badge", "OP": "{2,3}"}])], nlp).requirements == [[{"badge"}]]
     # A term needs all its words, in any order for this test (the matcher checks the order).
-    term = Code.model_validate({"id": "y", "dimension": "theme", "label": "Y", "definition": "Y.",
-                                "include": {"terms": ["learning analytics"]}})
+    term = Code.model_validate(
+        {
+            "id": "y",
+            "dimension": "theme",
+            "label": "Y",
+            "definition": "Y.",
+            "include": {"terms": ["learning analytics"]},
+        }
+    )
     coder = LexicalCoder([term], nlp)
     assert coder.requirements is not None
     first, second = (next(iter(clause)) for clause in coder.requirements[0])
@@ -273,11 +364,22 @@ def test_cue_requirements_skip_only_segments_no_cue_can_match() -> None:
 
 def test_a_new_code_with_another_codes_cues_gets_its_own_matches(tmp_path: Path) -> None:
     import litthemes.code.run as code_run
-    from litthemes.config import CodeSettings, NlpSettings
+    from litthemes.config import CodeSettings, SegmentSettings
 
-    seg = segment(pd.DataFrame([{"record_id": "r0", "title": "Stackable micro-credentials", "status": "included",
-                                 "abstract": "Credits stack into a degree.", "fulltext": ""}]))
-    settings, nlp = CodeSettings(cache_dir=str(tmp_path)), NlpSettings()
+    seg = segment(
+        pd.DataFrame(
+            [
+                {
+                    "record_id": "r0",
+                    "title": "Stackable micro-credentials",
+                    "status": "included",
+                    "abstract": "Credits stack into a degree.",
+                    "fulltext": "",
+                }
+            ]
+        )
+    )
+    settings, nlp = CodeSettings(cache_dir=str(tmp_path)), SegmentSettings()
     keys = code_run.record_keys(seg)
     before = code_run.cached_matches(seg, keys, load_codebook(CODEBOOK), settings, nlp)
     assert any("stackable_pathways" in found for found in before)
@@ -291,14 +393,14 @@ def test_a_new_code_with_another_codes_cues_gets_its_own_matches(tmp_path: Path)
 
 def test_segment_vectors_come_from_the_table_in_segment_order(tmp_path: Path) -> None:
     from litthemes.code.run import _segment_vectors
-    from litthemes.embed import write_matrix
+    from litthemes.tables import write_matrix
 
     keys = pd.DataFrame({"record_id": ["a", "a", "b", "c"], "segment_index": [0, 1, 0, 0]})
     matrix = np.arange(12, dtype=np.float32).reshape(4, 3)
     write_matrix(keys, matrix, tmp_path / "v.parquet")
     wanted = pd.DataFrame({"record_id": ["c", "a"], "segment_index": [0, 1]})
-    got = _segment_vectors(str(tmp_path / "v.parquet"), EmbedSettings(), wanted)
+    got = _segment_vectors(str(tmp_path / "v.parquet"), wanted)
     assert np.array_equal(got, matrix[[3, 1]])
     absent = pd.DataFrame({"record_id": ["a", "b"], "segment_index": [0, 4]})
     with pytest.raises(ValueError, match=r"no vector for segment 4 of record 'b'"):
-        _segment_vectors(str(tmp_path / "v.parquet"), EmbedSettings(), absent)
+        _segment_vectors(str(tmp_path / "v.parquet"), absent)

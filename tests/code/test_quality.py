@@ -33,13 +33,24 @@ def test_main_theme_matches_expert_theme(embed_cache: str) -> None:
         assert len(texts) >= 5
         for i, text in enumerate(texts):
             assert text not in examples
-            rows.append({"record_id": f"{theme}#{i}", "title": "", "abstract": text, "fulltext": "",
-                         "status": "included", "truth": theme})
+            rows.append(
+                {
+                    "record_id": f"{theme}#{i}",
+                    "title": "",
+                    "abstract": text,
+                    "fulltext": "",
+                    "status": "included",
+                    "truth": theme,
+                }
+            )
     records = pd.DataFrame(rows)
     seg = segment(records)
     settings = EmbedSettings(cache_dir=embed_cache)
-    codes = aggregate(code_segments(seg, embed_texts(seg["text"].tolist(), settings), book, embed_settings=settings),
-                      records["record_id"].tolist(), book)
+    codes = aggregate(
+        code_segments(seg, embed_texts(seg["text"].tolist(), settings), book, embed_settings=settings),
+        records["record_id"].tolist(),
+        book,
+    )
     predicted = records["record_id"].map(main_theme(codes))
     accuracy = float((predicted == records["truth"]).mean())
     print(f"main-theme accuracy on {len(records)} passages: {accuracy:.3f}")

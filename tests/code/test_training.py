@@ -16,6 +16,7 @@ from litthemes.code.train import load_training
 from litthemes.codebook import load_codebook
 from litthemes.config import ConfigError
 from litthemes.tables import CODES, RECORDS, read_table, write_table
+from workflow_helpers import segment_and_embed
 
 ROOT = Path(__file__).resolve().parents[2]
 QA_CODEBOOK = ROOT / "benchmarks" / "qabstracts" / "codebook.yaml"
@@ -24,10 +25,12 @@ QA_CODEBOOK = ROOT / "benchmarks" / "qabstracts" / "codebook.yaml"
 def test_training_codes_map_by_id_or_label_and_unknown_codes_are_named(tmp_path: Path) -> None:
     book = load_codebook(QA_CODEBOOK)
     good = tmp_path / "coded.csv"
-    good.write_text("unit,document,position,text,code\n"
-                    "u1,d1,0,Context:,h-background\n"
-                    "u2,d1,1,We propose a tool.,design; objective\n"
-                    "u3,d1,2,It works.,\n")
+    good.write_text(
+        "unit,document,position,text,code\n"
+        "u1,d1,0,Context:,h-background\n"
+        "u2,d1,1,We propose a tool.,design; objective\n"
+        "u3,d1,2,It works.,\n"
+    )
     training = load_training(good, book)
     assert training.units["codes"].tolist() == [["h_background"], ["design", "objective"], []]
     bad = tmp_path / "bad.csv"
@@ -41,10 +44,17 @@ def test_training_codes_map_by_id_or_label_and_unknown_codes_are_named(tmp_path:
 
 
 def test_uncertain_passages_are_those_near_a_decision() -> None:
-    segments = pd.DataFrame({"record_id": ["a", "a", "b", "c"], "segment_index": [0, 1, 0, 0],
-                             "text": ["sure", "unsure", "borderline share", "done before"]})
+    segments = pd.DataFrame(
+        {
+            "record_id": ["a", "a", "b", "c"],
+            "segment_index": [0, 1, 0, 0],
+            "text": ["sure", "unsure", "borderline share", "done before"],
+        }
+    )
     rows = [
-        ("a", 0, "x", 0.95, 0.9, True), ("a", 1, "x", 0.52, 0.9, True), ("b", 0, "y", 0.9, 0.21, True),
+        ("a", 0, "x", 0.95, 0.9, True),
+        ("a", 1, "x", 0.52, 0.9, True),
+        ("b", 0, "y", 0.9, 0.21, True),
         ("c", 0, "x", 0.5, 0.5, True),
     ]
     codes = pd.DataFrame(rows, columns=["record_id", "segment_index", "code", "score", "share", "present"])
@@ -73,8 +83,21 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
     embed = json.dumps({"cache_dir": embed_cache})
     runner = CliRunner()
     report = tmp_path / "report.json"
-    result = runner.invoke(main, ["train", str(train_csv), "--codebook", str(QA_CODEBOOK), "--out", str(report),
-                                  "--settings", settings, "--embed-settings", embed])
+    result = runner.invoke(
+        main,
+        [
+            "train",
+            str(train_csv),
+            "--codebook",
+            str(QA_CODEBOOK),
+            "--out",
+            str(report),
+            "--settings",
+            settings,
+            "--embed-settings",
+            embed,
+        ],
+    )
     assert result.exit_code == 0, result.output
     cv = json.loads(report.read_text())
     kappa = {row["code"]: row["kappa"] for row in cv["codes"]}
@@ -91,21 +114,53 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
     records["status"] = "included"
     records["abstract"] = [" ".join(new.loc[new["document"] == d, "text"]) for d in new_docs]
     write_table(records, tmp_path / "records.parquet", RECORDS)
-    result = runner.invoke(main, ["code", str(tmp_path / "records.parquet"), "--codebook", str(QA_CODEBOOK),
-                                  "--out", str(tmp_path / "codes.parquet"), "--train", str(train_csv),
-                                  "--segments", str(_segments(tmp_path, records)),
-                                  "--segment-codes-out", str(tmp_path / "segment_codes.parquet"),
-                                  "--settings", settings, "--embed-settings", embed])
+    segments, vectors = segment_and_embed(tmp_path / "records.parquet", embed_cache)
+    result = runner.invoke(
+        main,
+        [
+            "code",
+            str(tmp_path / "records.parquet"),
+            "--codebook",
+            str(QA_CODEBOOK),
+            "--out",
+            str(tmp_path / "codes.parquet"),
+            "--train",
+            str(train_csv),
+            "--segments",
+            segments,
+            "--vectors",
+            vectors,
+            "--segment-codes-out",
+            str(tmp_path / "segment_codes.parquet"),
+            "--settings",
+            settings,
+            "--embed-settings",
+            embed,
+        ],
+    )
     assert result.exit_code == 0, result.output
     codes = read_table(tmp_path / "codes.parquet", CODES)
     assert set(codes.loc[codes["rank"] == 1, "theme"]) & {"background", "result", "method", "design"}
 
     # The next passages to code, then coded by 'a person' and added to the training file.
     out = tmp_path / "next"
-    result = runner.invoke(main, ["agree", str(train_csv), "--suggest", "20", "--segments",
-                                  str(tmp_path / "segments.parquet"), "--segment-codes",
-                                  str(tmp_path / "segment_codes.parquet"), "--codebook", str(QA_CODEBOOK),
-                                  "--out-dir", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "agree",
+            str(train_csv),
+            "--suggest",
+            "20",
+            "--segments",
+            str(tmp_path / "segments.parquet"),
+            "--segment-codes",
+            str(tmp_path / "segment_codes.parquet"),
+            "--codebook",
+            str(QA_CODEBOOK),
+            "--out-dir",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     suggestions = pd.read_csv(out / "suggestions.csv", keep_default_na=False)
     assert 0 < len(suggestions) <= 20 and (suggestions["code"] == "").all()
@@ -115,18 +170,14 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
     suggestions = suggestions[suggestions["code"] != ""]
     assert len(suggestions) >= 5
     grown = tmp_path / "coded-more.csv"
-    pd.concat([training[["unit", "document", "position", "text", "code"]],
-               suggestions[["unit", "document", "position", "text", "code"]]]).to_csv(grown, index=False)
-    result = runner.invoke(main, ["train", str(grown), "--codebook", str(QA_CODEBOOK), "--settings", settings,
-                                  "--embed-settings", embed])
+    pd.concat(
+        [
+            training[["unit", "document", "position", "text", "code"]],
+            suggestions[["unit", "document", "position", "text", "code"]],
+        ]
+    ).to_csv(grown, index=False)
+    result = runner.invoke(
+        main, ["train", str(grown), "--codebook", str(QA_CODEBOOK), "--settings", settings, "--embed-settings", embed]
+    )
     assert result.exit_code == 0, result.output
     assert "mean kappa" in result.output
-
-
-def _segments(tmp_path: Path, records: pd.DataFrame) -> Path:
-    from litthemes.segment import segment
-    from litthemes.tables import SEGMENTS
-
-    path = tmp_path / "segments.parquet"
-    write_table(segment(records), path, SEGMENTS)
-    return path

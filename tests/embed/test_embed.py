@@ -10,7 +10,8 @@ import pytest
 
 import litthemes.embed as embed_module
 from litthemes.config import EmbedSettings
-from litthemes.embed import embed_texts, model_id, read_vectors, resolve_model, write_vectors
+from litthemes.embed import embed_texts, model_id, resolve_model
+from litthemes.tables import read_vectors, write_vectors
 
 
 def test_default_model_is_the_offline_package() -> None:
@@ -21,8 +22,10 @@ def test_default_model_is_the_offline_package() -> None:
 
 def test_embeddings_are_normalised_and_semantic(embed_cache: str) -> None:
     settings = EmbedSettings(cache_dir=embed_cache)
-    vectors = embed_texts(["Employers value digital badges.", "Companies appreciate digital badges.",
-                           "The pandemic closed schools."], settings)
+    vectors = embed_texts(
+        ["Employers value digital badges.", "Companies appreciate digital badges.", "The pandemic closed schools."],
+        settings,
+    )
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
@@ -65,20 +68,26 @@ def test_vector_tables_round_trip(tmp_path: Path) -> None:
 
 
 def test_the_vectors_of_some_records_are_read_from_the_row_groups_holding_them(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pandas as pd
     import pyarrow.parquet as pq
 
-    monkeypatch.setattr(embed_module, "VECTOR_ROW_GROUP", 4)
+    import litthemes.tables as tables_module
+
+    monkeypatch.setattr(tables_module, "VECTOR_ROW_GROUP", 4)
     ids = [f"r{i // 2}" for i in range(14)]  # two segments a record, seven records, four row groups
     keys = pd.DataFrame({"record_id": ids, "segment_index": [i % 2 for i in range(14)]})
     matrix = np.arange(14 * 3, dtype=np.float32).reshape(14, 3)
-    embed_module.write_matrix(keys, matrix, tmp_path / "v.parquet")
+    tables_module.write_matrix(keys, matrix, tmp_path / "v.parquet")
     assert pq.ParquetFile(tmp_path / "v.parquet").num_row_groups == 4
     read = []
     original = pq.ParquetFile.read_row_groups
-    monkeypatch.setattr(pq.ParquetFile, "read_row_groups",
-                        lambda self, groups, *a, **k: read.append(list(groups)) or original(self, groups, *a, **k))
+    monkeypatch.setattr(
+        pq.ParquetFile,
+        "read_row_groups",
+        lambda self, groups, *a, **k: read.append(list(groups)) or original(self, groups, *a, **k),
+    )
     got_keys, got = read_vectors(tmp_path / "v.parquet", {"r1", "r6", "nowhere"})
     assert read == [[0, 3]]  # r1 is in the first group, r6 in the last
     assert got_keys["record_id"].tolist() == ["r1", "r1", "r6", "r6"]
@@ -115,9 +124,13 @@ def test_document_vectors_sum_each_records_segments_in_table_order() -> None:
 def test_embedding_does_not_depend_on_batch_mates(tmp_path: Path) -> None:
     """A warm cache and a cold run must agree bit for bit (determinism of all tables)."""
     # The first three fall into one padded length, so together they share a batch.
-    texts = ["Badges for teachers.", "Open badges for teachers.", "Stackable credentials.",
-             "Micro-credentials in European higher education institutions today.",
-             "A much longer sentence about the employability of graduates who earn badges."]
+    texts = [
+        "Badges for teachers.",
+        "Open badges for teachers.",
+        "Stackable credentials.",
+        "Micro-credentials in European higher education institutions today.",
+        "A much longer sentence about the employability of graduates who earn badges.",
+    ]
     model = embed_module.load_model("all-MiniLM-L6-v2", "cpu")
     lengths = model.token_counts(texts[:3])
     assert len(set(lengths)) > 1 and len({embed_module.padded_length(n, 8, 256) for n in lengths}) == 1
@@ -139,8 +152,11 @@ def test_padding_to_the_bucket_length_changes_little() -> None:
 
 
 def test_bfloat16_stays_close_to_float32_and_has_its_own_cache(tmp_path: Path) -> None:
-    texts = ["Digital badges recognise informal learning.", "Employers doubt the value of micro-credentials.",
-             "Blockchain secures the verification of learners' achievements."]
+    texts = [
+        "Digital badges recognise informal learning.",
+        "Employers doubt the value of micro-credentials.",
+        "Blockchain secures the verification of learners' achievements.",
+    ]
     full = embed_texts(texts, EmbedSettings(cache_dir=str(tmp_path), precision="float32"))
     half = embed_texts(texts, EmbedSettings(cache_dir=str(tmp_path), precision="bfloat16"))
     cosines = (full * half).sum(axis=1)
@@ -201,8 +217,13 @@ def test_light_encoder_computes_what_sentence_transformers_computes() -> None:
     light = embed_module.load_model("all-MiniLM-L6-v2", "cpu")
     assert isinstance(light, MeanPoolingBert)
     reference = SentenceTransformerEncoder(resolve_model("all-MiniLM-L6-v2"), "cpu")
-    texts = ["Open Badges 2.0: verifiable, portable credentials!", "Stackable micro-credentials.",
-             "Ünïcödé and accents: réussite éducative", "", LONG_TEXT]
+    texts = [
+        "Open Badges 2.0: verifiable, portable credentials!",
+        "Stackable micro-credentials.",
+        "Ünïcödé and accents: réussite éducative",
+        "",
+        LONG_TEXT,
+    ]
     plain = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
     expected_ids = plain.tokenizer(texts, truncation=True, max_length=256)["input_ids"]
     assert light.token_counts(texts) == [len(ids) for ids in expected_ids] == reference.token_counts(texts)
@@ -271,8 +292,11 @@ def test_a_preloaded_encoder_is_the_one_loaded_and_loads_once(monkeypatch: pytes
 def test_a_failed_preload_fails_again_where_the_encoder_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embed_module, "_MODELS", {})
     settings = EmbedSettings(model=str(Path("no-such-model-folder").resolve()), encoder="auto")
-    monkeypatch.setattr(embed_module, "SentenceTransformerEncoder",
-                        lambda name, device: (_ for _ in ()).throw(OSError(f"{name}: not a model")))
+    monkeypatch.setattr(
+        embed_module,
+        "SentenceTransformerEncoder",
+        lambda name, device: (_ for _ in ()).throw(OSError(f"{name}: not a model")),
+    )
     embed_module.preload_model(settings).join()  # no exception escapes the thread
     with pytest.raises(OSError, match="not a model"):
         embed_module.load_model(settings.model, settings.device, settings.encoder)

@@ -18,6 +18,7 @@ def _settings(project: Path) -> tuple[dict[str, object], str]:
     return {**config["figures"], "formats": ["svg"]}, config["study"]
 
 
+@pytest.mark.slow
 def test_each_figure_needs_only_the_tables_it_declares(workflow_run: Path, tmp_path: Path) -> None:
     trends = workflow_run / "data" / "processed" / "trends"
     topics = workflow_run / "data" / "processed" / "topics.parquet"
@@ -32,14 +33,17 @@ def test_each_figure_needs_only_the_tables_it_declares(workflow_run: Path, tmp_p
             if table != "topics":
                 shutil.copy(trends / f"{table}.parquet", declared)
         topic_path = str(topics) if "topics" in FIGURE_TABLES[name] else None
-        alone = run_figures(str(declared), topic_path, codebook, str(tmp_path / name / "alone"), study, settings,
-                            only=[name])
-        everything = run_figures(str(trends), str(topics), codebook, str(tmp_path / name / "all"), study, settings,
-                                 only=[name])
+        alone = run_figures(
+            str(declared), topic_path, codebook, str(tmp_path / name / "alone"), study, settings, only=[name]
+        )
+        everything = run_figures(
+            str(trends), str(topics), codebook, str(tmp_path / name / "all"), study, settings, only=[name]
+        )
         assert [Path(p).name for p in alone] == [f"{name}.svg"]
         assert Path(alone[0]).read_bytes() == Path(everything[0]).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_the_topic_figures_ask_for_the_topic_table(workflow_run: Path, tmp_path: Path) -> None:
     from litthemes.cli import main
 
@@ -47,12 +51,27 @@ def test_the_topic_figures_ask_for_the_topic_table(workflow_run: Path, tmp_path:
     codebook = str(workflow_run / "config" / "codebook.yaml")
     with pytest.raises(ValueError, match="topic table"):
         run_figures(trends, None, codebook, str(tmp_path), "study", {"formats": ["svg"]}, only=["topics"])
-    result = CliRunner().invoke(main, ["figures", "--trends-dir", trends, "--codebook", codebook,
-                                       "--out-dir", str(tmp_path), "--only", "topics"])
+    result = CliRunner().invoke(
+        main,
+        ["figures", "--trends-dir", trends, "--codebook", codebook, "--out-dir", str(tmp_path), "--only", "topics"],
+    )
     assert result.exit_code == 2 and "--topics" in result.output
     # Figures of the coding alone are drawn without it.
-    result = CliRunner().invoke(main, ["figures", "--trends-dir", trends, "--codebook", codebook,
-                                       "--out-dir", str(tmp_path), "--only", "theme_trends",
-                                       "--settings", '{"formats": ["svg"]}'])
+    result = CliRunner().invoke(
+        main,
+        [
+            "figures",
+            "--trends-dir",
+            trends,
+            "--codebook",
+            codebook,
+            "--out-dir",
+            str(tmp_path),
+            "--only",
+            "theme_trends",
+            "--settings",
+            '{"formats": ["svg"]}',
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "theme_trends.svg").exists()

@@ -42,8 +42,10 @@ def test_dedup_by_doi_then_fuzzy_title_with_year_tolerance(tmp_path: Path) -> No
     records, flow = ingest([str(a), str(b)])
     status = dict(zip(records["title"], records["status"], strict=True))
     # Same DOI (case differs) merges despite different titles.
-    assert status["A different title entirely about badges"] == "duplicate" or status[
-        "Digital badges in higher education: a review"] == "duplicate"
+    assert (
+        status["A different title entirely about badges"] == "duplicate"
+        or status["Digital badges in higher education: a review"] == "duplicate"
+    )
     # Fuzzy title within a year merges; the 2015 record is six years away and stays.
     merged = records[records["merged_from"] != ""]
     assert len(merged) == 2
@@ -57,9 +59,14 @@ def test_dedup_by_doi_then_fuzzy_title_with_year_tolerance(tmp_path: Path) -> No
 
 def test_screening_marks_excluded_with_rule(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    path.write_text("title,year,language\nOld badge study,2005,English\nNew badge study,2021,German\n"
-                    "Badges and gamification,2020,English\n", encoding="utf-8")
-    settings = IngestSettings(screening=ScreeningSettings(year_min=2010, languages=["en"], exclude_terms=["gamification"]))
+    path.write_text(
+        "title,year,language\nOld badge study,2005,English\nNew badge study,2021,German\n"
+        "Badges and gamification,2020,English\n",
+        encoding="utf-8",
+    )
+    settings = IngestSettings(
+        screening=ScreeningSettings(year_min=2010, languages=["en"], exclude_terms=["gamification"])
+    )
     records, flow = ingest([str(path)], settings)
     reasons = dict(zip(records["title"], records["excluded_by"], strict=True))
     assert reasons["Old badge study"].startswith("year_min")
@@ -113,8 +120,11 @@ def test_ingest_cache_reads_only_new_or_changed_files(tmp_path: Path, monkeypatc
     import litthemes.ingest as ingest_module
 
     wos = tmp_path / "savedrecs.txt"
-    wos.write_text("FN Clarivate\nVR 1.0\nPT J\nAU Doe, J\nTI Digital badges at work\nAB Badges, 40% of learners.\n"
-                   "PY 2021\nER\nPT J\nAU Roe, K\nPY 2020\nER\nEF\n", encoding="utf-8")  # the second: no TI, no AB
+    wos.write_text(
+        "FN Clarivate\nVR 1.0\nPT J\nAU Doe, J\nTI Digital badges at work\nAB Badges, 40% of learners.\n"
+        "PY 2021\nER\nPT J\nAU Roe, K\nPY 2020\nER\nEF\n",
+        encoding="utf-8",
+    )  # the second: no TI, no AB
     csv = tmp_path / "more.csv"
     csv.write_text("title,year,language\nMicro-credentials in Europe,2022,English\n", encoding="utf-8")
     cache = str(tmp_path / "cache")
@@ -135,8 +145,9 @@ def test_ingest_cache_reads_only_new_or_changed_files(tmp_path: Path, monkeypatc
         pd.testing.assert_frame_equal(records, uncached[0])
         assert flow == uncached[1]
     assert second[1]["quarantine"][0]["reason"] == "record has neither TI nor AB"
-    csv.write_text("title,year,language\nMicro-credentials in Europe,2022,English\nOpen Badges,2019,English\n",
-                   encoding="utf-8")
+    csv.write_text(
+        "title,year,language\nMicro-credentials in Europe,2022,English\nOpen Badges,2019,English\n", encoding="utf-8"
+    )
     read.clear()
     third, _ = ingest(paths, cache_dir=cache)
     assert read == ["more.csv"] and len(third) == 3

@@ -89,11 +89,15 @@ def test_moocs_combined_dedup_against_the_reviewers(corpora: Path) -> None:
     pair = included[keys.str.startswith("a study on the mediation effects of intention to enroll")]
     assert sorted(pair["year"].tolist()) == [2015, 2017]
     # (1) eleven records the reviewers dropped without any near-duplicate in the file
-    dropped = ["5th european moocs stakeholders summit emoocs 2017", "editorial business education in profound disruption",
-               "training future anesthesiologists in obstetric care"]
+    dropped = [
+        "5th european moocs stakeholders summit emoocs 2017",
+        "editorial business education in profound disruption",
+        "training future anesthesiologists in obstetric care",
+    ]
     assert all(k in set(keys) and k not in set(theirs) for k in dropped)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_flow_invariant_on_corrupted_real_exports(corpora: Path, tmp_path: Path, name: str) -> None:
     """Truncated, garbled and doubled variants of each real export still add up."""
@@ -104,8 +108,10 @@ def test_flow_invariant_on_corrupted_real_exports(corpora: Path, tmp_path: Path,
     suffix = Path(name).suffix
     variants = {
         "truncated": data[: len(data) // 2],
-        "garbled": b"".join(line + (b"\x00\xff garbage {{ \n" if rng.random() < 0.05 else b"")
-                            for line in data.splitlines(keepends=True)),
+        "garbled": b"".join(
+            line + (b"\x00\xff garbage {{ \n" if rng.random() < 0.05 else b"")
+            for line in data.splitlines(keepends=True)
+        ),
         "doubled": data + b"\n" + data,
     }
     paths = []

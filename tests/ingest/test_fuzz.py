@@ -45,8 +45,13 @@ def test_random_bytes(data: bytes, suffix: str) -> None:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(suffix=st.sampled_from(sorted(SEEDS)), cut=st.integers(0, 400), insert=st.binary(max_size=40),
-       encoding=st.sampled_from(["utf-8", "latin-1", "utf-16", "cp1252"]), huge=st.booleans())
+@given(
+    suffix=st.sampled_from(sorted(SEEDS)),
+    cut=st.integers(0, 400),
+    insert=st.binary(max_size=40),
+    encoding=st.sampled_from(["utf-8", "latin-1", "utf-16", "cp1252"]),
+    huge=st.booleans(),
+)
 def test_mutated_valid_exports(suffix: str, cut: int, insert: bytes, encoding: str, huge: bool) -> None:
     text = SEEDS[suffix].decode()
     if huge:
@@ -61,9 +66,12 @@ def test_mutated_valid_exports(suffix: str, cut: int, insert: bytes, encoding: s
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(st.lists(st.text(max_size=30), min_size=0, max_size=6), max_size=8),
-       header=st.lists(st.sampled_from(["title", "abstract", "year", "doi", "id", "extra", "Title"]), min_size=1,
-                       max_size=5))
+@given(
+    rows=st.lists(st.lists(st.text(max_size=30), min_size=0, max_size=6), max_size=8),
+    header=st.lists(
+        st.sampled_from(["title", "abstract", "year", "doi", "id", "extra", "Title"]), min_size=1, max_size=5
+    ),
+)
 def test_ingest_accounts_for_every_row(rows: list[list[str]], header: list[str]) -> None:
     import csv
     import io

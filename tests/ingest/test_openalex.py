@@ -50,8 +50,11 @@ def test_search_pages_retries_and_caches(tmp_path: Path) -> None:
     sleeps: list[float] = []
     client = OpenAlexClient(tmp_path / "cache", email="me@example.org", session=session, sleep=sleeps.append)
     works = client.search("micro-credentials", max_records=10, per_page=2)
-    assert [w["title"] for w in works] == ["Micro-credentials and employability", "Open Badges in teacher education",
-                                            "Stackable credentials toward degrees"]
+    assert [w["title"] for w in works] == [
+        "Micro-credentials and employability",
+        "Open Badges in teacher education",
+        "Stackable credentials toward degrees",
+    ]
     assert sleeps == [1.0]  # one 429, one backoff
     assert all("mailto=me%40example.org" in u for u in session.urls)
     # A second client answers from the cache: no request at all.
@@ -72,9 +75,12 @@ def test_gives_up_after_retries(tmp_path: Path) -> None:
 
 def test_ingest_with_search_and_enrichment(tmp_path: Path) -> None:
     bib = tmp_path / "mine.csv"
-    bib.write_text("title,year,doi\nDigital badges for staff training,,10.1080/1941126X.2017.1378543\n", encoding="utf-8")
-    settings = IngestSettings(openalex=OpenAlexSettings(search=True, enrich_dois=True, cache_dir=str(tmp_path / "c"),
-                                                        max_records=3))
+    bib.write_text(
+        "title,year,doi\nDigital badges for staff training,,10.1080/1941126X.2017.1378543\n", encoding="utf-8"
+    )
+    settings = IngestSettings(
+        openalex=OpenAlexSettings(search=True, enrich_dois=True, cache_dir=str(tmp_path / "c"), max_records=3)
+    )
     client = OpenAlexClient(tmp_path / "c", session=ReplaySession(), sleep=lambda s: None)
     records, flow = ingest([str(bib)], settings, openalex_client=client)
     assert flow["totals"]["read"] == 4

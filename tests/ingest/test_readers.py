@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from litthemes.ingest.readers import UnreadableFile, detect_format, read_file, rebuild_abstract
+from litthemes.ingest.readers import RawRecord, UnreadableFile, detect_format, read_file
+from litthemes.ingest.readers.openalex import rebuild_abstract
 
 WOS = """\ufeffFN Clarivate Analytics Web of Science
 VR 1.0
@@ -90,7 +91,10 @@ ER  -
 def test_ris_reads_n2_as_abstract_and_quarantines_garbage(tmp_path: Path) -> None:
     result = read_file(write(tmp_path, "export.ris", RIS))
     assert result.format == "ris"
-    assert [r.fields["title"] for r in result.records] == ["Objectives and curriculum", "Conference paper without abstract"]
+    assert [r.fields["title"] for r in result.records] == [
+        "Objectives and curriculum",
+        "Conference paper without abstract",
+    ]
     assert result.records[0].fields["abstract"] == "An ERIC-style abstract under N2."
     assert result.records[0].fields["keywords"] == "badges; assessment"
     assert len(result.quarantined) == 1 and "TY" in result.quarantined[0].reason
@@ -137,10 +141,15 @@ def test_bibtex_string_expressions_are_resolved(tmp_path: Path) -> None:
 
 
 def test_openalex_list_jsonl_and_result_page(tmp_path: Path) -> None:
-    work = {"id": "https://openalex.org/W1", "title": "Badges", "publication_year": 2020,
-            "doi": "https://doi.org/10.1/x", "abstract_inverted_index": {"Open": [0], "badges": [1, 3], "are": [2]},
-            "authorships": [{"author": {"display_name": "A. Author"}}],
-            "primary_location": {"source": {"display_name": "Venue"}}}
+    work = {
+        "id": "https://openalex.org/W1",
+        "title": "Badges",
+        "publication_year": 2020,
+        "doi": "https://doi.org/10.1/x",
+        "abstract_inverted_index": {"Open": [0], "badges": [1, 3], "are": [2]},
+        "authorships": [{"author": {"display_name": "A. Author"}}],
+        "primary_location": {"source": {"display_name": "Venue"}},
+    }
     as_list = read_file(write(tmp_path, "works.json", json.dumps([work, "not a work"])))
     assert as_list.records[0].fields["abstract"] == "Open badges are badges"
     assert as_list.records[0].fields["venue"] == "Venue"
@@ -204,8 +213,10 @@ def test_pdf_text_layer_is_read_and_segmented(tmp_path: Path) -> None:
 
     from litthemes.segment import segment
 
-    html = ("<h1>Open Badges in vocational training</h1><p>Employers in the region were asked about badges.</p>"
-            "<p>Second paragraph. It reports that 40% of them knew the standard.</p>")
+    html = (
+        "<h1>Open Badges in vocational training</h1><p>Employers in the region were asked about badges.</p>"
+        "<p>Second paragraph. It reports that 40% of them knew the standard.</p>"
+    )
     pdf = tmp_path / "paper.pdf"
     HTML(string=html).write_pdf(str(pdf))
     result = read_file(pdf)
@@ -238,3 +249,25 @@ def test_wos_tab_delimited(tmp_path: Path) -> None:
     result = read_file(write(tmp_path, "savedrecs.txt", tab))
     assert result.format == "wos_tab"
     assert result.records[0].fields["title"] == "Badges at work" and result.records[0].fields["source_id"] == "WOS:1"
+
+
+def test_a_registered_reader_is_a_format_and_is_detected_by_its_sniff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litthemes.ingest.readers import registry
+
+    monkeypatch.setattr(registry, "_READERS", dict(registry.readers()))
+
+    @registry.register("pubmed_nbib", sniff=lambda path, text: text.startswith("PMID- "))
+    def read_nbib(path: str, data: bytes) -> registry.ReadResult:
+        result = registry.ReadResult(path=path, format="pubmed_nbib")
+        result.records.append(RawRecord("entry 1", {"title": data.decode().split("TI  - ")[1].strip()}))
+        return result
+
+    export = tmp_path / "pubmed.nbib"
+    export.write_text("PMID- 1\nTI  - Badges in nursing education\n", encoding="utf-8")
+    assert "pubmed_nbib" in registry.formats() and registry.formats()[0] == "scopus_csv"
+    result = read_file(export)
+    assert result.format == "pubmed_nbib" and result.records[0].fields["title"] == "Badges in nursing education"
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.register("ris")(read_nbib)

@@ -12,9 +12,17 @@ import pytest
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--hide-scrollbars"]
+CHROME_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 CHECKS = """
 <pre id="litthemes-checks"></pre>
@@ -35,8 +43,9 @@ window.addEventListener('load', () => {
 
 
 def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -48,8 +57,9 @@ def test_brief_in_chromium_images_load_and_nothing_overflows(workflow_run: Path,
     probe = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html).replace("</body>", CHECKS + "</body>")
     page = tmp_path / "probe.html"
     page.write_text(probe, encoding="utf-8")
-    result = chromium(tmp_path / "profile", f"--window-size={width},1200", "--virtual-time-budget=10000",
-                      "--dump-dom", page.as_uri())
+    result = chromium(
+        tmp_path / "profile", f"--window-size={width},1200", "--virtual-time-budget=10000", "--dump-dom", page.as_uri()
+    )
     match = re.search(r'<pre id="litthemes-checks">(.*?)</pre>', result.stdout, re.S)
     assert match and match.group(1), result.stderr[-2000:]
     checks = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))

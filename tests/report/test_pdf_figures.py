@@ -99,6 +99,7 @@ def test_a_figure_without_a_pdf_is_drawn_from_its_svg(figures: Path) -> None:
     assert images["wide"].startswith("data:image/svg+xml;base64,")
 
 
+@pytest.mark.slow
 def test_the_workflow_brief_places_every_figure_it_shows(workflow_run: Path) -> None:
     html = (workflow_run / "reports" / "brief.html").read_text(encoding="utf-8")
     shown = set(re.findall(r'<img id="img-([a-z_]+)"', html))

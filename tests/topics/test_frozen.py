@@ -15,14 +15,22 @@ from litthemes.topics.run import run
 pytestmark = pytest.mark.slow
 
 
-
 def _frozen_run(project: Path, model: Path, out: Path) -> dict[str, object]:
     interim = project / "data" / "interim"
     settings = {"frozen_model": str(model)}
-    return run(str(interim / "records.parquet"), str(interim / "segments.parquet"),
-               str(interim / "document_embeddings.parquet"), str(out / "topics.parquet"),
-               str(out / "doc_topics.parquet"), str(out / "summary.json"), str(out / "hierarchy.csv"),
-               settings, None, None, str(out / "model.parquet"))
+    return run(
+        str(interim / "records.parquet"),
+        str(interim / "segments.parquet"),
+        str(interim / "document_embeddings.parquet"),
+        str(out / "topics.parquet"),
+        str(out / "doc_topics.parquet"),
+        str(out / "summary.json"),
+        str(out / "hierarchy.csv"),
+        settings,
+        None,
+        None,
+        str(out / "model.parquet"),
+    )
 
 
 def test_fitted_records_keep_their_topics_and_new_ones_take_the_closest(workflow_run: Path, tmp_path: Path) -> None:
@@ -42,8 +50,9 @@ def test_fitted_records_keep_their_topics_and_new_ones_take_the_closest(workflow
     dropped = [m for members in model.loc[model["topic"] != -1, "members"] for m in members][:3]
     kept = [[i for i, m in enumerate(members) if m not in dropped] for members in model["members"]]
     model["members"] = [[members[i] for i in keep] for members, keep in zip(model["members"], kept, strict=True)]
-    model["member_probabilities"] = [[probs[i] for i in keep]
-                                     for probs, keep in zip(model["member_probabilities"], kept, strict=True)]
+    model["member_probabilities"] = [
+        [probs[i] for i in keep] for probs, keep in zip(model["member_probabilities"], kept, strict=True)
+    ]
     edited = tmp_path / "edited.parquet"
     pq.write_table(pa.Table.from_pandas(model, schema=table.schema, preserve_index=False), edited)
     summary = _frozen_run(workflow_run, edited, tmp_path)

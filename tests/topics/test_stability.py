@@ -13,7 +13,8 @@ import yaml
 from click.testing import CliRunner
 
 from litthemes.cli import main
-from litthemes.topics.run import run, run_refits
+from litthemes.topics.run import run
+from litthemes.topics.stability import run_refits
 from workflow_helpers import run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -25,18 +26,33 @@ def test_stability_added_after_the_fit_gives_the_one_step_fit(workflow_run: Path
     config = yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())
     refits = sorted(str(p) for p in (interim / "topic_refits").glob("run-*.parquet"))
     assert len(refits) == config["topics"]["stability_runs"] - 1
-    out = {name: tmp_path / name for name in ("topics.parquet", "doc_topics.parquet", "summary.json",
-                                              "hierarchy.csv", "model.parquet")}
-    summary = run(str(interim / "records.parquet"), str(interim / "segments.parquet"),
-                  str(interim / "document_embeddings.parquet"), str(out["topics.parquet"]),
-                  str(out["doc_topics.parquet"]), str(out["summary.json"]), str(out["hierarchy.csv"]),
-                  config["topics"], config["embed"], refits, str(out["model.parquet"]))
+    out = {
+        name: tmp_path / name
+        for name in ("topics.parquet", "doc_topics.parquet", "summary.json", "hierarchy.csv", "model.parquet")
+    }
+    summary = run(
+        str(interim / "records.parquet"),
+        str(interim / "segments.parquet"),
+        str(interim / "document_embeddings.parquet"),
+        str(out["topics.parquet"]),
+        str(out["doc_topics.parquet"]),
+        str(out["summary.json"]),
+        str(out["hierarchy.csv"]),
+        config["topics"],
+        config["embed"],
+        refits,
+        str(out["model.parquet"]),
+    )
     assert summary["stability"]["runs"] == 2 and 0.0 <= summary["stability"]["ari_mean"] <= 1.0
     # The workflow fitted without the check (topics --stability-later) and added it in
     # topic_stability; every table must be what one call with the refits writes.
-    workflow = {"topics.parquet": interim / "topics_fit.parquet", "doc_topics.parquet": processed / "doc_topics.parquet",
-                "summary.json": interim / "topic_fit.json", "hierarchy.csv": processed / "topic_hierarchy.csv",
-                "model.parquet": processed / "topic_model.parquet"}
+    workflow = {
+        "topics.parquet": interim / "topics_fit.parquet",
+        "doc_topics.parquet": processed / "doc_topics.parquet",
+        "summary.json": interim / "topic_fit.json",
+        "hierarchy.csv": processed / "topic_hierarchy.csv",
+        "model.parquet": processed / "topic_model.parquet",
+    }
     for name, path in workflow.items():
         assert path.read_bytes() == out[name].read_bytes(), name
     assert json.loads(workflow["summary.json"].read_text())["stability"] == summary["stability"]
@@ -65,9 +81,10 @@ def test_a_refit_alone_writes_what_it_writes_after_another(workflow_run: Path, t
     assert (tmp_path / "1.parquet").read_bytes() == (interim / "topic_refits" / "run-1.parquet").read_bytes()
 
 
-def test_nmf_refits_share_one_bertopic_fit_for_their_topic_count(workflow_run: Path, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import litthemes.topics.run as topic_run
+def test_nmf_refits_share_one_bertopic_fit_for_their_topic_count(
+    workflow_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import litthemes.topics.stability as topic_run
 
     interim = workflow_run / "data" / "interim"
     topics = {**yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())["topics"], "method": "nmf"}
@@ -82,11 +99,39 @@ def test_nmf_refits_share_one_bertopic_fit_for_their_topic_count(workflow_run: P
 
 
 def test_topic_refit_wants_one_out_per_run(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["topic-refit", "r.parquet", "s.parquet", "v.parquet", "--run", "1", "--run", "2",
-                                       "--out", str(tmp_path / "one.parquet")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "topic-refit",
+            "r.parquet",
+            "s.parquet",
+            "v.parquet",
+            "--run",
+            "1",
+            "--run",
+            "2",
+            "--out",
+            str(tmp_path / "one.parquet"),
+        ],
+    )
     assert result.exit_code == 2 and "2 --run but 1 --out" in result.output
-    result = CliRunner().invoke(main, ["topic-refit", "r.parquet", "s.parquet", "v.parquet", "--run", "1", "--run", "1",
-                                       "--out", str(tmp_path / "one.parquet"), "--out", str(tmp_path / "two.parquet")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "topic-refit",
+            "r.parquet",
+            "s.parquet",
+            "v.parquet",
+            "--run",
+            "1",
+            "--run",
+            "1",
+            "--out",
+            str(tmp_path / "one.parquet"),
+            "--out",
+            str(tmp_path / "two.parquet"),
+        ],
+    )
     assert result.exit_code == 2 and "--run 1 given twice" in result.output
     assert not list(tmp_path.iterdir())
 

@@ -46,8 +46,10 @@ def test_nmf_recovers_planted_topics_and_coherence_prefers_them() -> None:
 
     assert adjusted_rand_score(labels, result.assignments) > 0.9
     good = npmi_coherence(docs, result.terms)
-    shuffled = {t: list(np.random.default_rng(3).permutation([w for ws in result.terms.values() for w in ws])[:6])
-                for t in result.terms}
+    shuffled = {
+        t: list(np.random.default_rng(3).permutation([w for ws in result.terms.values() for w in ws])[:6])
+        for t in result.terms
+    }
     assert good > npmi_coherence(docs, shuffled)
 
 
@@ -63,10 +65,12 @@ def _npmi_with_countvectorizer(docs: list[str], terms: dict[int, list[str]]) -> 
     for topic, words in terms.items():
         cols = [vectorizer.vocabulary_[w] for w in words[:10] if w in vectorizer.vocabulary_] if topic != -1 else []
         for i, a in enumerate(cols):
-            for b in cols[i + 1:]:
+            for b in cols[i + 1 :]:
                 p_ab = (matrix[:, a] & matrix[:, b]).sum() / n
                 p_a, p_b = matrix[:, a].sum() / n, matrix[:, b].sum() / n
-                scores.append(-1.0 if p_ab == 0 else 1.0 if p_ab == 1 else float(np.log(p_ab / (p_a * p_b)) / -np.log(p_ab)))
+                scores.append(
+                    -1.0 if p_ab == 0 else 1.0 if p_ab == 1 else float(np.log(p_ab / (p_a * p_b)) / -np.log(p_ab))
+                )
     return float(np.mean(scores)) if scores else float("nan")
 
 
@@ -75,8 +79,10 @@ def test_npmi_counts_terms_as_the_topic_models_countvectorizer_does() -> None:
     docs = [*docs, "Open-Badges and e-Portfolios: 3D scans, Ötzi's site-level data", "badge  badge\nopen badges", ""]
     result = fit_nmf(docs, 3, TopicSettings(), seed=1)
     # Bigrams, hyphens, capitals, a term no document contains and one past the top 10.
-    extra = {7: ["open-badges", "open badges", "badge", "site-level", "level data", "no-such-term", "data"],
-             8: ["3d", "scans", "ötzi", "e-portfolios", "and e-portfolios"] + ["x"] * 6 + ["badge"]}
+    extra = {
+        7: ["open-badges", "open badges", "badge", "site-level", "level data", "no-such-term", "data"],
+        8: ["3d", "scans", "ötzi", "e-portfolios", "and e-portfolios"] + ["x"] * 6 + ["badge"],
+    }
     for terms in (result.terms, extra, {**result.terms, **extra}):
         assert math.isclose(npmi_coherence(docs, terms), _npmi_with_countvectorizer(docs, terms), rel_tol=1e-12)
 
@@ -84,10 +90,10 @@ def test_npmi_counts_terms_as_the_topic_models_countvectorizer_does() -> None:
 def test_bertopic_on_precomputed_embeddings_is_deterministic_and_stable() -> None:
     docs, _labels, vectors = corpus()
     settings = TopicSettings(min_topic_size=10, n_neighbors=10)
-    first = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=None, represent=False)
-    again = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=None, represent=False)
+    first = fit_bertopic(docs, vectors, settings, seed=5, represent=False)
+    again = fit_bertopic(docs, vectors, settings, seed=5, represent=False)
     assert np.array_equal(first.assignments, again.assignments)
-    other = fit_bertopic(docs, vectors, settings, seed=6, embedding_model=None, represent=False)
+    other = fit_bertopic(docs, vectors, settings, seed=6, represent=False)
     summary, per_topic = stability(first.assignments, [other.assignments])
     assert summary["ari_mean"] > 0.9 and all(v > 0.8 for v in per_topic.values())
     assert len([t for t in first.terms if t != -1]) == 3
@@ -101,7 +107,9 @@ def test_alignment_flags_topics_no_theme_explains() -> None:
     # Theme prototype = the blockchain centroid; members of that topic are also coded with it.
     centroid = vectors[labels == 0].mean(axis=0)
     theme_vectors = {"credentialing_technology": (centroid / np.linalg.norm(centroid))[None, :]}
-    codes = pd.DataFrame({"record_id": np.asarray(ids)[labels == 0], "theme": "credentialing_technology", "present": True})
+    codes = pd.DataFrame(
+        {"record_id": np.asarray(ids)[labels == 0], "theme": "credentialing_technology", "present": True}
+    )
     table = align(result, vectors, ids, codes, theme_vectors, TopicSettings(emergent_threshold=0.3)).set_index("topic")
     assert table.loc[blockchain_topic, "aligned_theme"] == "credentialing_technology"
     assert not table.loc[blockchain_topic, "emergent"]
@@ -125,7 +133,7 @@ def test_exact_neighbors_match_brute_force_and_put_each_document_first() -> None
 
 
 def test_umap_gets_exact_neighbours_unless_asked_for_approximate() -> None:
-    from litthemes.topics import _umap
+    from litthemes.topics.fit import _umap
 
     vectors = np.random.default_rng(0).normal(size=(50, 8)).astype(np.float32)
     exact = _umap(vectors, TopicSettings(n_neighbors=5), seed=1)
@@ -143,28 +151,43 @@ def test_fit_and_refits_find_bertopics_own_partition_and_terms() -> None:
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.metrics import adjusted_rand_score
 
-    from litthemes.topics import _hdbscan, _umap, _vectorizer, cluster_documents
+    from litthemes.topics.fit import _hdbscan, _umap, _vectorizer, cluster_documents
 
     rng = np.random.default_rng(11)
     centres = rng.normal(size=(5, 32))
     vectors = np.vstack([centres[i % 5] + 2.0 * rng.normal(size=32) for i in range(200)] + [rng.normal(size=(60, 32))])
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    words = [["badge", "ledger", "wallet"], ["pathway", "credit", "stack"], ["employer", "hiring", "skills"],
-             ["pandemic", "remote", "lockdown"], ["quality", "assurance", "framework"]]
+    words = [
+        ["badge", "ledger", "wallet"],
+        ["pathway", "credit", "stack"],
+        ["employer", "hiring", "skills"],
+        ["pandemic", "remote", "lockdown"],
+        ["quality", "assurance", "framework"],
+    ]
     docs = [" ".join(rng.choice(words[i % 5] + ["education", "learner"], size=6)) for i in range(200)]
     docs += [" ".join(rng.choice([w for group in words for w in group], size=6)) for _ in range(60)]
     settings = TopicSettings(min_topic_size=10, n_neighbors=10)
 
-    reference = BERTopic(umap_model=_umap(vectors, settings, 3), hdbscan_model=_hdbscan(len(docs), settings),
-                         vectorizer_model=_vectorizer([]), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-                         top_n_words=settings.top_terms, calculate_probabilities=False)
+    reference = BERTopic(
+        umap_model=_umap(vectors, settings, 3),
+        hdbscan_model=_hdbscan(len(docs), settings),
+        vectorizer_model=_vectorizer([]),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=settings.top_terms,
+        calculate_probabilities=False,
+    )
     raw, strengths = reference.fit_transform(docs, vectors)
     assert np.mean(np.asarray(raw) == -1) > 0.1  # so the outlier reduction is exercised too
     reduced = reference.reduce_outliers(docs, raw, strategy="embeddings", embeddings=vectors)
-    reference.update_topics(docs, topics=reduced, vectorizer_model=_vectorizer([]),
-                            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True), top_n_words=settings.top_terms)
+    reference.update_topics(
+        docs,
+        topics=reduced,
+        vectorizer_model=_vectorizer([]),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=settings.top_terms,
+    )
 
-    bert = fit_bertopic(docs, vectors, settings, seed=3, embedding_model=None, represent=False)
+    bert = fit_bertopic(docs, vectors, settings, seed=3, represent=False)
     assert bert.outlier_share == np.mean(np.asarray(raw) == -1)
     assert adjusted_rand_score(reduced, bert.assignments) == 1.0
     assert np.array_equal(bert.probabilities, strengths)
@@ -185,59 +208,31 @@ def test_an_outlier_similar_to_no_topic_stays_an_outlier() -> None:
     leaves the document an outlier; every other outlier joins its most similar topic."""
     from litthemes.topics import reduce_outliers
 
-    embeddings = np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.1, 0.9, 0], [0.2, 1, 0], [-1, -1, 0], [0, 0, 1]],
-                          dtype=np.float32)
+    embeddings = np.array(
+        [[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.1, 0.9, 0], [0.2, 1, 0], [-1, -1, 0], [0, 0, 1]], dtype=np.float32
+    )
     labels = np.array([0, 0, 1, 1, -1, -1, -1])
     assert reduce_outliers(labels, embeddings).tolist() == [0, 0, 1, 1, 1, -1, -1]
     assert reduce_outliers(np.array([-1, -1]), embeddings[:2]).tolist() == [-1, -1]
 
 
-def test_keybert_terms_use_the_representative_documents_vectors_and_encode_only_words(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The representation re-ranks each topic's candidate words by their similarity to the
-    mean vector of the topic's representative documents, taken from the fit's document
-    vectors by document (not encoded again, and not by position in BERTopic's list)."""
-    from bertopic import BERTopic
-    from bertopic.backend import BaseEmbedder
-    from bertopic.representation import KeyBERTInspired
+def test_terms_are_reranked_by_similarity_to_the_topic_centroid(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Candidate terms are ordered by cosine to the mean vector of the topic's documents;
+    only the terms are encoded; outliers keep the c-TF-IDF order."""
+    import litthemes.topics.fit as fit_module
+    from litthemes.config import EmbedSettings
 
-    docs, _labels, vectors = corpus()
-    word_vectors = {w: np.random.default_rng(len(w) * 31 + i).normal(size=32)
-                    for i, w in enumerate(sorted({w for d in docs for w in d.split()}))}
+    term_vectors = {"near": [1.0, 0.0], "mid": [1.0, 1.0], "far": [0.0, 1.0], "x": [1.0, 0.0]}
     encoded: list[str] = []
 
-    class Words(BaseEmbedder):  # type: ignore[misc]
-        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
-            encoded.extend(documents)
-            return np.vstack([sum((word_vectors.get(w, np.zeros(32)) for w in d.split()), np.zeros(32))
-                              for d in documents])
+    def fake_embed(texts: list[str], settings: EmbedSettings) -> np.ndarray:
+        encoded.extend(texts)
+        return np.array([term_vectors[t] for t in texts], dtype=np.float32)
 
-    seen: dict[str, object] = {}
-    representative = BERTopic._extract_representative_docs
-    top_words = KeyBERTInspired._extract_top_words
-
-    def spy_representative(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        found = representative(self, *args, **kwargs)
-        # The first call is the representation's; BERTopic then saves its own sample.
-        seen.setdefault("ids", found[3])
-        return found
-
-    def spy_top_words(self, vocab, topics, sim):  # type: ignore[no-untyped-def]
-        seen["vocab"], seen["sim"] = vocab, sim
-        return top_words(self, vocab, topics, sim)
-
-    monkeypatch.setattr(BERTopic, "_extract_representative_docs", spy_representative)
-    monkeypatch.setattr(KeyBERTInspired, "_extract_top_words", spy_top_words)
-    settings = TopicSettings(min_topic_size=10, n_neighbors=10, n_components=3, top_terms=5)
-    result = fit_bertopic(docs, vectors, settings, seed=5, embedding_model=Words())
-
-    assert not set(encoded) & set(docs), "documents were encoded again"
-    # Only candidate terms (words and bigrams of the vocabulary) were encoded.
-    assert encoded and all(len(t.split()) <= 2 and set(t.split()) <= set(word_vectors) for t in encoded)
-    ids = seen["ids"]
-    topic_vectors = np.vstack([vectors[np.asarray(rows)].astype(np.float64).mean(axis=0) for rows in ids])  # type: ignore[attr-defined]
-    words = np.vstack([Words().embed([w]) for w in seen["vocab"]])  # type: ignore[attr-defined]
-    # Cosine similarity; a padding candidate ("", no vector) scores 0.
-    expected = (topic_vectors / np.linalg.norm(topic_vectors, axis=1, keepdims=True)) @ (
-        words / np.maximum(np.linalg.norm(words, axis=1, keepdims=True), 1e-12)).T
-    np.testing.assert_allclose(seen["sim"], expected, atol=1e-9)
-    assert len([t for t in result.terms if t != -1]) == len(ids)  # type: ignore[arg-type]
+    monkeypatch.setattr(fit_module, "embed_texts", fake_embed)
+    docs = np.array([[1.0, 0.1], [0.9, 0.0], [0.0, 1.0]], dtype=np.float32)
+    assignments = np.array([0, 0, -1])
+    candidates = {0: ["far", "mid", "near"], -1: ["x", "far"]}
+    ranked = fit_module.rerank_terms(candidates, assignments, docs, EmbedSettings(), top_n=2)
+    assert ranked == {0: ["near", "mid"], -1: ["x", "far"]}
+    assert sorted(encoded) == ["far", "mid", "near"]

@@ -34,8 +34,16 @@ def coding(rising: str = "covid19_acceleration", n_per_year: int = 40) -> tuple[
             order = np.argsort(-salience)
             for k, theme in enumerate(BOOK.themes):
                 present = rng.random() < (p_rise if theme.id == rising else 0.2)
-                rows.append({"record_id": rid, "theme": theme.id, "present": present, "score": float(present),
-                             "salience": salience[k], "rank": int(np.where(order == k)[0][0]) + 1})
+                rows.append(
+                    {
+                        "record_id": rid,
+                        "theme": theme.id,
+                        "present": present,
+                        "score": float(present),
+                        "salience": salience[k],
+                        "rank": int(np.where(order == k)[0][0]) + 1,
+                    }
+                )
     return pd.DataFrame(rows), pd.DataFrame(recs)
 
 
@@ -79,8 +87,11 @@ def test_cooccurrence_lift_and_fisher() -> None:
     a = [i < 30 for i in range(100)]
     b = [i < 25 for i in range(100)]  # b only where a: strong association
     c = [i % 2 == 0 for i in range(100)]
-    rows = [{"record_id": r, "theme": t, "present": v} for r, x, y, z in zip(ids, a, b, c, strict=True)
-            for t, v in (("a", x), ("b", y), ("c", z))]
+    rows = [
+        {"record_id": r, "theme": t, "present": v}
+        for r, x, y, z in zip(ids, a, b, c, strict=True)
+        for t, v in (("a", x), ("b", y), ("c", z))
+    ]
     table = cooccurrence(pd.DataFrame(rows), ["a", "b", "c"], TrendSettings()).set_index(["theme_a", "theme_b"])
     assert table.loc[("a", "b"), "n_both"] == 25
     assert abs(table.loc[("a", "b"), "lift"] - 25 * 100 / (30 * 25)) < 1e-9
@@ -89,15 +100,22 @@ def test_cooccurrence_lift_and_fisher() -> None:
 
 
 def test_callon_quadrants() -> None:
-    incidence = pd.DataFrame({"x1": [1, 1, 1, 0], "x2": [1, 1, 1, 0], "y1": [1, 0, 0, 1], "y2": [0, 0, 0, 1]}).astype(bool)
+    incidence = pd.DataFrame({"x1": [1, 1, 1, 0], "x2": [1, 1, 1, 0], "y1": [1, 0, 0, 1], "y2": [0, 0, 0, 1]}).astype(
+        bool
+    )
     table = callon_map(incidence, {"x1": "X", "x2": "X", "y1": "Y", "y2": "Y"}).set_index("cluster")
     assert table.loc["X", "density"] > table.loc["Y", "density"]
     assert set(table["quadrant"]) <= {"motor", "niche", "basic", "emerging or declining"}
 
 
 def test_topic_map_counts_terms_as_the_topic_vectorizer_tokenises() -> None:
-    topics = pd.DataFrame({"topic": [-1, 0, 1], "label": ["Outliers", "0: art, museum", "1: badge issue, badge"],
-                           "top_terms": ["", "art; museum", "badge issue; badge"]})
+    topics = pd.DataFrame(
+        {
+            "topic": [-1, 0, 1],
+            "label": ["Outliers", "0: art, museum", "1: badge issue, badge"],
+            "top_terms": ["", "art; museum", "badge issue; badge"],
+        }
+    )
     doc_topics = pd.DataFrame({"record_id": ["a", "b", "c", "d"], "topic": [0, 0, 1, 1]})
     # Lemma documents: "art" must not be found inside "article" or "artefact", and the
     # bigram only where its words are adjacent.

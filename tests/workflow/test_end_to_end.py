@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from litthemes.captions import FIGURE_CAPTIONS
 from workflow_helpers import run_snakemake
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
+
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_snakemake(workdir, *args)
@@ -30,7 +33,7 @@ def run(workflow_run: Path) -> Path:
 def test_outputs_exist_and_nothing_left_to_do(run: Path) -> None:
     assert (run / "reports" / "brief.html").stat().st_size > 10_000
     pngs = sorted((run / "reports" / "figures").glob("*.png"))
-    assert len(pngs) >= 6 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert len(pngs) == len(FIGURE_CAPTIONS) and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     pdfs = sorted((run / "reports" / "figures").glob("*.pdf"))
     assert [p.stem for p in pdfs] == [p.stem for p in pngs] and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
     for table in ("prevalence", "trend_tests", "corpus_flow", "challenge_cooccurrence"):
@@ -49,8 +52,11 @@ def test_every_rule_that_embeds_gets_the_settings_that_decide_a_vector(run: Path
 
     # A dry run that would rerun the rules that embed text besides the embedding stage.
     dry = snakemake(run, "-n", "-p", "--forcerun", "code", "topics", "align_topics")
-    commands = [line[line.index("litthemes "):] for line in (dry.stdout + dry.stderr).splitlines()
-                if re.search(r"litthemes (code|topics|align-topics) ", line)]
+    commands = [
+        line[line.index("litthemes ") :]
+        for line in (dry.stdout + dry.stderr).splitlines()
+        if re.search(r"litthemes (code|topics|align-topics) ", line)
+    ]
     assert len(commands) == 3, dry.stdout + dry.stderr
     for command in commands:
         words = shlex.split(command)
@@ -95,11 +101,17 @@ def test_brief_escapes_record_text_and_makes_no_unsafe_links(run: Path) -> None:
     assert "Key findings" in html and "Methods and provenance" in html
     assert "records offered only a title" in html
     assert html.count("data:image/png;base64,") >= 6
-    assert "https://doi.org/10.5555/stack.1" in html or "Stackable" in html
+    # Every DOI becomes a doi.org link; the hostile record's "javascript:" DOI none.
+    links = re.findall(r'href="([^"]+)">doi</a>', html)
+    assert links and all(link.startswith("https://doi.org/10.") for link in links)
+    cited = re.findall(r"Doe &amp; Roe \(2022\)[^<]*<a href=\"([^\"]+)\">doi</a>", html)
+    assert cited and set(cited) == {"https://doi.org/10.5555/stack.1"}
 
 
 def test_rerun_gives_identical_tables(run: Path) -> None:
-    tables = sorted((run / "data" / "processed").rglob("*.parquet")) + sorted((run / "reports" / "tables").glob("*.csv"))
+    tables = sorted((run / "data" / "processed").rglob("*.parquet")) + sorted(
+        (run / "reports" / "tables").glob("*.csv")
+    )
     before = digest(tables)
     result = snakemake(run, "--forcerun", "code")
     assert result.returncode == 0, result.stderr[-3000:]

@@ -37,13 +37,26 @@ def test_main_job_ran_with_the_network_blocked(workflow_run: Path) -> None:
     assert "network access blocked" not in logs
 
 
-def test_sigkill_mid_stage_then_rerun_gives_the_same_tables(workflow_run: Path, tmp_path: Path,
-                                                            embed_cache: str) -> None:
+def test_sigkill_mid_stage_then_rerun_gives_the_same_tables(
+    workflow_run: Path, tmp_path: Path, embed_cache: str
+) -> None:
     project = make_project(tmp_path / "killed", embed_cache)
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(project),
-               "--configfile", str(project / "config" / "config.yaml"), "--cores", "2"]
-    process = subprocess.Popen(command, env=offline_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(project),
+        "--configfile",
+        str(project / "config" / "config.yaml"),
+        "--cores",
+        "2",
+    ]
+    process = subprocess.Popen(
+        command, env=offline_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.time() + 600
     # Kill while the topic model is being fitted: the longest stage, with its outputs half done.
     while not (project / "logs" / "topics.log").exists() and time.time() < deadline and process.poll() is None:

@@ -35,8 +35,19 @@ def test_every_record_lands_in_exactly_one_shard() -> None:
 
 
 def test_gather_restores_record_order(tmp_path: Path) -> None:
-    rows = [{"record_id": rid, "segment_index": i, "field": "abstract", "start_char": 0, "end_char": 1,
-             "text": f"{rid}-{i}", "lemmas": ""} for rid in ("c", "a", "b") for i in range(2)]
+    rows = [
+        {
+            "record_id": rid,
+            "segment_index": i,
+            "field": "abstract",
+            "start_char": 0,
+            "end_char": 1,
+            "text": f"{rid}-{i}",
+            "lemmas": "",
+        }
+        for rid in ("c", "a", "b")
+        for i in range(2)
+    ]
     frame = pd.DataFrame(rows)
     order = {"c": 0, "a": 1, "b": 2}
     paths = []
@@ -51,16 +62,24 @@ def test_gather_restores_record_order(tmp_path: Path) -> None:
 
 def test_semantic_scores_do_not_depend_on_the_other_rows() -> None:
     rng = np.random.default_rng(3)
-    rows, others = rng.standard_normal((1000, 384)).astype(np.float32), rng.standard_normal((40, 384)).astype(np.float32)
+    rows, others = (
+        rng.standard_normal((1000, 384)).astype(np.float32),
+        rng.standard_normal((40, 384)).astype(np.float32),
+    )
     full = row_dot(rows, others)
     assert np.array_equal(full[17:20], row_dot(rows[17:20], others))
     assert np.allclose(full, rows @ others.T, atol=1e-4)
 
 
 def _digests(project: Path) -> dict[str, str]:
-    paths = sorted((project / "data" / "processed").rglob("*.parquet")) + sorted((project / "reports" / "tables").glob("*.csv"))
-    paths += [project / "reports" / "brief.html", project / "data" / "interim" / "segments.parquet",
-              project / "data" / "interim" / "segment_embeddings.parquet"]
+    paths = sorted((project / "data" / "processed").rglob("*.parquet")) + sorted(
+        (project / "reports" / "tables").glob("*.csv")
+    )
+    paths += [
+        project / "reports" / "brief.html",
+        project / "data" / "interim" / "segments.parquet",
+        project / "data" / "interim" / "segment_embeddings.parquet",
+    ]
     return {str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 

@@ -6,7 +6,6 @@ import sys
 
 from litthemes.config import EMBED_VECTOR_KEYS, figure_formats, load_yaml, validate as validate_settings
 from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS, figure_tables
-from litthemes.startup import cancel_timers
 from litthemes.tables import CODING_TREND_TABLES, TOPIC_TREND_TABLES, TREND_TABLES
 
 # pydantic fills defaults and gives typed sections; the schema check above names bad keys.
@@ -49,31 +48,14 @@ FIGURE_FILES = [f"{REPORTS}/figures/{name}.{fmt}" for name in FIGURE_NAMES for f
 TABLE_NAMES = list(TABLE_CAPTIONS)
 TABLE_FILES = [f"{REPORTS}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TREND_TABLES]
-# Written by the segment job (sharded: by the claims job), not by the trends job, so that
-# a codebook edit leaves it be.
-CLAIMS_FILE = f"{PROCESSED}/trends/claims.parquet"
 # Written by the trends job (from the coding) and the topic_trends job (from the topics).
 CODING_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in CODING_TREND_TABLES]
 TOPIC_TREND_FILES = [f"{PROCESSED}/trends/{name}.parquet" for name in TOPIC_TREND_TABLES]
-# Rules on the way to the brief get this priority; the sharded run's claims job (needed
-# by the brief only) keeps the default 0, so on a few cores it takes a core only when no
-# job on the main path is waiting for one.
-MAIN_PATH = 1
-# Main-path jobs with the longest way still to go (embedding shards, figures) go first
-# among ready jobs: Snakemake breaks ties arbitrarily, and a gather or the tables job
-# picked before them delayed the brief by a second or two on 2 cores.
-LONG_PATH = MAIN_PATH + 1
-# Below even the claims ledger: products nothing else waits for (the QDA export, the
-# gathered segment vectors).
-LAST = -1
-# Which of coding and topic modelling is the longer way depends on whether topics are
-# refitted (a minute at 12,000 records) or assigned with a frozen model (a second).
-TOPICS_REFITTED = not CFG["topics"]["frozen_model"]
-TOPIC_PATH = LONG_PATH if TOPICS_REFITTED else MAIN_PATH
-CODE_PATH = MAIN_PATH if TOPICS_REFITTED else LONG_PATH
 BRIEF = f"{REPORTS}/brief.html"
 BRIEF_PDF = f"{REPORTS}/brief.pdf"
-# Sharded per-record stages: shard k of N runs on the records whose id hashes to k.
+# Per-record stages (segment, embed, code) may run in shards: shard k of N works on the
+# records whose id hashes to k, and a gather job joins the shards' tables into the table
+# an unsharded run writes. Unsharded, each stage writes that table itself.
 SHARDS = list(range(CFG["shards"]))
 SHARDED = len(SHARDS) > 1
 # Settings that change how the work is split, never the results: left out of the
@@ -82,8 +64,28 @@ RESULT_CFG = {key: value for key, value in CFG.items() if key != "shards"}
 SHARD_DIR = f"{INTERIM}/shards"
 
 
-def shard_arg(wildcards):
-    return f"{wildcards.shard}/{len(SHARDS)}"
+wildcard_constraints:
+    shard=r"\d+",
+
+
+def per_shard(name, whole):
+    """A per-record stage's output: one file per shard (a ``{shard}`` wildcard) when sharded, else ``whole``."""
+    return f"{SHARD_DIR}/{{shard}}/{name}" if SHARDED else whole
+
+
+def all_shards(path):
+    """Every shard's file of a per-record stage's output pattern."""
+    return expand(path, shard=SHARDS) if SHARDED else [path]
+
+
+def shard_option(wildcards):
+    """The CLI's ``--shard k/N`` for a per-record job (nothing when unsharded)."""
+    return f"--shard {wildcards.shard}/{len(SHARDS)}" if SHARDED else ""
+
+
+def shard_log(stage, folder=LOGS, suffix=".log"):
+    """A per-record job's log (or benchmark) file."""
+    return f"{folder}/{stage}-{{shard}}{suffix}" if SHARDED else f"{folder}/{stage}{suffix}"
 
 
 def gather_plan(**tables):

@@ -1,10 +1,7 @@
 # The figures are drawn by FIGURE_JOBS one-thread jobs, each drawing every FIGURE_JOBS-th
-# figure (round robin spreads the heavy small multiples). One 2-thread job had to wait
-# for both cores: a claims or QDA-export job that took the free core while trends ran
-# held it back by up to 4 s; now one half starts at once and the other on the next free
-# core, and on a cluster each half is an ordinary 1-CPU job. Each job waits only for the
-# tables its figures are drawn from (FIGURE_TABLES): the half without a topic figure
-# starts when the coding's trend tables are in, while topics are still being fitted.
+# figure (round robin spreads the heavy small multiples), so that on a cluster each is an
+# ordinary 1-CPU job. Each job waits only for the tables its figures are drawn from
+# (FIGURE_TABLES): the half without a topic figure can start while topics are still fitted.
 FIGURE_JOBS = 2
 
 
@@ -38,7 +35,6 @@ for figure_part in range(FIGURE_JOBS):
         resources:
             mem_mb=3000,
             runtime=30,
-        priority: LONG_PATH
         log:
             f"{LOGS}/figures-{figure_part}.log",
         benchmark:
@@ -76,7 +72,6 @@ rule tables:
     resources:
         mem_mb=2000,
         runtime=30,
-    priority: MAIN_PATH
     log:
         f"{LOGS}/tables.log",
     benchmark:

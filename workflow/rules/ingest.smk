@@ -10,7 +10,6 @@ rule ingest:
     resources:
         mem_mb=2000,
         runtime=30,
-    priority: MAIN_PATH
     log:
         f"{LOGS}/ingest.log",
     benchmark:

@@ -1,8 +1,8 @@
 REPORT_INPUT = dict(
     records=rules.ingest.output.records,
     flow=rules.ingest.output.flow,
-    codes=rules.code.output.codes,
-    evidence=rules.code.output.evidence,
+    codes=CODE_FILES["codes"],
+    evidence=CODE_FILES["evidence"],
     trends=TREND_FILES,
     topics=rules.align_topics.output.topics,
     topic_summary=rules.align_topics.output.summary,
@@ -36,7 +36,6 @@ rule report:
     resources:
         mem_mb=4000,
         runtime=30,
-    priority: MAIN_PATH
     log:
         f"{LOGS}/report.log",
     benchmark:
@@ -58,7 +57,6 @@ rule brief_pdf:
         mem_mb=4000,
         runtime=30,
     # The longest job once the figures are drawn: first.
-    priority: LONG_PATH
     log:
         f"{LOGS}/brief_pdf.log",
     benchmark:

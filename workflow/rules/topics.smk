@@ -9,8 +9,8 @@ TOPIC_HIERARCHY = f"{PROCESSED}/topic_hierarchy.csv"
 # What a topic fit, a refit or a frozen model's assignment reads: documents and their vectors.
 TOPIC_INPUT = dict(
     records=rules.ingest.output.records,
-    segments=rules.segment.output.segments,
-    vectors=rules.embed.output.documents,
+    segments=SEGMENTS_FILE,
+    vectors=DOCUMENT_VECTORS,
 )
 
 
@@ -19,9 +19,8 @@ if REFIT_RUNS:
     rule topic_refits:
         """The extra topic fits with other seeds, for the stability check: one job beside the fit.
 
-        One job rather than one per refit: each process pays about 4 s to import UMAP
-        and HDBSCAN, more than a refit of a thousand documents takes, and the refits
-        together still end well before the fit they run beside.
+        One job rather than one per refit: importing UMAP and HDBSCAN costs a process more
+        than a refit of a thousand documents takes.
         """
         input:
             **TOPIC_INPUT,
@@ -33,7 +32,6 @@ if REFIT_RUNS:
         resources:
             mem_mb=6000,
             runtime=240,
-        priority: TOPIC_PATH
         log:
             f"{LOGS}/topic_refits.log",
         benchmark:
@@ -74,7 +72,6 @@ if FROZEN_MODEL:
             mode=lambda w, output: f"--model-out {shlex.quote(output.model)}",
         resources:
             **TOPIC_RESOURCES,
-        priority: TOPIC_PATH
         log:
             f"{LOGS}/topics.log",
         benchmark:
@@ -102,8 +99,6 @@ else:
             mode="--stability-later",
         resources:
             **TOPIC_RESOURCES,
-        # Before the refits: the fit is the longest job after the embeddings.
-        priority: TOPIC_PATH + 1
         log:
             f"{LOGS}/topics.log",
         benchmark:
@@ -115,7 +110,7 @@ else:
         """The fit's agreement with its refits (ARI, NMI, each topic's best Jaccard)."""
         input:
             records=rules.ingest.output.records,
-            vectors=rules.embed.output.documents,
+            vectors=DOCUMENT_VECTORS,
             topics=rules.topics.output.topics,
             doc_topics=rules.topics.output.doc_topics,
             summary=rules.topics.output.summary,
@@ -130,7 +125,6 @@ else:
         resources:
             mem_mb=2000,
             runtime=10,
-        priority: TOPIC_PATH
         log:
             f"{LOGS}/topic_stability.log",
         benchmark:
@@ -148,7 +142,7 @@ rule align_topics:
         topics=TOPICS_FIT,
         doc_topics=DOC_TOPICS,
         summary=TOPIC_FIT_SUMMARY,
-        vectors=rules.embed.output.documents,
+        vectors=DOCUMENT_VECTORS,
         codes=CODE_PARTS["codes"],
         codebook=CFG["codebook"],
     output:
@@ -160,7 +154,6 @@ rule align_topics:
     resources:
         mem_mb=3000,
         runtime=30,
-    priority: MAIN_PATH
     log:
         f"{LOGS}/align_topics.log",
     benchmark:

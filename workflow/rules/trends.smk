@@ -17,8 +17,6 @@ rule trends:
     resources:
         mem_mb=4000,
         runtime=60,
-    # The longest way to the brief once coding is done (trends, figures, report).
-    priority: LONG_PATH
     log:
         f"{LOGS}/trends.log",
     benchmark:
@@ -26,16 +24,14 @@ rule trends:
     shell:
         "litthemes trends --records {input.records:q} {params.coding}"
         " --doc-topics {input.doc_topics:q} --codebook {input.codebook:q}"
-        " --out-dir {params.out_dir:q} --settings {params.settings:q}"
-        " --no-claims --no-topic-tables"
-        " > {log:q} 2>&1"
+        " --out-dir {params.out_dir:q} --settings {params.settings:q} > {log:q} 2>&1"
 
 
 rule topic_trends:
     """The thematic map of topics and the topic trends: from the topics, so a codebook edit leaves them be."""
     input:
         records=rules.ingest.output.records,
-        segments=rules.segment.output.segments,
+        segments=SEGMENTS_FILE,
         doc_topics=rules.topics.output.doc_topics,
         # The fit's own topic table: only its terms and labels are read, which neither
         # the stability check nor the alignment changes, so this job waits for neither.
@@ -50,7 +46,6 @@ rule topic_trends:
         runtime=30,
     # Before the alignment, which is ready at the same time: the figures of topics wait
     # for both, and this job is the longer.
-    priority: LONG_PATH
     log:
         f"{LOGS}/topic_trends.log",
     benchmark:
@@ -60,24 +55,3 @@ rule topic_trends:
         " --doc-topics {input.doc_topics:q} --topics {input.topics:q} --out-dir {params.out_dir:q}"
         " --settings {params.settings:q} > {log:q} 2>&1"
 
-
-if SHARDED:
-
-    rule claims:
-        """The claims ledger: quantitative statements with their source (independent of the coding)."""
-        input:
-            records=rules.ingest.output.records,
-            segments=rules.segment.output.segments,
-            spans=rules.segment.output.claims,
-        output:
-            CLAIMS_FILE,
-        resources:
-            mem_mb=3000,
-            runtime=30,
-        log:
-            f"{LOGS}/claims.log",
-        benchmark:
-            f"{BENCH}/claims.tsv"
-        shell:
-            "litthemes claims --records {input.records:q} --segments {input.segments:q} --spans {input.spans:q}"
-            " --out {output:q} > {log:q} 2>&1"

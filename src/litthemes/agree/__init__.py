@@ -3,8 +3,8 @@
 A coding is a long table of (unit, code) pairs: a unit is whatever was coded (a
 record, a sentence, a text selection). The readers (:mod:`litthemes.agree.readers`)
 accept CSV/TSV/Parquet tables, REFI-QDA projects (.qdpx) and folders of
-``{{code}}``-annotated text files (the qabstracts format). Per code: Cohen's kappa, precision, recall and F1 of B against
-A as reference; overall: Krippendorff's alpha (nominal) over every unit x code
+``{{code}}``-annotated text files (the qabstracts format). Per code: Cohen's kappa,
+precision, recall and F1 of B against A as reference; overall: Krippendorff's alpha (nominal) over every unit x code
 decision, and the mean kappa.
 """
 
@@ -25,8 +25,8 @@ __all__ = ["CodingError", "agreement", "confusion", "plot_confusion", "read_codi
 
 def agreement(a: pd.DataFrame, b: pd.DataFrame, codes: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-code and overall agreement of coding ``b`` with reference coding ``a`` on shared units."""
-    # Imported here: scikit-learn's import costs 1-2 s, and the QDA export (a module of
-    # this package, run after every coding) needs nothing from it.
+    # Imported here: the QDA export (a module of this package, run after every coding)
+    # needs nothing from scikit-learn, whose import is slow.
     from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
     units = sorted(set(a["unit"]) & set(b["unit"]))
@@ -47,12 +47,26 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, codes: list[str] | None = None) 
             kappa = float("nan")
         precision, recall, f1, _ = precision_recall_fscore_support(ya, yb, average="binary", zero_division=0)
         alpha = _alpha(ya, yb)
-        rows.append({"code": code, "units": len(units), "a": int(ya.sum()), "b": int(yb.sum()), "both": both,
-                     "kappa": kappa, "alpha": alpha, "precision": float(precision), "recall": float(recall),
-                     "f1": float(f1)})
+        rows.append(
+            {
+                "code": code,
+                "units": len(units),
+                "a": int(ya.sum()),
+                "b": int(yb.sum()),
+                "both": both,
+                "kappa": kappa,
+                "alpha": alpha,
+                "precision": float(precision),
+                "recall": float(recall),
+                "f1": float(f1),
+            }
+        )
     table = pd.DataFrame(rows)
     summary = {
-        "units": len(units), "units_only_in_a": only_a, "units_only_in_b": only_b, "codes": len(codes),
+        "units": len(units),
+        "units_only_in_a": only_a,
+        "units_only_in_b": only_b,
+        "codes": len(codes),
         "krippendorff_alpha": _alpha(matrix_a.ravel(), matrix_b.ravel()),
         "mean_kappa": float(np.nanmean(table["kappa"])) if len(table) else float("nan"),
         "exact_unit_agreement": float((matrix_a == matrix_b).all(axis=1).mean()),
@@ -111,8 +125,15 @@ def plot_confusion(table: pd.DataFrame, out: str | Path, title: str) -> None:
         for j in range(len(table.columns)):
             value = int(table.iat[i, j])
             if value:
-                ax.text(j, i, str(value), ha="center", va="center", fontsize=6,
-                        color="white" if value < table.to_numpy().max() / 3 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(value),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if value < table.to_numpy().max() / 3 else "black",
+                )
     ax.set_xlabel("Coder B")
     ax.set_ylabel("Coder A (reference)")
     ax.set_title(title)

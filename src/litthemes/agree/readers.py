@@ -99,8 +99,8 @@ def _read_annotated_folder(folder: Path) -> pd.DataFrame:
         if b"\x00" in raw:
             raise CodingError(f"{path}: a binary file, not an annotated text")
         lines = raw.decode("utf-8", errors="replace").split("\n---")[0].splitlines()
-        if "" in lines and not any(_ANNOTATION.match(line.strip()) for line in lines[:lines.index("")]):
-            lines = lines[lines.index("") + 1:]
+        if "" in lines and not any(_ANNOTATION.match(line.strip()) for line in lines[: lines.index("")]):
+            lines = lines[lines.index("") + 1 :]
         buffer: list[str] = []
         seen: dict[str, int] = {}
         position = 0
@@ -158,18 +158,22 @@ def _read_table(path: Path) -> pd.DataFrame:
     unit = next((columns[c] for c in UNIT_COLUMNS if c in columns), None)
     code = next((columns[c] for c in CODE_COLUMNS if c in columns), None)
     if unit is None or code is None:
-        raise CodingError(f"{path}: needs a unit column ({', '.join(UNIT_COLUMNS)}) and a code column "
-                          f"({', '.join(CODE_COLUMNS)}); found {list(frame.columns)}")
+        raise CodingError(
+            f"{path}: needs a unit column ({', '.join(UNIT_COLUMNS)}) and a code column "
+            f"({', '.join(CODE_COLUMNS)}); found {list(frame.columns)}"
+        )
     text_column = next((columns[c] for c in TEXT_COLUMNS if c in columns), None)
     document = next((columns[c] for c in DOCUMENT_COLUMNS if c in columns and columns[c] != unit), None)
     position = next((columns[c] for c in POSITION_COLUMNS if c in columns), None)
-    out = pd.DataFrame({
-        "unit": frame[unit].astype(str),
-        "document": frame[document].astype(str) if document else frame[unit].astype(str),
-        "position": pd.to_numeric(frame[position], errors="coerce").fillna(0).astype(int) if position else 0,
-        "text": frame[text_column].astype(str) if text_column else "",
-        "code": frame[code].astype(str).str.strip(),
-    })
+    out = pd.DataFrame(
+        {
+            "unit": frame[unit].astype(str),
+            "document": frame[document].astype(str) if document else frame[unit].astype(str),
+            "position": pd.to_numeric(frame[position], errors="coerce").fillna(0).astype(int) if position else 0,
+            "text": frame[text_column].astype(str) if text_column else "",
+            "code": frame[code].astype(str).str.strip(),
+        }
+    )
     if "present" in columns:
         present = frame[columns["present"]].astype(str).str.lower().isin(["true", "1", "yes"])
         out.loc[~present.to_numpy(), "code"] = ""
@@ -194,8 +198,9 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, bu
             total += len(chunk)
             budget[0] -= len(chunk)
             if total > MAX_MEMBER_BYTES or budget[0] < 0:
-                raise CodingError(f"{path}: archive member {info.filename!r} unpacks to more than its cap "
-                                  "(a zip bomb?)")
+                raise CodingError(
+                    f"{path}: archive member {info.filename!r} unpacks to more than its cap (a zip bomb?)"
+                )
             chunks.append(chunk)
     return b"".join(chunks)
 
@@ -238,23 +243,28 @@ def _read_qdpx(path: Path) -> pd.DataFrame:
         code_names: dict[str, str] = {}
         for code in root.iterfind(".//q:CodeBook//q:Code", ns):
             description = code.findtext("q:Description", default="", namespaces=ns) or ""
-            code_id = description[1:description.index("]")] if description.startswith("[") and "]" in description else None
+            code_id = (
+                description[1 : description.index("]")] if description.startswith("[") and "]" in description else None
+            )
             code_names[code.get("guid", "")] = code_id or code.get("name", "")
         rows: list[dict[str, Any]] = []
         for source in root.iterfind(".//q:Sources/q:TextSource", ns):
             name = source.get("name") or source.get("guid", "")
             text = _source_text(archive, by_name, source, path, budget)
-            selections = sorted(source.iterfind("q:PlainTextSelection", ns),
-                                key=lambda s: (_int(s.get("startPosition")), _int(s.get("endPosition"))))
+            selections = sorted(
+                source.iterfind("q:PlainTextSelection", ns),
+                key=lambda s: (_int(s.get("startPosition")), _int(s.get("endPosition"))),
+            )
             for position, selection in enumerate(selections):
                 start, end = _int(selection.get("startPosition")), _int(selection.get("endPosition"))
                 unit = f"{name}:{start}-{end}"
                 passage = text[start:end] if text is not None else ""
-                refs = [code_names.get(ref.get("targetGUID", ""), "")
-                        for ref in selection.iterfind("q:Coding/q:CodeRef", ns)]
+                refs = [
+                    code_names.get(ref.get("targetGUID", ""), "")
+                    for ref in selection.iterfind("q:Coding/q:CodeRef", ns)
+                ]
                 for code in [r for r in refs if r] or [""]:
-                    rows.append({"unit": unit, "document": name, "position": position, "text": passage,
-                                 "code": code})
+                    rows.append({"unit": unit, "document": name, "position": position, "text": passage, "code": code})
     return pd.DataFrame(rows, columns=UNITS)
 
 
@@ -265,13 +275,14 @@ def _int(value: str | None) -> int:
         return 0
 
 
-def _source_text(archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], source: etree._Element,
-                 path: Path, budget: list[int]) -> str | None:
+def _source_text(
+    archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], source: etree._Element, path: Path, budget: list[int]
+) -> str | None:
     """A TextSource's plain text from the archive (``internal://`` paths live under sources/)."""
     reference = source.get("plainTextPath") or ""
     if not reference.startswith("internal://"):
         return None
-    info = by_name.get("sources/" + reference[len("internal://"):])
+    info = by_name.get("sources/" + reference[len("internal://") :])
     if info is None:
         return None
     return _read_member(archive, info, path, budget).decode("utf-8", errors="replace")

@@ -37,12 +37,19 @@ def _codes_element(tag_ns: str, book: Codebook) -> etree._Element:
     codes = etree.Element(f"{{{tag_ns}}}Codes")
     # Dimensions become parent codes (not codable) so a QDA tool shows the structure.
     for dimension, label in book.dimensions.items():
-        parent = etree.SubElement(codes, f"{{{tag_ns}}}Code", guid=guid("dimension", dimension),
-                                  name=label, isCodable="false")
+        parent = etree.SubElement(
+            codes, f"{{{tag_ns}}}Code", guid=guid("dimension", dimension), name=label, isCodable="false"
+        )
         etree.SubElement(parent, f"{{{tag_ns}}}Description").text = f"{book.name} v{book.version}: {dimension}"
         for code in book.by_dimension(dimension):
-            element = etree.SubElement(parent, f"{{{tag_ns}}}Code", guid=guid("code", code.id),
-                                       name=code.label, isCodable="true", color=code.colour.upper())
+            element = etree.SubElement(
+                parent,
+                f"{{{tag_ns}}}Code",
+                guid=guid("code", code.id),
+                name=code.label,
+                isCodable="true",
+                color=code.colour.upper(),
+            )
             description = f"[{code.id}] {code.definition}"
             if code.group:
                 description += f" (group: {book.groups.get(code.group, code.group)})"
@@ -80,23 +87,32 @@ def source_text(record: Mapping[str, Any]) -> tuple[str, dict[str, int]]:
     return "".join(parts), offsets
 
 
-def project_xml(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame,
-                segment_codes: pd.DataFrame, name: str) -> tuple[bytes, dict[str, str]]:
+def project_xml(
+    book: Codebook, records: pd.DataFrame, segments: pd.DataFrame, segment_codes: pd.DataFrame, name: str
+) -> tuple[bytes, dict[str, str]]:
     """project.qde content and the source texts (path inside the archive -> text)."""
     user = guid("user", "litthemes")
-    root = etree.Element(f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS}, name=name, origin="litthemes",
-                         creatingUserGUID=user)
+    root = etree.Element(
+        f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS}, name=name, origin="litthemes", creatingUserGUID=user
+    )
     users = etree.SubElement(root, f"{{{PROJECT_NS}}}Users")
     etree.SubElement(users, f"{{{PROJECT_NS}}}User", guid=user, name="litthemes (automatic coding)")
     codebook = etree.SubElement(root, f"{{{PROJECT_NS}}}CodeBook")
     codebook.append(_codes_element(PROJECT_NS, book))
     sources = etree.SubElement(root, f"{{{PROJECT_NS}}}Sources")
     present = segment_codes[segment_codes["present"]].sort_values(["record_id", "segment_index", "code"])
-    spans = dict(zip(zip(segments["record_id"], segments["segment_index"], strict=True),
-                     zip(segments["field"], segments["start_char"], segments["end_char"], strict=True), strict=True))
+    spans = dict(
+        zip(
+            zip(segments["record_id"], segments["segment_index"], strict=True),
+            zip(segments["field"], segments["start_char"], segments["end_char"], strict=True),
+            strict=True,
+        )
+    )
     # record -> segment -> its codes, in order: one pass here instead of a filter per record.
     coded: dict[str, dict[int, list[str]]] = {}
-    for rid, segment_index, code_id in zip(present["record_id"], present["segment_index"], present["code"], strict=True):
+    for rid, segment_index, code_id in zip(
+        present["record_id"], present["segment_index"], present["code"], strict=True
+    ):
         coded.setdefault(rid, {}).setdefault(int(segment_index), []).append(code_id)
     texts: dict[str, str] = {}
     for record in records.sort_values("record_id").itertuples(index=False):
@@ -108,8 +124,14 @@ def project_xml(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame,
         source_guid = guid("source", row["record_id"])
         path = f"{source_guid}.txt"
         texts[path] = text
-        source = etree.SubElement(sources, f"{{{PROJECT_NS}}}TextSource", guid=source_guid,
-                                  name=_source_name(row), plainTextPath=f"internal://{path}", creatingUser=user)
+        source = etree.SubElement(
+            sources,
+            f"{{{PROJECT_NS}}}TextSource",
+            guid=source_guid,
+            name=_source_name(row),
+            plainTextPath=f"internal://{path}",
+            creatingUser=user,
+        )
         citation = " ".join(str(row.get(k) or "") for k in ("authors", "year", "doi")).strip()
         if citation:
             etree.SubElement(source, f"{{{PROJECT_NS}}}Description").text = citation
@@ -118,14 +140,21 @@ def project_xml(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame,
             base = offsets.get(field)
             if base is None:
                 continue
-            selection = etree.SubElement(source, f"{{{PROJECT_NS}}}PlainTextSelection",
-                                         guid=guid("selection", row["record_id"], str(segment_index)),
-                                         startPosition=str(base + int(start)), endPosition=str(base + int(end)),
-                                         creatingUser=user)
+            selection = etree.SubElement(
+                source,
+                f"{{{PROJECT_NS}}}PlainTextSelection",
+                guid=guid("selection", row["record_id"], str(segment_index)),
+                startPosition=str(base + int(start)),
+                endPosition=str(base + int(end)),
+                creatingUser=user,
+            )
             for code_id in code_ids:
-                coding = etree.SubElement(selection, f"{{{PROJECT_NS}}}Coding",
-                                          guid=guid("coding", row["record_id"], str(segment_index), code_id),
-                                          creatingUser=user)
+                coding = etree.SubElement(
+                    selection,
+                    f"{{{PROJECT_NS}}}Coding",
+                    guid=guid("coding", row["record_id"], str(segment_index), code_id),
+                    creatingUser=user,
+                )
                 etree.SubElement(coding, f"{{{PROJECT_NS}}}CodeRef", targetGUID=guid("code", code_id))
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     return xml, texts
@@ -137,8 +166,14 @@ def _source_name(row: Mapping[str, Any]) -> str:
     return f"{row['record_id']}{year_text} {str(row.get('title') or '')[:80]}".strip()
 
 
-def write_project(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame, segment_codes: pd.DataFrame,
-                  out: str | Path, name: str = "litthemes coding") -> None:
+def write_project(
+    book: Codebook,
+    records: pd.DataFrame,
+    segments: pd.DataFrame,
+    segment_codes: pd.DataFrame,
+    out: str | Path,
+    name: str = "litthemes coding",
+) -> None:
     """A .qdpx archive with the coded corpus."""
     xml, texts = project_xml(book, records, segments, segment_codes, name)
     write_archive(xml, texts, out)
@@ -147,7 +182,10 @@ def write_project(book: Codebook, records: pd.DataFrame, segments: pd.DataFrame,
 def write_archive(xml: bytes, texts: dict[str, str], out: str | Path) -> None:
     """A .qdpx archive: project.qde and the source texts, with fixed timestamps."""
     with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for entry, data in [("project.qde", xml), *((f"sources/{p}", t.encode("utf-8")) for p, t in sorted(texts.items()))]:
+        for entry, data in [
+            ("project.qde", xml),
+            *((f"sources/{p}", t.encode("utf-8")) for p, t in sorted(texts.items())),
+        ]:
             info = zipfile.ZipInfo(entry, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)

@@ -18,16 +18,20 @@ import pandas as pd
 from lxml import etree
 
 from litthemes.agree.refi import PROJECT_NS, _codes_element, guid, write_archive
-from litthemes.code.score import THEME
-from litthemes.codebook import Codebook
+from litthemes.codebook import THEME, Codebook
 
-SUGGESTION_COLUMNS = ["unit", "document", "position", "text", "machine_codes", "uncertain_codes", "uncertainty",
-                      "code"]
+SUGGESTION_COLUMNS = ["unit", "document", "position", "text", "machine_codes", "uncertain_codes", "uncertainty", "code"]
 
 
-def uncertain_passages(segments: pd.DataFrame, segment_codes: pd.DataFrame, n: int, present_threshold: float = 0.5,
-                       min_share: float = 0.2, exclude_texts: set[str] | None = None,
-                       per_record: int = 2) -> pd.DataFrame:
+def uncertain_passages(
+    segments: pd.DataFrame,
+    segment_codes: pd.DataFrame,
+    n: int,
+    present_threshold: float = 0.5,
+    min_share: float = 0.2,
+    exclude_texts: set[str] | None = None,
+    per_record: int = 2,
+) -> pd.DataFrame:
     """The ``n`` most uncertain segments as SUGGESTION_COLUMNS (see module doc)."""
     rows = segment_codes[segment_codes["dimension"] == THEME].copy()
     if rows.empty or n <= 0:
@@ -37,34 +41,44 @@ def uncertain_passages(segments: pd.DataFrame, segment_codes: pd.DataFrame, n: i
     by_segment = rows.groupby(["record_id", "segment_index"], sort=True)
     uncertainty = by_segment["uncertainty"].max().rename("uncertainty")
     machine = rows[rows["present"]].groupby(["record_id", "segment_index"])["code"].agg(lambda c: "; ".join(sorted(c)))
-    close = rows[rows["uncertainty"] >= 0.5].groupby(["record_id", "segment_index"])["code"].agg(
-        lambda c: "; ".join(sorted(c)))
+    close = (
+        rows[rows["uncertainty"] >= 0.5]
+        .groupby(["record_id", "segment_index"])["code"]
+        .agg(lambda c: "; ".join(sorted(c)))
+    )
     table = pd.concat([uncertainty, machine.rename("machine_codes"), close.rename("uncertain_codes")], axis=1)
-    table = table.reset_index().merge(segments[["record_id", "segment_index", "text"]],
-                                      on=["record_id", "segment_index"], how="inner")
+    table = table.reset_index().merge(
+        segments[["record_id", "segment_index", "text"]], on=["record_id", "segment_index"], how="inner"
+    )
     if exclude_texts:
         table = table[~table["text"].str.strip().isin(exclude_texts)]
-    table = table.sort_values(["uncertainty", "record_id", "segment_index"], ascending=[False, True, True],
-                              kind="stable")
+    table = table.sort_values(
+        ["uncertainty", "record_id", "segment_index"], ascending=[False, True, True], kind="stable"
+    )
     table = table.groupby("record_id", sort=False).head(per_record).head(n)
-    return pd.DataFrame({
-        "unit": [f"{r}#{int(i)}" for r, i in zip(table["record_id"], table["segment_index"], strict=True)],
-        "document": table["record_id"].to_numpy(),
-        "position": table["segment_index"].astype(np.int64).to_numpy(),
-        "text": table["text"].to_numpy(),
-        "machine_codes": table["machine_codes"].fillna("").to_numpy(),
-        "uncertain_codes": table["uncertain_codes"].fillna("").to_numpy(),
-        "uncertainty": table["uncertainty"].to_numpy(),
-        "code": "",
-    }, columns=SUGGESTION_COLUMNS).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "unit": [f"{r}#{int(i)}" for r, i in zip(table["record_id"], table["segment_index"], strict=True)],
+            "document": table["record_id"].to_numpy(),
+            "position": table["segment_index"].astype(np.int64).to_numpy(),
+            "text": table["text"].to_numpy(),
+            "machine_codes": table["machine_codes"].fillna("").to_numpy(),
+            "uncertain_codes": table["uncertain_codes"].fillna("").to_numpy(),
+            "uncertainty": table["uncertainty"].to_numpy(),
+            "code": "",
+        },
+        columns=SUGGESTION_COLUMNS,
+    ).reset_index(drop=True)
 
 
-def write_suggestion_project(book: Codebook, passages: pd.DataFrame, out: str | Path,
-                             name: str = "litthemes: passages to code") -> None:
+def write_suggestion_project(
+    book: Codebook, passages: pd.DataFrame, out: str | Path, name: str = "litthemes: passages to code"
+) -> None:
     """A .qdpx with the codebook and one uncoded text source per passage."""
     user = guid("user", "litthemes")
-    root = etree.Element(f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS}, name=name, origin="litthemes",
-                         creatingUserGUID=user)
+    root = etree.Element(
+        f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS}, name=name, origin="litthemes", creatingUserGUID=user
+    )
     users = etree.SubElement(root, f"{{{PROJECT_NS}}}Users")
     etree.SubElement(users, f"{{{PROJECT_NS}}}User", guid=user, name="litthemes (suggestions)")
     etree.SubElement(root, f"{{{PROJECT_NS}}}CodeBook").append(_codes_element(PROJECT_NS, book))
@@ -74,8 +88,14 @@ def write_suggestion_project(book: Codebook, passages: pd.DataFrame, out: str | 
         source_guid = guid("suggestion", str(row.unit))
         path = f"{source_guid}.txt"
         texts[path] = str(row.text)
-        source = etree.SubElement(sources, f"{{{PROJECT_NS}}}TextSource", guid=source_guid, name=str(row.unit),
-                                  plainTextPath=f"internal://{path}", creatingUser=user)
+        source = etree.SubElement(
+            sources,
+            f"{{{PROJECT_NS}}}TextSource",
+            guid=source_guid,
+            name=str(row.unit),
+            plainTextPath=f"internal://{path}",
+            creatingUser=user,
+        )
         if row.machine_codes:
             etree.SubElement(source, f"{{{PROJECT_NS}}}Description").text = f"machine codes: {row.machine_codes}"
     write_archive(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True), texts, out)

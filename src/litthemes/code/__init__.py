@@ -31,8 +31,19 @@ the best segment's score.
 from __future__ import annotations
 
 from litthemes.code.lexical import CueHit, LexicalCoder, cue_mass, lexical_fingerprint
-from litthemes.code.score import THEME, aggregate, code_segments, evidence, main_theme
+from litthemes.code.score import aggregate, code_segments, evidence, main_theme
 from litthemes.code.semantic import PrototypeClassifier
+from litthemes.codebook import THEME
 
-__all__ = ["THEME", "CueHit", "LexicalCoder", "PrototypeClassifier", "aggregate", "code_segments", "cue_mass",
-           "evidence", "lexical_fingerprint", "main_theme"]
+__all__ = [
+    "THEME",
+    "CueHit",
+    "LexicalCoder",
+    "PrototypeClassifier",
+    "aggregate",
+    "code_segments",
+    "cue_mass",
+    "evidence",
+    "lexical_fingerprint",
+    "main_theme",
+]

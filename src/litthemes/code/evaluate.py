@@ -13,17 +13,26 @@ from litthemes.embed import embed_texts
 from litthemes.segment import segment
 
 
-def score_passages(items: list[dict[str, Any]], book: Codebook, embed: EmbedSettings,
-                   settings: CodeSettings | None = None) -> dict[str, Any]:
+def score_passages(
+    items: list[dict[str, Any]], book: Codebook, embed: EmbedSettings, settings: CodeSettings | None = None
+) -> dict[str, Any]:
     """Main theme (rank 1) and presence against the passages' labels."""
-    records = pd.DataFrame([{"record_id": p["id"], "title": "", "abstract": p["text"], "fulltext": "",
-                             "status": "included"} for p in items])
+    records = pd.DataFrame(
+        [
+            {"record_id": p["id"], "title": "", "abstract": p["text"], "fulltext": "", "status": "included"}
+            for p in items
+        ]
+    )
     segments = segment(records)
     settings = settings or CodeSettings(cache_dir="")
-    coded = code_segments(segments, embed_texts(segments["text"].tolist(), embed), book, settings,
-                          embed_settings=embed)
-    codes = aggregate(coded, records["record_id"].tolist(), book, main_min_evidence=settings.main_min_evidence,
-                      first_segment_weight=settings.first_segment_weight)
+    coded = code_segments(segments, embed_texts(segments["text"].tolist(), embed), book, settings, embed_settings=embed)
+    codes = aggregate(
+        coded,
+        records["record_id"].tolist(),
+        book,
+        main_min_evidence=settings.main_min_evidence,
+        first_segment_weight=settings.first_segment_weight,
+    )
     top1 = top3 = tp = fp = fn = 0
     for p in items:
         own = codes[codes["record_id"] == p["id"]]
@@ -34,7 +43,12 @@ def score_passages(items: list[dict[str, Any]], book: Codebook, embed: EmbedSett
         tp, fp, fn = tp + len(truth & predicted), fp + len(predicted - truth), fn + len(truth - predicted)
     n = len(items)
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    return {"passages": n, "top1_by_rank": round(top1 / n, 4), "top3_by_rank": round(top3 / n, 4),
-            "present_precision": round(precision, 4), "present_recall": round(recall, 4),
-            "present_f1": round(2 * precision * recall / max(precision + recall, 1e-9), 4),
-            "themes_per_passage": {"predicted": round((tp + fp) / n, 3), "labelled": round((tp + fn) / n, 3)}}
+    return {
+        "passages": n,
+        "top1_by_rank": round(top1 / n, 4),
+        "top3_by_rank": round(top3 / n, 4),
+        "present_precision": round(precision, 4),
+        "present_recall": round(recall, 4),
+        "present_f1": round(2 * precision * recall / max(precision + recall, 1e-9), 4),
+        "themes_per_passage": {"predicted": round((tp + fp) / n, 3), "labelled": round((tp + fn) / n, 3)},
+    }

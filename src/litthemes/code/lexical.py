@@ -83,7 +83,8 @@ def _lemma_pattern(pattern: list[dict[str, Any]], lemma_of: dict[str, str]) -> l
         elif isinstance(value, dict):
             token["LEMMA"] = {
                 op: sorted({lemma_of.get(_yaml_word(v), _yaml_word(v).lower()) for v in items})
-                if isinstance(items, list) else items
+                if isinstance(items, list)
+                else items
                 for op, items in value.items()
             }
         out.append(token)
@@ -107,8 +108,13 @@ class LexicalCoder:
         self.nlp = nlp
         self.weak_weight = weak_weight
         self.codes = list(codes.codes if isinstance(codes, Codebook) else codes)
-        self.matchers = _Matchers(PhraseMatcher(nlp.vocab, attr="LEMMA"), PhraseMatcher(nlp.vocab, attr="LEMMA"),
-                                  Matcher(nlp.vocab), PhraseMatcher(nlp.vocab, attr="LEMMA"), Matcher(nlp.vocab))
+        self.matchers = _Matchers(
+            PhraseMatcher(nlp.vocab, attr="LEMMA"),
+            PhraseMatcher(nlp.vocab, attr="LEMMA"),
+            Matcher(nlp.vocab),
+            PhraseMatcher(nlp.vocab, attr="LEMMA"),
+            Matcher(nlp.vocab),
+        )
         words = {t for c in self.codes for t in (*c.include.terms, *c.include.weak_terms, *c.exclude.terms)}
         for c in self.codes:
             words |= _pattern_words(c.include.patterns) | _pattern_words(c.exclude.patterns)
@@ -133,8 +139,9 @@ class LexicalCoder:
         if docs:
             matcher.add(key, docs)
 
-    def _add_patterns(self, key: str, patterns: list[list[dict[str, Any]]], lemma_of: dict[str, str],
-                      matcher: Matcher) -> None:
+    def _add_patterns(
+        self, key: str, patterns: list[list[dict[str, Any]]], lemma_of: dict[str, str], matcher: Matcher
+    ) -> None:
         lowered = [_lemma_pattern(pattern, lemma_of) for pattern in patterns]
         if lowered:
             try:
@@ -147,8 +154,11 @@ class LexicalCoder:
         if self.requirements is None:
             return True
         words = set(lemmas.split())
-        return any(all(not clause.isdisjoint(words) for clause in clauses[1:])
-                   for word in words.intersection(self._cues_by_word) for clauses in self._cues_by_word[word])
+        return any(
+            all(not clause.isdisjoint(words) for clause in clauses[1:])
+            for word in words.intersection(self._cues_by_word)
+            for clauses in self._cues_by_word[word]
+        )
 
     def _spans(self, matcher: PhraseMatcher | Matcher, doc: Doc) -> dict[str, list[tuple[int, int]]]:
         found: dict[str, list[tuple[int, int]]] = {}
@@ -236,8 +246,11 @@ def _requirements(codes: Sequence[Code], lemma_of: dict[str, str]) -> list[list[
             if words:
                 cues.append([frozenset([word]) for word in dict.fromkeys(words)])
         for pattern in code.include.patterns:
-            clauses = [frozenset(_lemma_words(token)) for token in _lemma_pattern(pattern, lemma_of)
-                       if _required(token.get("OP")) and _lemma_words(token)]
+            clauses = [
+                frozenset(_lemma_words(token))
+                for token in _lemma_pattern(pattern, lemma_of)
+                if _required(token.get("OP")) and _lemma_words(token)
+            ]
             if not clauses:
                 return None
             cues.append(clauses)

@@ -14,11 +14,11 @@ import pyarrow as pa
 
 from litthemes.cache import KEY, RecordCache, content_key
 from litthemes.code.lexical import CueHit, LexicalCoder, lexical_fingerprint
-from litthemes.code.score import THEME, aggregate, code_segments, evidence
+from litthemes.code.score import aggregate, code_segments, evidence
 from litthemes.code.semantic import PrototypeClassifier, SegmentClassifier
 from litthemes.code.train import TrainedClassifier, TrainingSet, load_training
-from litthemes.codebook import Code, Codebook, load_codebook
-from litthemes.config import CodeSettings, EmbedSettings, NlpSettings
+from litthemes.codebook import THEME, Code, Codebook, load_codebook
+from litthemes.config import CodeSettings, EmbedSettings, SegmentSettings
 from litthemes.embed import cache_shape, model_id
 from litthemes.segment import load_pipeline, pipeline_id
 from litthemes.shards import select_shard
@@ -29,6 +29,7 @@ from litthemes.tables import (
     SEGMENT_CODES,
     SEGMENTS,
     read_table,
+    read_vectors,
     write_table,
 )
 
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 
 
 # One row per cue hit; a code whose hits were all excluded has one row with an empty cue.
-LEXICAL = pa.schema([("code", pa.string()), ("segment_index", pa.int64()), ("cue", pa.string()),
-                     ("weight", pa.float64())])
+LEXICAL = pa.schema(
+    [("code", pa.string()), ("segment_index", pa.int64()), ("cue", pa.string()), ("weight", pa.float64())]
+)
 # Bumped when the meaning of a cached lexical or segment-code row changes.
 CODING_MODEL = 2
 
@@ -45,14 +47,20 @@ CODING_MODEL = 2
 def record_keys(segments: pd.DataFrame) -> dict[str, str]:
     """Content key of each record's segments (index, text, lemmas), in order of appearance."""
     rows: dict[str, list[list[Any]]] = {}
-    for rid, index, text, lemmas in zip(segments["record_id"].tolist(), segments["segment_index"].tolist(),
-                                        segments["text"].tolist(), segments["lemmas"].tolist(), strict=True):
+    for rid, index, text, lemmas in zip(
+        segments["record_id"].tolist(),
+        segments["segment_index"].tolist(),
+        segments["text"].tolist(),
+        segments["lemmas"].tolist(),
+        strict=True,
+    ):
         rows.setdefault(rid, []).append([int(index), text, lemmas])
     return {rid: content_key(rid, parts) for rid, parts in rows.items()}
 
 
-def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook, settings: CodeSettings,
-                   nlp: NlpSettings) -> list[dict[str, list[CueHit]]]:
+def cached_matches(
+    segments: pd.DataFrame, keys: dict[str, str], book: Codebook, settings: CodeSettings, nlp: SegmentSettings
+) -> list[dict[str, list[CueHit]]]:
     """Lexical hits of each segment row (see :meth:`LexicalCoder.match`), matching only
     the records a code's cues have not yet been run on.
 
@@ -62,10 +70,17 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
     """
     assert settings.cache_dir
     fingerprint = {code.id: lexical_fingerprint(code) for code in book.codes}
-    pair_key = {(rid, code): hashlib.sha1(f"{key}|{fp}".encode("ascii")).hexdigest()
-                for rid, key in keys.items() for code, fp in fingerprint.items()}
-    cache = RecordCache(settings.cache_dir, "lexical", LEXICAL,
-                        {"nlp": pipeline_id(nlp.model), "model": CODING_MODEL, "weak": settings.weak_cue_weight})
+    pair_key = {
+        (rid, code): hashlib.sha1(f"{key}|{fp}".encode("ascii")).hexdigest()
+        for rid, key in keys.items()
+        for code, fp in fingerprint.items()
+    }
+    cache = RecordCache(
+        settings.cache_dir,
+        "lexical",
+        LEXICAL,
+        {"nlp": pipeline_id(nlp.model), "model": CODING_MODEL, "weak": settings.weak_cue_weight},
+    )
     cached, found = cache.load(list(pair_key.values()))
     # Codes that lack the same records run together, in one pass of one matcher.
     missing: dict[tuple[str, ...], list[Code]] = {}
@@ -85,8 +100,15 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
             for row in rows_of[rid]:
                 for code_id, hits in coder.match(lemmas[row] or "").items():
                     for cue, weight in hits or [("", 0.0)]:
-                        fresh.append({KEY: pair_key[rid, code_id], "code": code_id, "segment_index": index[row],
-                                      "cue": cue, "weight": weight})
+                        fresh.append(
+                            {
+                                KEY: pair_key[rid, code_id],
+                                "code": code_id,
+                                "segment_index": index[row],
+                                "cue": cue,
+                                "weight": weight,
+                            }
+                        )
             stored.extend(pair_key[rid, code.id] for code in codes)
         log.info("code: lexical cues of %d codes run on %d records", len(codes), len(todo))
     new = pd.DataFrame(fresh, columns=[KEY, *LEXICAL.names])
@@ -95,10 +117,17 @@ def cached_matches(segments: pd.DataFrame, keys: dict[str, str], book: Codebook,
     found_rows = pd.concat(frames, ignore_index=True) if frames else new
     owner = {key: rid for (rid, _), key in pair_key.items()}
     matches: list[dict[str, list[CueHit]]] = [{} for _ in range(len(segments))]
-    position = {(rid, idx): row for row, (rid, idx) in enumerate(zip(segments["record_id"].tolist(), index, strict=True))}
-    for key, code, idx, cue, weight in zip(found_rows[KEY].tolist(), found_rows["code"].tolist(),
-                                           found_rows["segment_index"].tolist(), found_rows["cue"].tolist(),
-                                           found_rows["weight"].tolist(), strict=True):
+    position = {
+        (rid, idx): row for row, (rid, idx) in enumerate(zip(segments["record_id"].tolist(), index, strict=True))
+    }
+    for key, code, idx, cue, weight in zip(
+        found_rows[KEY].tolist(),
+        found_rows["code"].tolist(),
+        found_rows["segment_index"].tolist(),
+        found_rows["cue"].tolist(),
+        found_rows["weight"].tolist(),
+        strict=True,
+    ):
         hits = matches[position[owner[key], int(idx)]].setdefault(code, [])
         if cue:
             hits.append((cue, float(weight)))
@@ -119,20 +148,36 @@ def _vectors_of(vectors: SegmentVectors, segments: pd.DataFrame, rows: np.ndarra
     return vectors[rows]
 
 
-def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook, settings: CodeSettings,
-                 embed: EmbedSettings, nlp: NlpSettings, training: TrainingSet | None = None) -> pd.DataFrame:
+def cached_codes(
+    segments: pd.DataFrame,
+    vectors: SegmentVectors,
+    book: Codebook,
+    settings: CodeSettings,
+    embed: EmbedSettings,
+    nlp: SegmentSettings,
+    training: TrainingSet | None = None,
+) -> pd.DataFrame:
     """:func:`code_segments`, computing only records whose segments the cache has not seen
     with this codebook, these settings and this training set (and, for those, matching
     only the cues the lexical cache has not seen)."""
     classifier = _classifier(book, embed, settings, training)
     if not settings.cache_dir or segments.empty:
-        return code_segments(segments, _vectors_of(vectors, segments), book, settings, embed, nlp.model,
-                             classifier=classifier())
+        return code_segments(
+            segments, _vectors_of(vectors, segments), book, settings, embed, nlp.model, classifier=classifier()
+        )
     keys = record_keys(segments)
     namespace = {
         "codebook": book.source_hash,
-        "code": settings.model_dump(exclude={"cache_dir", "evidence_per_code", "main_min_evidence", "training",
-                                             "training_folds", "first_segment_weight"}),
+        "code": settings.model_dump(
+            exclude={
+                "cache_dir",
+                "evidence_per_code",
+                "main_min_evidence",
+                "training",
+                "training_folds",
+                "first_segment_weight",
+            }
+        ),
         # The segment vectors follow from the texts, the model, the batch shape and arithmetic.
         "embed": [model_id(embed.model), cache_shape(embed)],
         "nlp": pipeline_id(nlp.model),
@@ -147,8 +192,9 @@ def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook
     matches = cached_matches(todo_segments, todo_keys, book, settings, nlp)
     # Fitted only when some record is to be coded (a rerun with nothing new needs no model).
     model = classifier() if len(todo_segments) else None
-    new = code_segments(todo_segments, _vectors_of(vectors, segments, todo), book, settings, embed, nlp.model,
-                        matches, classifier=model)
+    new = code_segments(
+        todo_segments, _vectors_of(vectors, segments, todo), book, settings, embed, nlp.model, matches, classifier=model
+    )
     new_keys = sorted(todo_keys.values())
     cache.add(new.assign(**{KEY: new["record_id"].map(keys)}), new_keys)
     log.info("code: %d records from the cache, %d coded", len(keys) - len(new_keys), len(new_keys))
@@ -157,24 +203,20 @@ def cached_codes(segments: pd.DataFrame, vectors: SegmentVectors, book: Codebook
     return merged.sort_values(["record_id", "segment_index", "code"], kind="stable").reset_index(drop=True)
 
 
-def _classifier(book: Codebook, embed: EmbedSettings, settings: CodeSettings,
-                training: TrainingSet | None) -> Callable[[], SegmentClassifier]:
+def _classifier(
+    book: Codebook, embed: EmbedSettings, settings: CodeSettings, training: TrainingSet | None
+) -> Callable[[], SegmentClassifier]:
     """A function that fits the semantic model: on the human codes if given, else on the prototypes."""
     if training is not None:
         return lambda: TrainedClassifier(book, training, embed, settings.semantic_c)
     return lambda: PrototypeClassifier(book, embed, settings.semantic_c)
 
 
-def _segment_vectors(vectors_path: str | None, embed: EmbedSettings, segments: pd.DataFrame) -> np.ndarray:
-    """The vectors of ``segments``, in their order: read from the embed stage's table
-    (only the row groups holding these records), or embedded here without one."""
+def _segment_vectors(vectors_path: str, segments: pd.DataFrame) -> np.ndarray:
+    """The vectors of ``segments``, in their order, from the embed stage's table (only
+    the row groups holding these records are read)."""
     if segments.empty:
         return np.zeros((0, 0), np.float32)
-    if not vectors_path:
-        from litthemes.embed import embed_texts
-
-        return embed_texts(segments["text"].tolist(), embed)
-    from litthemes.embed import read_vectors
 
     keys, vectors = read_vectors(vectors_path, set(segments["record_id"]))
     position = keys.reset_index().set_index(["record_id", "segment_index"])["index"]
@@ -185,44 +227,51 @@ def _segment_vectors(vectors_path: str | None, embed: EmbedSettings, segments: p
     return vectors[rows.to_numpy(dtype=np.int64)]
 
 
-def run(records_path: str, codebook_path: str, out: str, *, segments_path: str | None = None,
-        vectors_path: str | None = None, segment_codes_out: str | None = None,
-        dimensions_out: str | None = None, evidence_out: str | None = None,
-        settings: dict[str, Any] | None = None, embed_settings: dict[str, Any] | None = None,
-        nlp_settings: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> dict[str, int]:
-    """Code records (of one shard, if given) with the codebook.
+def run(
+    records_path: str,
+    codebook_path: str,
+    segments_path: str,
+    vectors_path: str,
+    out: str,
+    *,
+    segment_codes_out: str | None = None,
+    dimensions_out: str | None = None,
+    evidence_out: str | None = None,
+    settings: dict[str, Any] | None = None,
+    embed_settings: dict[str, Any] | None = None,
+    segment_settings: dict[str, Any] | None = None,
+    shard: tuple[int, int] | None = None,
+) -> dict[str, int]:
+    """Code records (of one shard, if given) with the codebook, from the segment and embed
+    stages' tables. With ``code.training`` set, the semantic model is fitted on those human codes.
 
-    Without ``segments_path``/``vectors_path`` the records are segmented and
-    embedded here (through the embedding cache), so the command also works alone.
-    With ``code.training`` set, the semantic model is fitted on those human codes.
+    ``embed_settings`` name the encoder the codebook's examples are embedded with (the
+    segments' vectors are read, not recomputed); ``segment_settings`` the spaCy pipeline
+    the codebook's terms are lemmatised with, so that they match the segments' lemmas.
     """
     book = load_codebook(codebook_path)
     code_settings = CodeSettings.model_validate(settings or {})
     training = load_training(code_settings.training, book) if code_settings.training else None
     embed = EmbedSettings.model_validate(embed_settings or {})
-    nlp = NlpSettings.model_validate(nlp_settings or {})
+    nlp = SegmentSettings.model_validate(segment_settings or {})
     records = select_shard(read_table(records_path, RECORDS), shard)
     included = records[records["status"] == "included"] if "status" in records else records
-    if segments_path:
-        segments = read_table(segments_path, SEGMENTS)
-        if shard is not None:
-            segments = segments[segments["record_id"].isin(set(included["record_id"]))].reset_index(drop=True)
-    else:
-        from litthemes.segment import segment
-
-        segments = segment(records, nlp)
-    seg_codes = cached_codes(segments, partial(_segment_vectors, vectors_path, embed), book, code_settings, embed, nlp,
-                             training)
+    segments = read_table(segments_path, SEGMENTS)
+    if shard is not None:
+        segments = segments[segments["record_id"].isin(set(included["record_id"]))].reset_index(drop=True)
+    seg_codes = cached_codes(
+        segments, partial(_segment_vectors, vectors_path), book, code_settings, embed, nlp, training
+    )
     ids = included["record_id"].tolist()
     codes = aggregate(seg_codes, ids, book, THEME, code_settings.main_min_evidence, code_settings.first_segment_weight)
     write_table(codes, out, CODES, "codes")
     if segment_codes_out:
         write_table(seg_codes, segment_codes_out, SEGMENT_CODES, "segment_codes")
     if dimensions_out:
-        dims = aggregate(seg_codes, ids, book, None, code_settings.main_min_evidence,
-                         code_settings.first_segment_weight)
+        dims = aggregate(
+            seg_codes, ids, book, None, code_settings.main_min_evidence, code_settings.first_segment_weight
+        )
         write_table(dims[dims["dimension"] != THEME], dimensions_out, CODES, "dimensions")
     if evidence_out:
         write_table(evidence(seg_codes, segments, code_settings.evidence_per_code), evidence_out, EVIDENCE, "evidence")
     return {"records": len(ids), "segments": len(segments), "coded": int(codes["present"].sum())}
-

@@ -14,25 +14,30 @@ import pandas as pd
 
 from litthemes.code.lexical import CueHit, LexicalCoder, cue_mass, strong_mass
 from litthemes.code.semantic import PrototypeClassifier, SegmentClassifier
-from litthemes.codebook import Code, Codebook
+from litthemes.codebook import THEME, Code, Codebook
 from litthemes.config import CodeSettings, EmbedSettings
 from litthemes.segment import load_pipeline
 from litthemes.tables import CODES, EVIDENCE, SEGMENT_CODES
 
-# The dimension whose codes are the analysis's themes: a theme is coded in a segment
-# only where it has a fair share of the segment's evidence (CodeSettings.min_share).
-# Other dimensions (credential type, stakeholder, setting) describe what a passage
-# mentions, so any cue codes them.
-THEME = "theme"
+# A theme (codebook.THEME) is coded in a segment only where it has a fair share of the
+# segment's evidence (CodeSettings.min_share). Other dimensions (credential type,
+# stakeholder, setting) describe what a passage mentions, so any cue codes them.
+
 # Segment x code rows with less evidence than this carry no information and are not
 # stored (salience is computed from the stored rows, in every run alike).
 STORE_MIN_EVIDENCE = 0.05
 
 
-def code_segments(segments: pd.DataFrame, vectors: np.ndarray | None, codebook: Codebook,
-                  settings: CodeSettings | None = None, embed_settings: EmbedSettings | None = None,
-                  nlp_model: str = "auto", matches: Sequence[dict[str, list[CueHit]]] | None = None,
-                  classifier: SegmentClassifier | None = None) -> pd.DataFrame:
+def code_segments(
+    segments: pd.DataFrame,
+    vectors: np.ndarray | None,
+    codebook: Codebook,
+    settings: CodeSettings | None = None,
+    embed_settings: EmbedSettings | None = None,
+    nlp_model: str = "auto",
+    matches: Sequence[dict[str, list[CueHit]]] | None = None,
+    classifier: SegmentClassifier | None = None,
+) -> pd.DataFrame:
     """Score every segment against every code; keep the rows with evidence.
 
     ``matches`` are the segments' lexical hits (:meth:`LexicalCoder.match`, one per
@@ -83,20 +88,25 @@ def code_segments(segments: pd.DataFrame, vectors: np.ndarray | None, codebook: 
     is_theme = np.array([c.dimension == THEME for c in codes])
     present &= ~is_theme[None, :] | (share >= settings.min_share)
     keep_rows, keep_cols = np.nonzero((evidence >= STORE_MIN_EVIDENCE) | present)
-    frame = pd.DataFrame({
-        "record_id": segments["record_id"].to_numpy()[keep_rows],
-        "segment_index": segments["segment_index"].to_numpy()[keep_rows].astype(np.int64),
-        "code": [codes[j].id for j in keep_cols],
-        "dimension": [codes[j].dimension for j in keep_cols],
-        "lexical": np.round(lexical[keep_rows, keep_cols], 6),
-        "semantic": np.round(sem[keep_rows, keep_cols], 6),
-        "score": np.round(score[keep_rows, keep_cols], 6),
-        "evidence": np.round(evidence[keep_rows, keep_cols], 6),
-        "share": np.round(share[keep_rows, keep_cols], 6),
-        "present": present[keep_rows, keep_cols],
-        "cue": [cues[r, c] if cues[r, c] else ("semantic" if present[r, c] else "")
-                for r, c in zip(keep_rows, keep_cols, strict=True)],
-    }, columns=SEGMENT_CODES.names)
+    frame = pd.DataFrame(
+        {
+            "record_id": segments["record_id"].to_numpy()[keep_rows],
+            "segment_index": segments["segment_index"].to_numpy()[keep_rows].astype(np.int64),
+            "code": [codes[j].id for j in keep_cols],
+            "dimension": [codes[j].dimension for j in keep_cols],
+            "lexical": np.round(lexical[keep_rows, keep_cols], 6),
+            "semantic": np.round(sem[keep_rows, keep_cols], 6),
+            "score": np.round(score[keep_rows, keep_cols], 6),
+            "evidence": np.round(evidence[keep_rows, keep_cols], 6),
+            "share": np.round(share[keep_rows, keep_cols], 6),
+            "present": present[keep_rows, keep_cols],
+            "cue": [
+                cues[r, c] if cues[r, c] else ("semantic" if present[r, c] else "")
+                for r, c in zip(keep_rows, keep_cols, strict=True)
+            ],
+        },
+        columns=SEGMENT_CODES.names,
+    )
     return frame.sort_values(["record_id", "segment_index", "code"], kind="stable").reset_index(drop=True)
 
 
@@ -125,9 +135,14 @@ def _best_in_dimension(sem: np.ndarray, codes: Sequence[Code]) -> np.ndarray:
     return best
 
 
-def aggregate(segment_codes: pd.DataFrame, record_ids: list[str], codebook: Codebook,
-              dimension: str | None = THEME, main_min_evidence: float = 1.0,
-              first_segment_weight: float = 1.5) -> pd.DataFrame:
+def aggregate(
+    segment_codes: pd.DataFrame,
+    record_ids: list[str],
+    codebook: Codebook,
+    dimension: str | None = THEME,
+    main_min_evidence: float = 1.0,
+    first_segment_weight: float = 1.5,
+) -> pd.DataFrame:
     """Record x code table: best segment score, salience, rank, presence and support.
 
     ``dimension='theme'`` gives CODES (one row per record and theme); another
@@ -140,18 +155,24 @@ def aggregate(segment_codes: pd.DataFrame, record_ids: list[str], codebook: Code
     """
     codes: list[Code] = [c for c in codebook.codes if dimension is None or c.dimension == dimension]
     order = {c.id: k for k, c in enumerate(codebook.codes)}
-    grid = pd.MultiIndex.from_product([sorted(set(record_ids)), [c.id for c in codes]],
-                                      names=["record_id", "theme"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product(
+        [sorted(set(record_ids)), [c.id for c in codes]], names=["record_id", "theme"]
+    ).to_frame(index=False)
     subset = segment_codes[segment_codes["code"].isin([c.id for c in codes])]
     if len(subset):
         # The best segment: the strongest present one, else the strongest.
         ordered = subset.assign(rank_present=~subset["present"]).sort_values(
             ["record_id", "code", "rank_present", "score", "evidence", "segment_index"],
-            ascending=[True, True, True, False, False, True], kind="stable")
+            ascending=[True, True, True, False, False, True],
+            kind="stable",
+        )
         best = ordered.drop_duplicates(["record_id", "code"])[["record_id", "code", "segment_index"]]
         weighted = subset["evidence"] * np.where(subset["segment_index"] == 0, first_segment_weight, 1.0)
-        sums = subset.assign(evidence=weighted).groupby(["record_id", "code"], sort=False).agg(
-            score=("score", "max"), evidence=("evidence", "sum"))
+        sums = (
+            subset.assign(evidence=weighted)
+            .groupby(["record_id", "code"], sort=False)
+            .agg(score=("score", "max"), evidence=("evidence", "sum"))
+        )
         support = subset[subset["present"]].groupby(["record_id", "code"]).size().rename("n_segments")
         best = best.merge(sums.reset_index(), on=["record_id", "code"], how="left")
         best = best.merge(support.reset_index(), on=["record_id", "code"], how="left")
@@ -164,16 +185,20 @@ def aggregate(segment_codes: pd.DataFrame, record_ids: list[str], codebook: Code
     table["n_segments"] = table["n_segments"].astype(float).fillna(0).astype(np.int64)
     table["best_segment"] = table["best_segment"].astype(float).fillna(-1).astype(np.int64)
     table["present"] = table["n_segments"] > 0
-    themes = table["theme"].tolist()  # a list: iterating an Arrow-backed column is 10x slower
+    themes = table["theme"].tolist()  # a list: iterating an Arrow-backed column is slow
     meta = {c.id: c for c in codes}
     table["group"] = [meta[t].group or "" for t in themes]
     table["dimension"] = [meta[t].dimension for t in themes]
     totals = table.groupby(["record_id", "dimension"], sort=False)["evidence"].transform("sum")
-    table["salience"] = np.round(np.divide(table["evidence"], totals, out=np.zeros(len(table)),
-                                           where=totals.to_numpy() > 0), 6)
+    table["salience"] = np.round(
+        np.divide(table["evidence"], totals, out=np.zeros(len(table)), where=totals.to_numpy() > 0), 6
+    )
     table["codebook_order"] = [order[t] for t in themes]
-    ranked = table.sort_values(["record_id", "dimension", "salience", "score", "codebook_order"],
-                               ascending=[True, True, False, False, True], kind="stable")
+    ranked = table.sort_values(
+        ["record_id", "dimension", "salience", "score", "codebook_order"],
+        ascending=[True, True, False, False, True],
+        kind="stable",
+    )
     position = ranked.groupby(["record_id", "dimension"], sort=False).cumcount() + 1
     table["rank"] = np.where(table["salience"] > 0, position.reindex(table.index), 0).astype(np.int64)
     table["present"] |= (table["rank"] == 1) & (table["evidence"] >= main_min_evidence)
@@ -186,12 +211,18 @@ def evidence(segment_codes: pd.DataFrame, segments: pd.DataFrame, per_code: int)
     """Best quotes per record and code (the present segments with most evidence), with
     offsets into the field they came from."""
     present = segment_codes[segment_codes["present"]]
-    ranked = present.sort_values(["record_id", "code", "evidence", "score", "segment_index"],
-                                 ascending=[True, True, False, False, True], kind="stable")
+    ranked = present.sort_values(
+        ["record_id", "code", "evidence", "score", "segment_index"],
+        ascending=[True, True, False, False, True],
+        kind="stable",
+    )
     ranked = ranked.groupby(["record_id", "code"], sort=False).head(per_code).copy()
     ranked["rank"] = ranked.groupby(["record_id", "code"], sort=False).cumcount() + 1
-    merged = ranked.merge(segments[["record_id", "segment_index", "field", "start_char", "end_char", "text"]],
-                          on=["record_id", "segment_index"], how="left")
+    merged = ranked.merge(
+        segments[["record_id", "segment_index", "field", "start_char", "end_char", "text"]],
+        on=["record_id", "segment_index"],
+        how="left",
+    )
     merged = merged.rename(columns={"code": "theme", "text": "quote"})
     merged["rank"] = merged["rank"].astype(np.int64)
     return merged[EVIDENCE.names].reset_index(drop=True)

@@ -5,11 +5,12 @@ For each dimension with semantic codes, a multinomial logistic regression
 examples), with one more class, "none of the codes": the codebook's ``background``
 texts (what every record of the corpus is about, and so evidence for no code in
 particular) and generic research sentences (how data were collected, what the paper
-is about), which every abstract has whatever its topic. A segment's semantic evidence for a code is that model's probability of
-the code, so the evidence of a dimension's codes and "none" sums to one. The fit
-depends on the codebook and the embedding model only, never on the records, and the
-probabilities are computed row by row in a fixed order (:func:`litthemes.embed.row_dot`),
-so a segment gets the same value in any shard or batch.
+is about), which every abstract has whatever its topic. A segment's semantic evidence
+for a code is that model's probability of the code, so the evidence of a dimension's
+codes and "none" sums to one. The fit depends on the codebook and the embedding model
+only, never on the records, and the probabilities are computed row by row in a fixed
+order (:func:`litthemes.embed.row_dot`), so a segment gets the same value in any shard
+or batch.
 
 Human-coded passages (``litthemes code --train``) are used by
 :class:`litthemes.code.train.TrainedClassifier` instead, which has the same interface.
@@ -57,8 +58,14 @@ class LinearModel:
         self.multinomial = multinomial
 
     @classmethod
-    def fit(cls, features: np.ndarray, labels: list[str], c: float, multinomial: bool = True,
-            class_weight: str | None = None) -> LinearModel:
+    def fit(
+        cls,
+        features: np.ndarray,
+        labels: list[str],
+        c: float,
+        multinomial: bool = True,
+        class_weight: str | None = None,
+    ) -> LinearModel:
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(C=c, max_iter=5000, class_weight=class_weight)
@@ -89,14 +96,16 @@ class PrototypeClassifier:
                 by_dimension.setdefault(code.dimension, []).append(code)
         texts = [p for codes in by_dimension.values() for code in codes for p in code.prototypes]
         # One lookup for prototypes and background texts: each reads the embedding cache.
-        vectors = embed_texts(texts + codebook.none_examples, embed_settings) if texts else np.zeros((0, 384), np.float32)
-        background = vectors[len(texts):]
+        vectors = (
+            embed_texts(texts + codebook.none_examples, embed_settings) if texts else np.zeros((0, 384), np.float32)
+        )
+        background = vectors[len(texts) :]
         offset = 0
         for dimension, codes in by_dimension.items():
             rows, labels = [], []
             for code in codes:
                 n = len(code.prototypes)
-                rows.append(vectors[offset:offset + n])
+                rows.append(vectors[offset : offset + n])
                 labels += [code.id] * n
                 offset += n
             if len(background):

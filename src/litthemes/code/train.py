@@ -67,8 +67,10 @@ def load_training(path: str | Path, codebook: Codebook) -> TrainingSet:
         raise ConfigError(f"code.training: {exc}") from None
     long = long[long["text"].str.strip() != ""]
     if long.empty:
-        raise ConfigError(f"code.training: {path} has no passages with text to learn from "
-                          "(a table needs a text column; a .qdpx its source texts)")
+        raise ConfigError(
+            f"code.training: {path} has no passages with text to learn from "
+            "(a table needs a text column; a .qdpx its source texts)"
+        )
     by_label = {c.label.lower(): c.id for c in codebook.codes}
     ids = {c.id for c in codebook.codes}
 
@@ -80,17 +82,23 @@ def load_training(path: str | Path, codebook: Codebook) -> TrainingSet:
     if unknown:
         raise ConfigError(f"code.training: {path} uses codes that are not in the codebook: {unknown[:10]}")
     grouped = long.groupby("unit", sort=False)
-    units = pd.DataFrame({
-        "unit": list(grouped.groups),
-        "document": grouped["document"].first().to_numpy(),
-        "position": grouped["position"].first().to_numpy(),
-        "text": grouped["text"].first().to_numpy(),
-        "codes": grouped["code"].agg(lambda cs: sorted({c for c in cs if c})).to_numpy(),
-    }).sort_values(["document", "position", "unit"], kind="stable").reset_index(drop=True)
-    digest = hashlib.sha256(pd.util.hash_pandas_object(
-        units.assign(codes=units["codes"].map("|".join)), index=False).to_numpy().tobytes()).hexdigest()
-    log.info("training: %d human-coded passages in %d documents from %s", len(units),
-             units["document"].nunique(), path)
+    units = (
+        pd.DataFrame(
+            {
+                "unit": list(grouped.groups),
+                "document": grouped["document"].first().to_numpy(),
+                "position": grouped["position"].first().to_numpy(),
+                "text": grouped["text"].first().to_numpy(),
+                "codes": grouped["code"].agg(lambda cs: sorted({c for c in cs if c})).to_numpy(),
+            }
+        )
+        .sort_values(["document", "position", "unit"], kind="stable")
+        .reset_index(drop=True)
+    )
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(units.assign(codes=units["codes"].map("|".join)), index=False).to_numpy().tobytes()
+    ).hexdigest()
+    log.info("training: %d human-coded passages in %d documents from %s", len(units), units["document"].nunique(), path)
     return TrainingSet(units, str(path), digest)
 
 
@@ -100,13 +108,13 @@ def context_features(documents: np.ndarray, positions: np.ndarray, vectors: np.n
     out = np.zeros((n, 2 * dim + 3), dtype=np.float32)
     order = np.lexsort((positions, documents))
     for start in _group_starts(documents[order]):
-        rows = order[start[0]:start[1]]
+        rows = order[start[0] : start[1]]
         k = len(rows)
         for i, row in enumerate(rows):
             if i > 0:
                 out[row, :dim] = 0.5 * vectors[rows[i - 1]]
             if i + 1 < k:
-                out[row, dim:2 * dim] = 0.5 * vectors[rows[i + 1]]
+                out[row, dim : 2 * dim] = 0.5 * vectors[rows[i + 1]]
             out[row, 2 * dim] = i / (k - 1) if k > 1 else 0.5
             out[row, 2 * dim + 1] = float(i == 0)
             out[row, 2 * dim + 2] = float(i == k - 1)
@@ -126,8 +134,9 @@ class TrainedClassifier:
     """Per semantic code, a class-balanced logistic regression on human-coded passages
     (see module doc). Same interface as the prototype classifier."""
 
-    def __init__(self, codebook: Codebook, training: TrainingSet, embed_settings: EmbedSettings,
-                 c: float = 16.0) -> None:
+    def __init__(
+        self, codebook: Codebook, training: TrainingSet, embed_settings: EmbedSettings, c: float = 16.0
+    ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.codebook = codebook
@@ -140,8 +149,9 @@ class TrainedClassifier:
         # Prototypes and background texts stand alone: no neighbours, a middle position.
         context = np.zeros((len(texts), 2 * vectors.shape[1] + 3), dtype=np.float32)
         context[n_units:, 2 * vectors.shape[1]] = 0.5
-        context[:n_units] = context_features(units["document"].to_numpy(), units["position"].to_numpy(),
-                                             vectors[:n_units])
+        context[:n_units] = context_features(
+            units["document"].to_numpy(), units["position"].to_numpy(), vectors[:n_units]
+        )
         self.words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float64)
         words = self.words.fit_transform(texts)
         dense = np.hstack([vectors, context]).astype(np.float64)
@@ -156,8 +166,9 @@ class TrainedClassifier:
             y = np.array([code.id in codes for codes in labels])
             if y[:n_units].sum() < MIN_POSITIVES or (~y).sum() < MIN_POSITIVES:
                 continue
-            self.models[code.id] = LinearModel.fit(features, ["yes" if v else "no" for v in y], c,
-                                                   multinomial=False, class_weight="balanced")
+            self.models[code.id] = LinearModel.fit(
+                features, ["yes" if v else "no" for v in y], c, multinomial=False, class_weight="balanced"
+            )
         log.info("training: models for %d codes (%s)", len(self.models), ", ".join(sorted(self.models)))
 
     def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
@@ -170,8 +181,8 @@ class TrainedClassifier:
         for code_id, model in self.models.items():
             # Row by row in a fixed order, as the prototype classifier (see its module).
             coef = model.coef[0]
-            logits = row_dot(dense, coef[None, :self.n_dense]).astype(np.float64)[:, 0]
-            logits += np.asarray(words @ coef[self.n_dense:]).ravel() + model.intercept[0]
+            logits = row_dot(dense, coef[None, : self.n_dense]).astype(np.float64)[:, 0]
+            logits += np.asarray(words @ coef[self.n_dense :]).ravel() + model.intercept[0]
             # The model's classes are 'no' < 'yes': the logit is that of 'yes'.
             out[:, self.column[code_id]] = 1.0 / (1.0 + np.exp(-logits))
         return out
@@ -181,20 +192,28 @@ def units_as_segments(units: pd.DataFrame) -> pd.DataFrame:
     """Human-coded passages as a segment table (each passage one segment of its document)."""
     from litthemes.segment import lemmatize
 
-    return pd.DataFrame({
-        "record_id": units["document"].astype(str).to_numpy(),
-        "segment_index": units["position"].astype(np.int64).to_numpy(),
-        "field": "abstract",
-        "start_char": 0,
-        "end_char": units["text"].str.len().to_numpy(),
-        "text": units["text"].to_numpy(),
-        "lemmas": lemmatize(units["text"].tolist()),
-        "unit": units["unit"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "record_id": units["document"].astype(str).to_numpy(),
+            "segment_index": units["position"].astype(np.int64).to_numpy(),
+            "field": "abstract",
+            "start_char": 0,
+            "end_char": units["text"].str.len().to_numpy(),
+            "text": units["text"].to_numpy(),
+            "lemmas": lemmatize(units["text"].tolist()),
+            "unit": units["unit"].to_numpy(),
+        }
+    )
 
 
-def machine_coding(units: pd.DataFrame, codebook: Codebook, training: TrainingSet, settings: CodeSettings,
-                   embed_settings: EmbedSettings, nlp_model: str = "auto") -> pd.DataFrame:
+def machine_coding(
+    units: pd.DataFrame,
+    codebook: Codebook,
+    training: TrainingSet,
+    settings: CodeSettings,
+    embed_settings: EmbedSettings,
+    nlp_model: str = "auto",
+) -> pd.DataFrame:
     """The coder's codes for ``units`` (unit, code), with a model fitted on ``training``."""
     from litthemes.code.score import code_segments
 
@@ -203,21 +222,32 @@ def machine_coding(units: pd.DataFrame, codebook: Codebook, training: TrainingSe
     segments["segment_index"] = segments.groupby("record_id").cumcount().astype(np.int64)
     classifier = TrainedClassifier(codebook, training, embed_settings, settings.semantic_c)
     vectors = embed_texts(segments["text"].tolist(), embed_settings)
-    coded = code_segments(segments.drop(columns="unit"), vectors, codebook, settings, embed_settings, nlp_model,
-                          classifier=classifier)
+    coded = code_segments(
+        segments.drop(columns="unit"), vectors, codebook, settings, embed_settings, nlp_model, classifier=classifier
+    )
     present = coded[coded["present"]]
-    unit_of = dict(zip(zip(segments["record_id"], segments["segment_index"], strict=True), segments["unit"],
-                       strict=True))
-    pairs = pd.DataFrame({"unit": [unit_of[(r, int(i))] for r, i in zip(present["record_id"],
-                                                                        present["segment_index"], strict=True)],
-                          "code": present["code"].to_numpy()})
+    unit_of = dict(
+        zip(zip(segments["record_id"], segments["segment_index"], strict=True), segments["unit"], strict=True)
+    )
+    pairs = pd.DataFrame(
+        {
+            "unit": [unit_of[(r, int(i))] for r, i in zip(present["record_id"], present["segment_index"], strict=True)],
+            "code": present["code"].to_numpy(),
+        }
+    )
     empty = sorted(set(units["unit"]) - set(pairs["unit"]))
     return pd.concat([pairs, pd.DataFrame({"unit": empty, "code": ""})], ignore_index=True)
 
 
-def cross_validate(codebook: Codebook, training: TrainingSet, settings: CodeSettings, embed_settings: EmbedSettings,
-                   folds: int = 5, nlp_model: str = "auto", codes: list[str] | None = None
-                   ) -> tuple[pd.DataFrame, dict[str, Any]]:
+def cross_validate(
+    codebook: Codebook,
+    training: TrainingSet,
+    settings: CodeSettings,
+    embed_settings: EmbedSettings,
+    folds: int = 5,
+    nlp_model: str = "auto",
+    codes: list[str] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Agreement of the coder with the human codes on held-out documents (k-fold, grouped)."""
     from sklearn.model_selection import GroupKFold
 
@@ -226,14 +256,19 @@ def cross_validate(codebook: Codebook, training: TrainingSet, settings: CodeSett
     units = training.units
     n_docs = units["document"].nunique()
     if n_docs < folds:
-        raise ConfigError(f"code.training: {training.source} has {n_docs} documents; "
-                          f"{folds}-fold cross-validation needs at least {folds}")
+        raise ConfigError(
+            f"code.training: {training.source} has {n_docs} documents; "
+            f"{folds}-fold cross-validation needs at least {folds}"
+        )
     human = units.explode("codes").rename(columns={"codes": "code"}).fillna({"code": ""})[["unit", "code"]]
     machine_parts = []
     for train_rows, test_rows in GroupKFold(n_splits=folds).split(units, groups=units["document"]):
         fold = TrainingSet(units.iloc[train_rows].reset_index(drop=True), training.source, training.digest)
-        machine_parts.append(machine_coding(units.iloc[test_rows].reset_index(drop=True), codebook, fold, settings,
-                                            embed_settings, nlp_model))
+        machine_parts.append(
+            machine_coding(
+                units.iloc[test_rows].reset_index(drop=True), codebook, fold, settings, embed_settings, nlp_model
+            )
+        )
     machine = pd.concat(machine_parts, ignore_index=True)
     wanted = codes or sorted({c for cs in units["codes"] for c in cs})
     table, summary = agreement(human, machine, wanted)
@@ -241,33 +276,43 @@ def cross_validate(codebook: Codebook, training: TrainingSet, settings: CodeSett
     return table, summary
 
 
-def training_report(training_path: str, codebook_path: str, settings: dict[str, Any] | None = None,
-                    embed_settings: dict[str, Any] | None = None, nlp_settings: dict[str, Any] | None = None,
-                    folds: int | None = None, out: str | None = None) -> dict[str, Any]:
+def training_report(
+    training_path: str,
+    codebook_path: str,
+    settings: dict[str, Any] | None = None,
+    embed_settings: dict[str, Any] | None = None,
+    segment_settings: dict[str, Any] | None = None,
+    folds: int | None = None,
+    out: str | None = None,
+) -> dict[str, Any]:
     """Cross-validated agreement of the coder with the human codes in ``training_path``;
     written as JSON to ``out`` (what the brief's methods section shows)."""
     from litthemes.codebook import load_codebook
-    from litthemes.config import NlpSettings
+    from litthemes.config import SegmentSettings
     from litthemes.tables import write_json
 
     book = load_codebook(codebook_path)
     code_settings = CodeSettings.model_validate(settings or {})
     embed = EmbedSettings.model_validate(embed_settings or {})
-    nlp = NlpSettings.model_validate(nlp_settings or {})
+    nlp = SegmentSettings.model_validate(segment_settings or {})
     training = load_training(training_path, book)
-    table, summary = cross_validate(book, training, code_settings, embed, folds or code_settings.training_folds,
-                                    nlp.model)
+    table, summary = cross_validate(
+        book, training, code_settings, embed, folds or code_settings.training_folds, nlp.model
+    )
     table = table.sort_values(["a", "code"], ascending=[False, True]).reset_index(drop=True)
     report = {
         "summary": {key: (round(value, 6) if isinstance(value, float) else value) for key, value in summary.items()},
-        "codes": [{key: (round(value, 6) if isinstance(value, float) else value) for key, value in row.items()}
-                  for row in table.to_dict(orient="records")],
+        "codes": [
+            {key: (round(value, 6) if isinstance(value, float) else value) for key, value in row.items()}
+            for row in table.to_dict(orient="records")
+        ],
         "codebook": book.stamp,
         "protocol": f"{summary['folds']}-fold cross-validation grouped by document: the coder (cues and a model "
-                    "fitted on the other folds' passages) against the human codes of the held-out passages",
+        "fitted on the other folds' passages) against the human codes of the held-out passages",
     }
     if out:
         write_json(report, out)
     report["table_text"] = table[["code", "a", "b", "kappa", "alpha", "precision", "recall", "f1"]].to_string(
-        index=False, float_format=lambda v: f"{v:.3f}")
+        index=False, float_format=lambda v: f"{v:.3f}"
+    )
     return report

@@ -11,14 +11,12 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from litthemes.cache import compact, read_parts
@@ -87,8 +85,10 @@ def _native_bfloat16() -> bool:
         pass
     import torch
 
-    return bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
-                or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+    return bool(
+        getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
+        or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    )
 
 
 def encoder_kind(model: str, encoder: str = "auto") -> str:
@@ -107,8 +107,10 @@ def cache_shape(settings: EmbedSettings) -> str:
     Every setting read here must be in :data:`litthemes.config.EMBED_VECTOR_KEYS`, which
     the workflow hands to each rule that embeds text.
     """
-    shape = (f"rows={settings.batch_size}|step={settings.length_step}|tokens={settings.batch_tokens}"
-             f"|precision={resolve_precision(settings)}")
+    shape = (
+        f"rows={settings.batch_size}|step={settings.length_step}|tokens={settings.batch_tokens}"
+        f"|precision={resolve_precision(settings)}"
+    )
     # The two encoders agree to rounding, not to the bit: their vectors are cached apart.
     return shape + ("|encoder=bert" if encoder_kind(settings.model, settings.encoder) == "bert" else "")
 
@@ -135,11 +137,11 @@ def load_model(name: str, device: str, encoder: str = "auto") -> Encoder:
 def preload_model(settings: EmbedSettings) -> threading.Thread:
     """Start importing torch and loading the encoder in a background thread.
 
-    For a job that is about to encode new texts: the import (about 1.5 s) then runs
-    while the main thread reads the cache and the tables, which mostly release the GIL.
+    For a job that is about to encode new texts: the import then runs while the main thread reads the cache and the tables, which mostly release the GIL.
     The encoder is the one :func:`load_model` returns afterwards; a load that fails here
     fails again, with its error, where the encoder is needed.
     """
+
     def load() -> None:
         try:
             load_model(settings.model, settings.device, settings.encoder)
@@ -195,7 +197,9 @@ class EmbeddingCache:
             if not wanted:
                 continue
             column = pq.read_table(part, columns=["vector"]).column("vector").combine_chunks()
-            matrix = column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), -1).astype(np.float32, copy=False)
+            matrix = (
+                column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), -1).astype(np.float32, copy=False)
+            )
             for i in wanted:
                 found[keys[i]] = matrix[i]
         return found
@@ -205,10 +209,12 @@ class EmbeddingCache:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha1("".join(sorted(hashes)).encode()).hexdigest()[:16]
-        table = pa.table({
-            "hash": pa.array(hashes, pa.string()),
-            "vector": pa.array(list(vectors.astype(np.float32)), pa.list_(pa.float32())),
-        })
+        table = pa.table(
+            {
+                "hash": pa.array(hashes, pa.string()),
+                "vector": pa.array(list(vectors.astype(np.float32)), pa.list_(pa.float32())),
+            }
+        )
         with atomic_path(self.dir / f"part-{digest}.parquet") as tmp:
             pq.write_table(table, tmp)
         compact(self.dir, "hash")
@@ -253,7 +259,7 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
         for length, members in sorted(groups.items()):
             rows = batch_rows(length, settings)
             for start in range(0, len(members), rows):
-                chunk = members[start:start + rows]
+                chunk = members[start : start + rows]
                 batch = [texts[i] for i in chunk]
                 batch += [batch[-1]] * (rows - len(batch))
                 vectors = model.encode(batch, length)
@@ -272,8 +278,9 @@ def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.n
     for h, t in zip(hashes, texts, strict=True):
         if h not in known and h not in missing:
             missing[h] = t
-    log.info("embed: %d texts, %d unique, %d cached, %d to compute",
-             len(texts), len(set(hashes)), len(known), len(missing))
+    log.info(
+        "embed: %d texts, %d unique, %d cached, %d to compute", len(texts), len(set(hashes)), len(known), len(missing)
+    )
     if missing:
         new_hashes = list(missing)
         vectors = encode_by_length([missing[h] for h in new_hashes], settings)
@@ -283,52 +290,6 @@ def embed_texts(texts: list[str], settings: EmbedSettings | None = None) -> np.n
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     return np.vstack([known[h] for h in hashes], dtype=np.float32)
-
-
-def write_vectors(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a key + vector table atomically (vectors as fixed-size float32 lists)."""
-    matrix = np.vstack(frame["vector"].tolist()) if len(frame) else np.zeros((0, 0), np.float32)
-    write_matrix(frame.drop(columns="vector"), matrix, path)
-
-
-# Rows per row group of a vector file: a job that needs the vectors of a few records
-# (coding the records just added) decodes only the groups that hold them.
-VECTOR_ROW_GROUP = 4096
-
-
-def write_matrix(keys: pd.DataFrame, matrix: np.ndarray, path: str | Path) -> None:
-    """:func:`write_vectors` for keys and an (n, dim) matrix with one row per key."""
-    if len(keys) != len(matrix):
-        raise ValueError(f"{len(keys)} keys for {len(matrix)} vectors")
-    dim = matrix.shape[1] if len(matrix) else 0
-    columns = {c: pa.array(keys[c].tolist()) for c in keys.columns}
-    flat = np.ascontiguousarray(matrix, dtype=np.float32).ravel()
-    columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(flat), dim) if dim else pa.array([], pa.list_(pa.float32()))
-    with atomic_path(path) as tmp:
-        # The keys compressed; float vectors gain 7% from zstd and cost a third more to write and read.
-        compression = {name: "zstd" for name in keys.columns} | {"vector.list.element": "none"}
-        pq.write_table(pa.table(columns), tmp, compression=compression, row_group_size=VECTOR_ROW_GROUP)
-
-
-def read_vectors(path: str | Path, record_ids: Collection[str] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
-    """Keys and an (n, dim) float32 matrix from :func:`write_vectors` output; with
-    ``record_ids``, only those records' rows, read from the row groups that hold them."""
-    if record_ids is None:
-        table = pq.read_table(path)
-    else:
-        wanted = pa.array(sorted(set(record_ids)), pa.string())
-        file = pq.ParquetFile(path)
-        groups = [i for i in range(file.num_row_groups)
-                  if pc.any(pc.is_in(file.read_row_group(i, columns=["record_id"]).column("record_id"),
-                                     value_set=wanted)).as_py()]
-        table = file.read_row_groups(groups) if groups else file.schema_arrow.empty_table()
-        table = table.filter(pc.is_in(table.column("record_id"), value_set=wanted))
-    keys = table.drop(["vector"]).to_pandas()
-    column = table.column("vector").combine_chunks()
-    if len(column) == 0:
-        return keys, np.zeros((0, 0), dtype=np.float32)
-    flat = column.flatten().to_numpy(zero_copy_only=False)
-    return keys, flat.reshape(len(column), -1).astype(np.float32)
 
 
 def document_text(records: pd.DataFrame) -> pd.Series:

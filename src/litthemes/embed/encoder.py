@@ -6,9 +6,8 @@ Two implementations of one small interface (:class:`Encoder`):
   the many sentence-transformers models built the same way) with torch's own functional
   operators, reading the weights with ``safetensors`` and the tokenizer with
   ``tokenizers``. It exists for start-up time: importing sentence-transformers (which
-  imports transformers and scikit-learn) takes about 5 s more than importing torch, and
-  every embedding job of a rerun paid it to encode a few hundred new texts. Its vectors
-  agree with sentence-transformers' to within float32 rounding (tests/embed).
+  imports transformers and scikit-learn) costs every embedding job of a rerun far more
+  than encoding a few hundred new texts (docs/performance.md). Its vectors agree with sentence-transformers' to within float32 rounding (tests/embed).
 - :class:`SentenceTransformerEncoder` wraps sentence-transformers for every other model.
 """
 
@@ -56,8 +55,11 @@ def light_bert_config(path: str | Path) -> dict[str, Any] | None:
     mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
         value for key, value in pooling.items() if key.startswith("pooling_mode_") and key != "pooling_mode_mean_tokens"
     )
-    plain_bert = (config.get("model_type") == "bert" and config.get("hidden_act") == "gelu"
-                  and config.get("position_embedding_type", "absolute") == "absolute")
+    plain_bert = (
+        config.get("model_type") == "bert"
+        and config.get("hidden_act") == "gelu"
+        and config.get("position_embedding_type", "absolute") == "absolute"
+    )
     files = all((folder / name).is_file() for name in ("model.safetensors", "tokenizer.json"))
     return config if mean_only and plain_bert and files else None
 
@@ -120,8 +122,11 @@ class MeanPoolingBert:
         heads = int(self.config["num_attention_heads"])
         rows, length = ids.shape
         token_types = w["embeddings.token_type_embeddings.weight"][0]
-        x = (w["embeddings.word_embeddings.weight"][ids]
-             + w["embeddings.position_embeddings.weight"][:length] + token_types)
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length]
+            + token_types
+        )
         x = F.layer_norm(x, (self.dimension,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
         # Padding positions get no attention: an additive mask, as BERT's own.
         blocked = torch.zeros((rows, 1, 1, length), dtype=torch.float32, device=ids.device)
@@ -138,12 +143,21 @@ class MeanPoolingBert:
             query, key, value = (split(dense(f"attention.self.{part}", x)) for part in ("query", "key", "value"))
             attended = F.scaled_dot_product_attention(query, key, value, attn_mask=blocked.to(query.dtype))
             attended = attended.transpose(1, 2).reshape(rows, length, self.dimension)
-            x = F.layer_norm(dense("attention.output.dense", attended) + x, (self.dimension,),
-                             w[f"{prefix}attention.output.LayerNorm.weight"],
-                             w[f"{prefix}attention.output.LayerNorm.bias"], eps)
+            x = F.layer_norm(
+                dense("attention.output.dense", attended) + x,
+                (self.dimension,),
+                w[f"{prefix}attention.output.LayerNorm.weight"],
+                w[f"{prefix}attention.output.LayerNorm.bias"],
+                eps,
+            )
             hidden = F.gelu(dense("intermediate.dense", x))
-            x = F.layer_norm(dense("output.dense", hidden) + x, (self.dimension,),
-                             w[f"{prefix}output.LayerNorm.weight"], w[f"{prefix}output.LayerNorm.bias"], eps)
+            x = F.layer_norm(
+                dense("output.dense", hidden) + x,
+                (self.dimension,),
+                w[f"{prefix}output.LayerNorm.weight"],
+                w[f"{prefix}output.LayerNorm.bias"],
+                eps,
+            )
         weights = mask.unsqueeze(-1).to(x.dtype)
         pooled = (x * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
         return F.normalize(pooled.float(), dim=1)
@@ -159,8 +173,9 @@ class SentenceTransformerEncoder:
         self.name = name
         self.device = str(self.model.device)
         self.max_seq_length = int(self.model.max_seq_length or 512)
-        dimension_of = (getattr(self.model, "get_embedding_dimension", None)
-                        or self.model.get_sentence_embedding_dimension)
+        dimension_of = (
+            getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        )
         self.dimension = int(dimension_of() or 384)
 
     def token_counts(self, texts: list[str]) -> list[int]:

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from litthemes.config import EmbedSettings
-from litthemes.embed import document_text, embed_texts, preload_model, write_matrix
+from litthemes.embed import document_text, embed_texts, preload_model
 from litthemes.shards import select_shard
-from litthemes.tables import RECORDS, SEGMENTS, read_table
+from litthemes.tables import RECORDS, SEGMENTS, read_table, write_matrix
 
 
 def document_vectors(segments: pd.DataFrame, vectors: np.ndarray, record_ids: list[str]) -> np.ndarray:
@@ -34,8 +34,14 @@ def document_vectors(segments: pd.DataFrame, vectors: np.ndarray, record_ids: li
     return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def run(records_path: str, segments_path: str, segments_out: str, documents_out: str,
-        settings: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> tuple[int, int]:
+def run(
+    records_path: str,
+    segments_path: str,
+    segments_out: str,
+    documents_out: str,
+    settings: dict[str, Any] | None = None,
+    shard: tuple[int, int] | None = None,
+) -> tuple[int, int]:
     """Embed every segment (of one shard's records, if given); documents are the mean of
     their segments, or their own text when ``embed.documents`` is 'text' (one more
     encoder pass over the corpus)."""

@@ -31,10 +31,17 @@ log = logging.getLogger(__name__)
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 GROUP_COLOURS = {"trends": "#0072B2", "challenges": "#D55E00", "impacts": "#009E73", "future": "#CC79A7"}
 STYLE: dict[str, Any] = {
-    "figure.dpi": 100, "savefig.bbox": "tight", "font.size": 9, "axes.titlesize": 11,
-    "axes.labelsize": 9, "axes.spines.top": False, "axes.spines.right": False,
-    "axes.prop_cycle": cycler(color=OKABE_ITO), "svg.hashsalt": "litthemes",
-    "svg.fonttype": "none", "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.bbox": "tight",
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": cycler(color=OKABE_ITO),
+    "svg.hashsalt": "litthemes",
+    "svg.fonttype": "none",
+    "legend.frameon": False,
     # Type 3 glyphs: TrueType (42) subsets every font per figure and triples the PDF's cost.
     "pdf.fonttype": 3,
 }
@@ -60,12 +67,21 @@ class FigureWriter:
         # Put the footer under everything drawn so far (rotated tick labels included).
         renderer = fig.canvas.get_renderer()
         drawn = fig.get_tightbbox(renderer)
-        footer = fig.text(0.01, drawn.y0 / fig.get_figheight() - 0.01, textwrap.fill(note, 150), ha="left", va="top",
-                          fontsize=7, color="#555555")
+        footer = fig.text(
+            0.01,
+            drawn.y0 / fig.get_figheight() - 0.01,
+            textwrap.fill(note, 150),
+            ha="left",
+            va="top",
+            fontsize=7,
+            color="#555555",
+        )
         # The tight box once for every format (savefig would draw the figure an extra time
         # per format to find it), and from the box without the footer: laying out every
         # tick label again is most of a figure's drawing time.
-        with_footer = Bbox.union([drawn, footer.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())])
+        with_footer = Bbox.union(
+            [drawn, footer.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())]
+        )
         box = with_footer.padded(plt.rcParams["savefig.pad_inches"])
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for fmt in self.formats:
@@ -133,13 +149,25 @@ def fig_theme_prevalence(t: dict[str, pd.DataFrame], w: FigureWriter, book: Code
     colours = [GROUP_COLOURS.get(g, "#777777") for g in df["group"]]
     height = 0.4
     ax.barh(y + height / 2, df["share"] * 100, height=height, color=colours, alpha=0.45)
-    ax.errorbar(df["share"] * 100, y + height / 2, xerr=[(df["share"] - df["ci_low"]) * 100,
-                                                         (df["ci_high"] - df["share"]) * 100],
-                fmt="none", ecolor="#555555", capsize=2, lw=0.7)
+    ax.errorbar(
+        df["share"] * 100,
+        y + height / 2,
+        xerr=[(df["share"] - df["ci_low"]) * 100, (df["ci_high"] - df["share"]) * 100],
+        fmt="none",
+        ecolor="#555555",
+        capsize=2,
+        lw=0.7,
+    )
     ax.barh(y - height / 2, df["main_share"] * 100, height=height, color=colours)
-    ax.errorbar(df["main_share"] * 100, y - height / 2, xerr=[(df["main_share"] - df["main_ci_low"]) * 100,
-                                                               (df["main_ci_high"] - df["main_share"]) * 100],
-                fmt="none", ecolor="#222222", capsize=2, lw=0.7)
+    ax.errorbar(
+        df["main_share"] * 100,
+        y - height / 2,
+        xerr=[(df["main_share"] - df["main_ci_low"]) * 100, (df["main_ci_high"] - df["main_share"]) * 100],
+        fmt="none",
+        ecolor="#222222",
+        capsize=2,
+        lw=0.7,
+    )
     ax.set_yticks(y, [label(x) for x in df["theme"]])
     ax.set_xlabel("Records (%): pale bar, theme mentioned; dark bar, the record's main theme")
     ax.set_title("Prevalence of themes: mentioned and main theme")
@@ -172,7 +200,7 @@ def fig_theme_trends(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
         sparse_years.update(int(y) for y in s.loc[~ok, "year"])
-    for ax in list(axes.flat)[len(themes):]:
+    for ax in list(axes.flat)[len(themes) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("Records (%)", fontsize=8)
@@ -180,8 +208,14 @@ def fig_theme_trends(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook
         ax.set_xlabel("Publication year", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     handles = [plt.Line2D([0], [0], color=c, lw=2) for c in GROUP_COLOURS.values()]
-    fig.legend(handles, [book.groups.get(g, g) for g in GROUP_COLOURS], loc="upper center", ncol=4,
-               bbox_to_anchor=(0.5, 1.02), fontsize=8)
+    fig.legend(
+        handles,
+        [book.groups.get(g, g) for g in GROUP_COLOURS],
+        loc="upper center",
+        ncol=4,
+        bbox_to_anchor=(0.5, 1.02),
+        fontsize=8,
+    )
     fig.suptitle("Themes over time: share of each year's records", y=1.06)
     fig.tight_layout()
     # tight_layout leaves a placeholder layout engine behind, and savefig lays out a figure
@@ -189,8 +223,11 @@ def fig_theme_trends(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook
     # time, per format); the layout is final here, and the files are the same without it.
     fig.set_layout_engine(None)
     sparse = sorted(sparse_years)
-    note = (f"hollow markers, no interval: years with too few records ({', '.join(map(str, sparse))})"
-            if sparse else "shaded: 95% Wilson interval")
+    note = (
+        f"hollow markers, no interval: years with too few records ({', '.join(map(str, sparse))})"
+        if sparse
+        else "shaded: 95% Wilson interval"
+    )
     w.save(fig, "theme_trends", note)
 
 
@@ -203,15 +240,26 @@ def fig_covid_change(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook
     else:
         y = np.arange(len(df))
         colours = [GROUP_COLOURS.get(g, "#777777") for g in df["group"]]
-        ax.errorbar(df["difference"] * 100, y, xerr=[(df["difference"] - df["ci_low"]) * 100,
-                    (df["ci_high"] - df["difference"]) * 100], fmt="none", ecolor="#777777", lw=0.8, capsize=2)
+        ax.errorbar(
+            df["difference"] * 100,
+            y,
+            xerr=[(df["difference"] - df["ci_low"]) * 100, (df["ci_high"] - df["difference"]) * 100],
+            fmt="none",
+            ecolor="#777777",
+            lw=0.8,
+            capsize=2,
+        )
         ax.scatter(df["difference"] * 100, y, color=colours, zorder=3)
         ax.axvline(0, color="#333333", lw=0.8)
         ax.set_yticks(y, [label(x) for x in df["theme"]])
     ax.set_xlabel("Change in share of records (percentage points)")
     ax.set_title("Before vs after COVID-19")
     row = t["covid_split"].iloc[0] if len(t["covid_split"]) else None
-    note = f"n = {int(row['records_before'])} before, {int(row['records_after'])} from the split year" if row is not None else ""
+    note = (
+        f"n = {int(row['records_before'])} before, {int(row['records_after'])} from the split year"
+        if row is not None
+        else ""
+    )
     w.save(fig, "covid_change", note)
 
 
@@ -272,7 +320,15 @@ def fig_challenge_cooccurrence(t: dict[str, pd.DataFrame], w: FigureWriter, book
         for i in range(len(names)):
             for j in range(len(names)):
                 if not pd.isna(counts.iat[i, j]):
-                    ax.text(j, i, f"{int(counts.iat[i, j])}", ha="center", va="center", fontsize=8, color="white" if (lift.iat[i, j] or 0) < 1.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{int(counts.iat[i, j])}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="white" if (lift.iat[i, j] or 0) < 1.5 else "black",
+                    )
         plt.colorbar(image, ax=ax, label="Lift (observed / expected co-occurrence)", shrink=0.8)
     ax.set_title("Which challenges appear together")
     w.save(fig, "challenge_cooccurrence", "labels: records with both themes")
@@ -297,11 +353,22 @@ def fig_challenge_network(t: dict[str, pd.DataFrame], w: FigureWriter, book: Cod
     edges = list(graph.edges(data=True))
     nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=sizes, node_color=GROUP_COLOURS["challenges"], alpha=0.85)
     if edges:
-        nx.draw_networkx_edges(graph, pos, ax=ax, edgelist=[(a, b) for a, b, _ in edges],
-                               width=[0.5 + 12 * d["weight"] for _, _, d in edges],
-                               style=["solid" if d["significant"] else "dashed" for _, _, d in edges], edge_color="#555555")
-    nx.draw_networkx_labels(graph, {k: (v[0], v[1] - 0.16) for k, v in pos.items()},
-                            labels={n: textwrap.fill(label(n), 18) for n in graph.nodes}, font_size=7, ax=ax)
+        nx.draw_networkx_edges(
+            graph,
+            pos,
+            ax=ax,
+            edgelist=[(a, b) for a, b, _ in edges],
+            width=[0.5 + 12 * d["weight"] for _, _, d in edges],
+            style=["solid" if d["significant"] else "dashed" for _, _, d in edges],
+            edge_color="#555555",
+        )
+    nx.draw_networkx_labels(
+        graph,
+        {k: (v[0], v[1] - 0.16) for k, v in pos.items()},
+        labels={n: textwrap.fill(label(n), 18) for n in graph.nodes},
+        font_size=7,
+        ax=ax,
+    )
     ax.set_axis_off()
     ax.set_xlim(-1.4, 1.4)
     ax.set_ylim(-1.4, 1.3)
@@ -327,6 +394,7 @@ def _cross(name: str, dimension: str, title: str) -> Callable[[dict[str, pd.Data
             _heatmap(ax, matrix, lambda v: f"{v:.0f}", "viridis", "Share of the theme's records (%)")
         ax.set_title(title)
         w.save(fig, name, "n: records coded with the theme; shares of fewer than 10 records are fragile")
+
     return draw
 
 
@@ -339,25 +407,47 @@ def _map(name: str, key: str, title: str) -> Callable[[dict[str, pd.DataFrame], 
             _empty(ax, "Too few clusters with co-occurring items for a map")
         else:
             size = 30 + 300 * df["occurrences"] / max(df["occurrences"].max(), 1)
-            colours = {"motor": OKABE_ITO[5], "niche": OKABE_ITO[2], "emerging or declining": OKABE_ITO[1],
-                       "basic": OKABE_ITO[0]}
+            colours = {
+                "motor": OKABE_ITO[5],
+                "niche": OKABE_ITO[2],
+                "emerging or declining": OKABE_ITO[1],
+                "basic": OKABE_ITO[0],
+            }
             ax.scatter(df["centrality"], df["density"], s=size, c=[colours[q] for q in df["quadrant"]], alpha=0.8)
             ax.axvline(df["centrality"].median(), color="#999999", lw=0.8, ls="--")
             ax.axhline(df["density"].median(), color="#999999", lw=0.8, ls="--")
             for r in df.itertuples():
                 text = label(getattr(r, key)) if key == "theme" else getattr(r, key)
-                ax.annotate(textwrap.shorten(str(text), 30), (r.centrality, r.density), fontsize=6.5,
-                            xytext=(3, 3), textcoords="offset points")
-            for quadrant, (x, y, ha, va) in {"motor": (0.98, 0.98, "right", "top"), "niche": (0.02, 0.98, "left", "top"),
-                                             "emerging or declining": (0.02, 0.02, "left", "bottom"),
-                                             "basic": (0.98, 0.02, "right", "bottom")}.items():
-                ax.text(x, y, quadrant + " themes", transform=ax.transAxes, ha=ha, va=va, fontsize=8,
-                        color=colours[quadrant], weight="bold",
-                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.5})
+                ax.annotate(
+                    textwrap.shorten(str(text), 30),
+                    (r.centrality, r.density),
+                    fontsize=6.5,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
+            for quadrant, (x, y, ha, va) in {
+                "motor": (0.98, 0.98, "right", "top"),
+                "niche": (0.02, 0.98, "left", "top"),
+                "emerging or declining": (0.02, 0.02, "left", "bottom"),
+                "basic": (0.98, 0.02, "right", "bottom"),
+            }.items():
+                ax.text(
+                    x,
+                    y,
+                    quadrant + " themes",
+                    transform=ax.transAxes,
+                    ha=ha,
+                    va=va,
+                    fontsize=8,
+                    color=colours[quadrant],
+                    weight="bold",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.5},
+                )
         ax.set_xlabel("Centrality (10 x sum of external equivalence index)")
         ax.set_ylabel("Density (100 x mean internal equivalence index)")
         ax.set_title(title)
         w.save(fig, name)
+
     return draw
 
 
@@ -367,11 +457,33 @@ def fig_opportunity_risk(t: dict[str, pd.DataFrame], w: FigureWriter, book: Code
     if df.empty:
         _empty(ax, "No dated records")
     else:
-        ax.plot(df["year"], df["opportunity"] * 100, marker="o", ms=3, color=GROUP_COLOURS["trends"], label="Trend themes (opportunity)")
-        ax.plot(df["year"], df["risk"] * 100, marker="s", ms=3, color=GROUP_COLOURS["challenges"], label="Challenge themes (risk)")
+        ax.plot(
+            df["year"],
+            df["opportunity"] * 100,
+            marker="o",
+            ms=3,
+            color=GROUP_COLOURS["trends"],
+            label="Trend themes (opportunity)",
+        )
+        ax.plot(
+            df["year"],
+            df["risk"] * 100,
+            marker="s",
+            ms=3,
+            color=GROUP_COLOURS["challenges"],
+            label="Challenge themes (risk)",
+        )
         sparse = df[~df["enough_records"].astype(bool)]
-        ax.scatter(sparse["year"], sparse["opportunity"] * 100, facecolors="white", edgecolors=GROUP_COLOURS["trends"], zorder=3)
-        ax.scatter(sparse["year"], sparse["risk"] * 100, facecolors="white", edgecolors=GROUP_COLOURS["challenges"], zorder=3)
+        ax.scatter(
+            sparse["year"],
+            sparse["opportunity"] * 100,
+            facecolors="white",
+            edgecolors=GROUP_COLOURS["trends"],
+            zorder=3,
+        )
+        ax.scatter(
+            sparse["year"], sparse["risk"] * 100, facecolors="white", edgecolors=GROUP_COLOURS["challenges"], zorder=3
+        )
         ax.legend(fontsize=7)
     ax.set_xlabel("Publication year")
     ax.set_ylabel("Records (%)")
@@ -417,8 +529,15 @@ FIGURES: dict[str, Callable[[dict[str, pd.DataFrame], FigureWriter, Codebook], N
 }
 
 
-def _render_some(names: list[str], tables: dict[str, pd.DataFrame], book: Codebook, out_dir: str | Path,
-                 formats: list[str], dpi: int, footer: str) -> list[str]:
+def _render_some(
+    names: list[str],
+    tables: dict[str, pd.DataFrame],
+    book: Codebook,
+    out_dir: str | Path,
+    formats: list[str],
+    dpi: int,
+    footer: str,
+) -> list[str]:
     writer = FigureWriter(out_dir, formats, dpi, footer)
     with plt.rc_context(STYLE):  # type: ignore[arg-type]
         for name in names:
@@ -426,8 +545,16 @@ def _render_some(names: list[str], tables: dict[str, pd.DataFrame], book: Codebo
     return writer.written
 
 
-def render(tables: dict[str, pd.DataFrame], book: Codebook, out_dir: str | Path, formats: list[str],
-           dpi: int, footer: str, workers: int = 1, names: list[str] | None = None) -> list[str]:
+def render(
+    tables: dict[str, pd.DataFrame],
+    book: Codebook,
+    out_dir: str | Path,
+    formats: list[str],
+    dpi: int,
+    footer: str,
+    workers: int = 1,
+    names: list[str] | None = None,
+) -> list[str]:
     """Draw every figure (or those in ``names``); returns the files written, in the order of :data:`FIGURES`.
 
     With ``workers`` > 1 the figures are drawn by that many forked processes (each

@@ -20,8 +20,16 @@ def footer(study: str, tables: dict[str, pd.DataFrame], stamp: str) -> str:
     return f"corpus: {study}, {n} records · codebook {stamp}"
 
 
-def run_figures(trends_dir: str, topics_path: str | None, codebook_path: str, out_dir: str, study: str,
-                settings: dict[str, Any] | None = None, workers: int = 1, only: list[str] | None = None) -> list[str]:
+def run_figures(
+    trends_dir: str,
+    topics_path: str | None,
+    codebook_path: str,
+    out_dir: str,
+    study: str,
+    settings: dict[str, Any] | None = None,
+    workers: int = 1,
+    only: list[str] | None = None,
+) -> list[str]:
     """Every figure (or those named in ``only``), drawn by ``workers`` processes.
 
     Only the tables those figures are drawn from are read (see
@@ -39,18 +47,22 @@ def run_figures(trends_dir: str, topics_path: str | None, codebook_path: str, ou
     tables = read_trend_tables(trends_dir, names=[name for name in figure_tables(names) if name != "topics"])
     if drawn_from_topics and topics_path:
         tables["topics"] = read_table(topics_path, TOPICS)
-    return render(tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp), workers,
-                  names)
+    return render(
+        tables, book, out_dir, list(params.formats), params.dpi, footer(study, tables, book.stamp), workers, names
+    )
 
 
-def run_tables(trends_dir: str, topics_path: str, flow_path: str, codebook_path: str, out_dir: str,
-               study: str) -> list[str]:
+def run_tables(
+    trends_dir: str, topics_path: str, flow_path: str, codebook_path: str, out_dir: str, study: str
+) -> list[str]:
     book = load_codebook(codebook_path)
     tables = read_trend_tables(trends_dir)
     topics = read_table(topics_path, TOPICS)
     tables["topics"] = topics
     tables["emergent_topics"] = topics[topics["emergent"]].reset_index(drop=True)
     flow = json.loads(Path(flow_path).read_text(encoding="utf-8"))
-    flow_table = pd.DataFrame(flow["files"])[["file", "format", "read", "quarantined", "duplicates", "excluded", "included"]]
+    flow_table = pd.DataFrame(flow["files"])[
+        ["file", "format", "read", "quarantined", "duplicates", "excluded", "included"]
+    ]
     tables["corpus_flow"] = flow_table
     return write_tables(tables, out_dir, footer(study, tables, book.stamp))

@@ -29,10 +29,15 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, stamp: st
         full_caption = f"{caption} ({stamp}; n rows = {len(df)})"
         write_text(df.to_csv(index=False, float_format="%.6g", lineterminator="\n"), out / f"{name}.csv")
         shown = _fmt(df)
-        markdown = f"**{name}**: {full_caption}\n\n" + (shown.to_markdown(index=False) if len(df) else "_(no rows)_") + "\n"
+        markdown = (
+            f"**{name}**: {full_caption}\n\n" + (shown.to_markdown(index=False) if len(df) else "_(no rows)_") + "\n"
+        )
         write_text(markdown, out / f"{name}.md")
-        latex = shown.to_latex(index=False, caption=full_caption, label=f"tab:{name}", longtable=len(df) > 30,
-                               escape=True) if len(df) else f"% {name}: no rows\n"
+        latex = (
+            shown.to_latex(index=False, caption=full_caption, label=f"tab:{name}", longtable=len(df) > 30, escape=True)
+            if len(df)
+            else f"% {name}: no rows\n"
+        )
         write_text(latex, out / f"{name}.tex")
         written += [str(out / f"{name}.{ext}") for ext in ("csv", "md", "tex")]
     return written

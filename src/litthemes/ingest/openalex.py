@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 from urllib.parse import quote, urlencode
 
-from litthemes.ingest.readers import openalex_fields
+from litthemes.ingest.readers.openalex import openalex_fields
 from litthemes.tables import write_text
 
 API = "https://api.openalex.org"
@@ -102,8 +102,8 @@ class OpenAlexClient:
         return works[:max_records]
 
     def work_by_doi(self, doi: str) -> dict[str, Any]:
-        url = f"{API}/works/" + quote(f"https://doi.org/{doi}", safe=":/") + (
-            "?" + self._params() if self.email else ""
+        url = (
+            f"{API}/works/" + quote(f"https://doi.org/{doi}", safe=":/") + ("?" + self._params() if self.email else "")
         )
         return self.get_json(url)
 

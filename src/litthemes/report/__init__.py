@@ -35,8 +35,23 @@ from litthemes.tables import (
 )
 
 _DOI = re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$")
-SOFTWARE = ("litthemes", "snakemake", "spacy", "sentence-transformers", "bertopic", "umap-learn", "hdbscan",
-            "scikit-learn", "statsmodels", "scipy", "pandas", "pyarrow", "matplotlib", "jinja2", "torch")
+SOFTWARE = (
+    "litthemes",
+    "snakemake",
+    "spacy",
+    "sentence-transformers",
+    "bertopic",
+    "umap-learn",
+    "hdbscan",
+    "scikit-learn",
+    "statsmodels",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "jinja2",
+    "torch",
+)
 
 
 def doi_link(doi: Any) -> str:
@@ -87,8 +102,10 @@ def _pdf_figures(figures_dir: str | Path) -> tuple[dict[str, str], dict[str, Pat
             with pikepdf.open(pdf) as figure:
                 x0, y0, x1, y1 = (float(v) for v in figure.pages[0].mediabox)
             # Named, and not base64-encoded, so that _write_pdf can tell which blanks the brief shows.
-            blank = (f'<svg xmlns="http://www.w3.org/2000/svg" id="{_BLANK}{png.stem}" '
-                     f'width="{x1 - x0:.3f}pt" height="{y1 - y0:.3f}pt"/>')
+            blank = (
+                f'<svg xmlns="http://www.w3.org/2000/svg" id="{_BLANK}{png.stem}" '
+                f'width="{x1 - x0:.3f}pt" height="{y1 - y0:.3f}pt"/>'
+            )
             images[png.stem] = "data:image/svg+xml," + quote(blank, safe="")
             placed[png.stem] = pdf
         else:
@@ -115,77 +132,159 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
     label = {c.id: c.label for c in book.codes}
     out: list[dict[str, Any]] = []
     prev = t["prevalence"][~t["prevalence"]["theme"].str.startswith("group:")].sort_values(
-        ["share", "theme"], ascending=[False, True])
+        ["share", "theme"], ascending=[False, True]
+    )
     if len(prev) and prev["coded"].sum() > 0:
         top = prev.head(3)
-        parts = [f"{label[r.theme]} (mentioned in {_pct(r.share)}, 95% CI {_pct(r.ci_low)}–{_pct(r.ci_high)}; "
-                 f"the main theme of {_pct(r.main_share)})" for r in top.itertuples()]
-        out.append({"text": f"The most discussed themes are {', '.join(parts)} of {int(top['records'].iloc[0])} records.",
-                    "figure": "theme_prevalence", "theme": str(top["theme"].iloc[0])})
+        parts = [
+            f"{label[r.theme]} (mentioned in {_pct(r.share)}, 95% CI {_pct(r.ci_low)}–{_pct(r.ci_high)}; "
+            f"the main theme of {_pct(r.main_share)})"
+            for r in top.itertuples()
+        ]
+        out.append(
+            {
+                "text": f"The most discussed themes are {', '.join(parts)} of {int(top['records'].iloc[0])} records.",
+                "figure": "theme_prevalence",
+                "theme": str(top["theme"].iloc[0]),
+            }
+        )
     groups = t["prevalence"][t["prevalence"]["theme"].str.startswith("group:")].sort_values("share", ascending=False)
     if len(groups) and groups["coded"].sum() > 0:
         g = groups.iloc[0]
-        out.append({"text": f"Of the four groups, {g.label.lower()} are raised most often: in {_pct(g.share)} of records.",
-                    "figure": "theme_prevalence", "theme": ""})
+        out.append(
+            {
+                "text": f"Of the four groups, {g.label.lower()} are raised most often: in {_pct(g.share)} of records.",
+                "figure": "theme_prevalence",
+                "theme": "",
+            }
+        )
     tests = t["trend_tests"]
     moving = tests[tests["direction"].isin(["rising", "falling"])].sort_values("q_value")
     if len(moving):
-        parts = [f"{label[r.theme]} is {r.direction} (odds ×{r.odds_ratio_per_year:.2f} per year, 95% CI "
-                 f"{r.ci_low:.2f}–{r.ci_high:.2f}, q = {r.q_value:.3g})" for r in moving.head(3).itertuples()]
+        parts = [
+            f"{label[r.theme]} is {r.direction} (odds ×{r.odds_ratio_per_year:.2f} per year, 95% CI "
+            f"{r.ci_low:.2f}–{r.ci_high:.2f}, q = {r.q_value:.3g})"
+            for r in moving.head(3).itertuples()
+        ]
         out.append({"text": "; ".join(parts) + ".", "figure": "theme_trends", "theme": str(moving["theme"].iloc[0])})
     else:
         tested = int(tests["q_value"].notna().sum())
-        out.append({"text": f"No theme shows a trend over the years that survives correction for multiple testing "
-                            f"({tested} themes tested).", "figure": "theme_trends", "theme": ""})
+        out.append(
+            {
+                "text": f"No theme shows a trend over the years that survives correction for multiple testing "
+                f"({tested} themes tested).",
+                "figure": "theme_trends",
+                "theme": "",
+            }
+        )
     covid = t["covid_split"].dropna(subset=["difference"])
     if len(covid):
         r = covid.sort_values("difference", ascending=False).iloc[0]
-        out.append({"text": f"From the split year on, {label[r.theme]} changed most: {_pct(r.share_before)} of records "
-                            f"before vs {_pct(r.share_after)} after ({r.difference * 100:+.0f} points, 95% CI "
-                            f"{r.ci_low * 100:+.0f} to {r.ci_high * 100:+.0f}).", "figure": "covid_change", "theme": r.theme})
+        out.append(
+            {
+                "text": f"From the split year on, {label[r.theme]} changed most: {_pct(r.share_before)} of records "
+                f"before vs {_pct(r.share_after)} after ({r.difference * 100:+.0f} points, 95% CI "
+                f"{r.ci_low * 100:+.0f} to {r.ci_high * 100:+.0f}).",
+                "figure": "covid_change",
+                "theme": r.theme,
+            }
+        )
     co = t["challenge_cooccurrence"]
     co = co[co["n_both"] > 0].sort_values(["significant", "lift", "n_both"], ascending=[False, False, False])
     if len(co):
         r = co.iloc[0]
         sig = "significantly more often than chance" if r.significant else "though not significantly more than chance"
-        out.append({"text": f"The challenges {label[r.theme_a]} and {label[r.theme_b]} appear together in {int(r.n_both)} "
-                            f"records (lift {r.lift:.1f}), {sig}.", "figure": "challenge_cooccurrence", "theme": r.theme_a})
+        out.append(
+            {
+                "text": f"The challenges {label[r.theme_a]} and {label[r.theme_b]} appear together in {int(r.n_both)} "
+                f"records (lift {r.lift:.1f}), {sig}.",
+                "figure": "challenge_cooccurrence",
+                "theme": r.theme_a,
+            }
+        )
     term = t["terminology"]
     if len(term):
         years = sorted(term["year"].unique())
-        early, late = years[: max(1, len(years) // 3)], years[-max(1, len(years) // 3):]
+        early, late = years[: max(1, len(years) // 3)], years[-max(1, len(years) // 3) :]
+
         def dominant(ys: list[int]) -> tuple[str, float]:
             sub = term[term["year"].isin(ys)].groupby("credential_type")[["coded", "records"]].sum()
             sub = sub.assign(share=sub["coded"] / sub["records"].clip(lower=1)).sort_values("share", ascending=False)
             return str(sub.index[0]), float(sub["share"].iloc[0])
+
         (a, sa), (b, sb) = dominant(early), dominant(late)
-        out.append({"text": f"In {early[0]}–{early[-1]} the dominant term was {label[a]} ({_pct(sa)} of records); in "
-                            f"{late[0]}–{late[-1]} it is {label[b]} ({_pct(sb)}).", "figure": "terminology_shift", "theme": ""})
+        out.append(
+            {
+                "text": f"In {early[0]}–{early[-1]} the dominant term was {label[a]} ({_pct(sa)} of records); in "
+                f"{late[0]}–{late[-1]} it is {label[b]} ({_pct(sb)}).",
+                "figure": "terminology_shift",
+                "theme": "",
+            }
+        )
     emergent = topics[topics["emergent"]] if len(topics) else topics
     if len(topics):
         if len(emergent):
-            names = "; ".join(f"“{', '.join(str(r.top_terms).split('; ')[:4])}” ({int(r.size)} records)" for r in emergent.head(3).itertuples())
-            out.append({"text": f"{len(emergent)} inductive topic(s) match no codebook theme: {names}.", "figure": "topics", "theme": ""})
+            names = "; ".join(
+                f"“{', '.join(str(r.top_terms).split('; ')[:4])}” ({int(r.size)} records)"
+                for r in emergent.head(3).itertuples()
+            )
+            out.append(
+                {
+                    "text": f"{len(emergent)} inductive topic(s) match no codebook theme: {names}.",
+                    "figure": "topics",
+                    "theme": "",
+                }
+            )
         else:
-            out.append({"text": f"All {int((topics['topic'] >= 0).sum())} inductive topics align with a codebook theme.",
-                        "figure": "topics", "theme": ""})
+            out.append(
+                {
+                    "text": f"All {int((topics['topic'] >= 0).sum())} inductive topics align with a codebook theme.",
+                    "figure": "topics",
+                    "theme": "",
+                }
+            )
     return out[:limit]
 
 
 def quotes_for(theme: str, evidence: pd.DataFrame, records: pd.DataFrame, k: int) -> list[dict[str, str]]:
     """The strongest evidence quotes for a theme, each with its citation and DOI link."""
-    sub = evidence[(evidence["theme"] == theme) & (evidence["rank"] == 1)].sort_values(
-        ["score", "record_id"], ascending=[False, True]).head(k)
+    sub = (
+        evidence[(evidence["theme"] == theme) & (evidence["rank"] == 1)]
+        .sort_values(["score", "record_id"], ascending=[False, True])
+        .head(k)
+    )
     meta = records.set_index("record_id")
-    return [{"quote": r.quote, "citation": citation(meta.loc[r.record_id]), "doi": doi_link(meta.loc[r.record_id, "doi"]),
-             "url": safe_url(meta.loc[r.record_id, "url"]), "field": r.field, "offsets": f"{r.start_char}–{r.end_char}",
-             "cue": r.cue, "record_id": r.record_id} for r in sub.itertuples()]
+    return [
+        {
+            "quote": r.quote,
+            "citation": citation(meta.loc[r.record_id]),
+            "doi": doi_link(meta.loc[r.record_id, "doi"]),
+            "url": safe_url(meta.loc[r.record_id, "url"]),
+            "field": r.field,
+            "offsets": f"{r.start_char}–{r.end_char}",
+            "cue": r.cue,
+            "record_id": r.record_id,
+        }
+        for r in sub.itertuples()
+    ]
 
 
-def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, trends_dir: str, topics_path: str,
-        topic_summary_path: str, figures_dir: str, codebook_path: str, out: str | None, settings: dict[str, Any],
-        report_settings: dict[str, Any] | None = None, pdf_out: str | None = None,
-        training_report: str | None = None) -> str:
+def run(
+    records_path: str,
+    flow_path: str,
+    codes_path: str,
+    evidence_path: str,
+    trends_dir: str,
+    topics_path: str,
+    topic_summary_path: str,
+    figures_dir: str,
+    codebook_path: str,
+    out: str | None,
+    settings: dict[str, Any],
+    report_settings: dict[str, Any] | None = None,
+    pdf_out: str | None = None,
+    training_report: str | None = None,
+) -> str:
     """Write the brief as self-contained HTML to ``out``, and with ``pdf_out`` as an A4 PDF
     (either may be None; the workflow writes them in two jobs, side by side).
 
@@ -218,12 +317,21 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
                 continue
             p = prevalence.loc[code.id]
             d = direction.loc[code.id]
-            themes.append({"id": code.id, "label": code.label, "definition": code.definition,
-                           "share": _pct(p["share"]), "ci": f"{_pct(p['ci_low'])}–{_pct(p['ci_high'])}",
-                           "coded": int(p["coded"]), "main_share": _pct(p["main_share"]),
-                           "main_ci": f"{_pct(p['main_ci_low'])}–{_pct(p['main_ci_high'])}", "main": int(p["main"]),
-                           "direction": d["direction"],
-                           "quotes": quotes_for(code.id, evidence, records, params.quotes_per_theme)})
+            themes.append(
+                {
+                    "id": code.id,
+                    "label": code.label,
+                    "definition": code.definition,
+                    "share": _pct(p["share"]),
+                    "ci": f"{_pct(p['ci_low'])}–{_pct(p['ci_high'])}",
+                    "coded": int(p["coded"]),
+                    "main_share": _pct(p["main_share"]),
+                    "main_ci": f"{_pct(p['main_ci_low'])}–{_pct(p['main_ci_high'])}",
+                    "main": int(p["main"]),
+                    "direction": d["direction"],
+                    "quotes": quotes_for(code.id, evidence, records, params.quotes_per_theme),
+                }
+            )
         sections.append({"id": group, "label": group_label, "themes": themes})
     key_findings = findings(t, book, topics, params.findings)
     for finding in key_findings:
@@ -232,19 +340,37 @@ def run(records_path: str, flow_path: str, codes_path: str, evidence_path: str, 
     for claim in claims:
         claim["doi_link"] = doi_link(claim.get("doi"))
     config_text = json.dumps(settings, sort_keys=True)
-    env = Environment(loader=PackageLoader("litthemes.report", "templates"), autoescape=select_autoescape(["j2", "html"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("litthemes.report", "templates"),
+        autoescape=select_autoescape(["j2", "html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     context = dict(
-        title=params.title, study=settings.get("study", ""), findings=key_findings, sections=sections,
-        captions=FIGURE_CAPTIONS, flow=flow, fields=t["field_availability"].to_dict("records"),
+        title=params.title,
+        study=settings.get("study", ""),
+        findings=key_findings,
+        sections=sections,
+        captions=FIGURE_CAPTIONS,
+        flow=flow,
+        fields=t["field_availability"].to_dict("records"),
         topics=_with_trend(topics[topics["topic"] >= 0], t["topic_trends"]).to_dict("records"),
-        topic_summary=topic_summary, training=training,
-        emergent=topics[topics["emergent"]].to_dict("records"), claims=claims, n_claims=len(t["claims"]),
-        label=label, codebook=book, codebook_stamp=book.stamp, records=len(included),
-        software=software_versions(), config_hash=hashlib.sha256(config_text.encode()).hexdigest()[:16],
-        settings=settings, date=when.strftime("%Y-%m-%d"), n_codes=int(codes["present"].sum()),
+        topic_summary=topic_summary,
+        training=training,
+        emergent=topics[topics["emergent"]].to_dict("records"),
+        claims=claims,
+        n_claims=len(t["claims"]),
+        label=label,
+        codebook=book,
+        codebook_stamp=book.stamp,
+        records=len(included),
+        software=software_versions(),
+        config_hash=hashlib.sha256(config_text.encode()).hexdigest()[:16],
+        settings=settings,
+        date=when.strftime("%Y-%m-%d"),
+        n_codes=int(codes["present"].sum()),
     )
     template = env.get_template("brief.html.j2")
     if out:
@@ -286,8 +412,10 @@ def _write_pdf(html: str, html_path: str | Path, pdf_path: str | Path, placed: d
         unplaced = set(shown) - _place_figures(document, shown, tmp)
         if unplaced:
             # A blank would stand where the figure belongs.
-            raise ValueError(f"the PDF brief shows figures {sorted(unplaced)} but WeasyPrint did not report where: "
-                             "each figure's <img> needs the id img-<figure name>")
+            raise ValueError(
+                f"the PDF brief shows figures {sorted(unplaced)} but WeasyPrint did not report where: "
+                "each figure's <img> needs the id img-<figure name>"
+            )
 
 
 def _place_figures(document: Any, placed: dict[str, Path], out: Path) -> set[str]:
@@ -320,7 +448,9 @@ def _place_figures(document: Any, placed: dict[str, Path], out: Path) -> set[str
                 resource = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/litthemes_{name}"))
                 rectangle = pikepdf.Rectangle(x0 * px, height - y1 * px, x1 * px, height - y0 * px)
                 page.contents_add(b"q\n", prepend=True)
-                page.contents_add(b"Q\n" + page.calc_form_xobject_placement(form, resource, rectangle, allow_expand=True))
+                page.contents_add(
+                    b"Q\n" + page.calc_form_xobject_placement(form, resource, rectangle, allow_expand=True)
+                )
                 done.add(name)
             page.contents_coalesce()
         # The same brief gives the same bytes (qpdf would otherwise draw a random file /ID).

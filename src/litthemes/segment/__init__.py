@@ -17,7 +17,7 @@ import pandas as pd
 import spacy
 from spacy.language import Language
 
-from litthemes.config import NlpSettings
+from litthemes.config import SegmentSettings
 from litthemes.tables import SEGMENTS
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def load_pipeline(model: str = "auto") -> Language:
         except OSError:
             if model not in ("auto", "blank"):
                 raise ValueError(
-                    f"nlp.model: spaCy pipeline {name!r} is not installed; use 'auto', 'blank' "
+                    f"segment.model: spaCy pipeline {name!r} is not installed; use 'auto', 'blank' "
                     f"or install it (python -m spacy download {name})"
                 ) from None
             continue
@@ -64,7 +64,8 @@ def load_pipeline(model: str = "auto") -> Language:
 def pipeline_id(model: str = "auto") -> str:
     """What a segment's lemmas depend on: the pipeline's name and version, and spaCy's."""
     nlp = load_pipeline(model)
-    return f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}@{nlp.meta.get('version')}|spacy {spacy.__version__}|{nlp.pipe_names}"
+    name = f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}@{nlp.meta.get('version')}"
+    return f"{name}|spacy {spacy.__version__}|{nlp.pipe_names}"
 
 
 def lemma_string(doc: Any) -> str:
@@ -123,9 +124,9 @@ def _passages(record: pd.Series) -> Iterator[tuple[str, int, int, str, bool]]:
                 yield "fulltext", begin, begin + len(block), block, True
 
 
-def segment(records: pd.DataFrame, settings: NlpSettings | None = None) -> pd.DataFrame:
+def segment(records: pd.DataFrame, settings: SegmentSettings | None = None) -> pd.DataFrame:
     """Segments of the included records, with lemmas, in record order."""
-    settings = settings or NlpSettings()
+    settings = settings or SegmentSettings()
     nlp = load_pipeline(settings.model)
     included = records[records["status"] == "included"] if "status" in records else records
     jobs: list[tuple[str, str, int, str, bool]] = []
@@ -145,15 +146,17 @@ def segment(records: pd.DataFrame, settings: NlpSettings | None = None) -> pd.Da
                 sub = span if piece == span.text else doc.char_span(begin, end, alignment_mode="expand")
                 index = counters.get(record_id, 0)
                 counters[record_id] = index + 1
-                rows.append({
-                    "record_id": record_id,
-                    "segment_index": index,
-                    "field": field,
-                    "start_char": offset + begin,
-                    "end_char": offset + end,
-                    "text": piece.strip(),
-                    "lemmas": lemma_string(sub if sub is not None else nlp.make_doc(piece)),
-                })
+                rows.append(
+                    {
+                        "record_id": record_id,
+                        "segment_index": index,
+                        "field": field,
+                        "start_char": offset + begin,
+                        "end_char": offset + end,
+                        "text": piece.strip(),
+                        "lemmas": lemma_string(sub if sub is not None else nlp.make_doc(piece)),
+                    }
+                )
     return pd.DataFrame(rows, columns=SEGMENTS.names)
 
 

@@ -38,26 +38,35 @@ def wilson(k: int, n: int) -> tuple[float, float]:
 
 def _presence(codes: pd.DataFrame) -> pd.DataFrame:
     """record x code boolean matrix."""
-    return codes.pivot_table(index="record_id", columns="theme", values="present", aggfunc="max",
-                             fill_value=False).astype(bool)
+    return codes.pivot_table(
+        index="record_id", columns="theme", values="present", aggfunc="max", fill_value=False
+    ).astype(bool)
 
 
 def corpus_profile(records: pd.DataFrame, dims: pd.DataFrame) -> dict[str, pd.DataFrame]:
     included = records[records["status"] == "included"].copy()
     included["source"] = included["source_file"].map(lambda p: str(p).rsplit("/", 1)[-1])
     included["year"] = included["year"].astype("Int64")
-    by_source = (included.dropna(subset=["year"]).groupby(["year", "source"]).size()
-                 .rename("records").reset_index().sort_values(["year", "source"]))
+    by_source = (
+        included.dropna(subset=["year"])
+        .groupby(["year", "source"])
+        .size()
+        .rename("records")
+        .reset_index()
+        .sort_values(["year", "source"])
+    )
     cred = dims[(dims["dimension"] == "credential_type") & dims["present"]]
     cred = cred.merge(included[["record_id", "year"]], on="record_id").dropna(subset=["year"])
     by_cred = cred.groupby(["year", "theme"]).size().rename("records").reset_index()
     by_cred = by_cred.rename(columns={"theme": "credential_type"}).sort_values(["year", "credential_type"])
     has_abs = included["abstract"].fillna("").str.len() > 0
     has_full = included["fulltext"].fillna("").str.len() > 0
-    fields = pd.DataFrame({
-        "text_available": ["title only", "title + abstract", "full text"],
-        "records": [int((~has_abs & ~has_full).sum()), int((has_abs & ~has_full).sum()), int(has_full.sum())],
-    })
+    fields = pd.DataFrame(
+        {
+            "text_available": ["title only", "title + abstract", "full text"],
+            "records": [int((~has_abs & ~has_full).sum()), int((has_abs & ~has_full).sum()), int(has_full.sum())],
+        }
+    )
     fields["share"] = (fields["records"] / max(len(included), 1)).round(4)
     return {"corpus_by_year": by_source, "corpus_by_credential_type": by_cred, "field_availability": fields}
 
@@ -71,18 +80,32 @@ def prevalence(codes: pd.DataFrame, book: Codebook) -> pd.DataFrame:
     n = len(presence)
     rows = []
     items = [(t.id, t.label, t.group, [t.id]) for t in book.themes]
-    items += [(f"group:{group}", label, group, [t.id for t in book.themes if t.group == group])
-              for group, label in book.groups.items()]
+    items += [
+        (f"group:{group}", label, group, [t.id for t in book.themes if t.group == group])
+        for group, label in book.groups.items()
+    ]
     for item, label, group, ids in items:
         ids = [i for i in ids if i in presence]
         k = int(presence[ids].any(axis=1).sum()) if ids else 0
         k_main = int(main[ids].any(axis=1).sum()) if ids else 0
         low, high = wilson(k, n)
         main_low, main_high = wilson(k_main, n)
-        rows.append({"theme": item, "label": label, "group": group, "records": n, "coded": k,
-                     "share": k / n if n else float("nan"), "ci_low": low, "ci_high": high, "main": k_main,
-                     "main_share": k_main / n if n else float("nan"), "main_ci_low": main_low,
-                     "main_ci_high": main_high})
+        rows.append(
+            {
+                "theme": item,
+                "label": label,
+                "group": group,
+                "records": n,
+                "coded": k,
+                "share": k / n if n else float("nan"),
+                "ci_low": low,
+                "ci_high": high,
+                "main": k_main,
+                "main_share": k_main / n if n else float("nan"),
+                "main_ci_low": main_low,
+                "main_ci_high": main_high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -92,8 +115,9 @@ def _main_presence(codes: pd.DataFrame) -> pd.DataFrame:
     return _presence(main)
 
 
-def prevalence_by_year(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook,
-                       settings: TrendSettings) -> pd.DataFrame:
+def prevalence_by_year(
+    codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, settings: TrendSettings
+) -> pd.DataFrame:
     """Share of each year's records coded with each theme: normalised for the growth of the literature."""
     presence = _presence(codes)
     years = records.set_index("record_id")["year"].reindex(presence.index)
@@ -105,8 +129,19 @@ def prevalence_by_year(codes: pd.DataFrame, records: pd.DataFrame, book: Codeboo
             k = int(presence.loc[mask, theme.id].sum()) if theme.id in presence else 0
             enough = n >= settings.min_records_per_year
             low, high = wilson(k, n) if enough else (float("nan"), float("nan"))
-            rows.append({"theme": theme.id, "group": theme.group, "year": int(year), "records": n,
-                         "coded": k, "share": k / n, "ci_low": low, "ci_high": high, "enough_records": enough})
+            rows.append(
+                {
+                    "theme": theme.id,
+                    "group": theme.group,
+                    "year": int(year),
+                    "records": n,
+                    "coded": k,
+                    "share": k / n,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "enough_records": enough,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -127,9 +162,10 @@ def topic_trends(doc_topics: pd.DataFrame, records: pd.DataFrame, settings: Tren
     return table.drop(columns="group")
 
 
-def _trend_table(presence: pd.DataFrame, records: pd.DataFrame, items: list[tuple[str, str]],
-                 settings: TrendSettings) -> pd.DataFrame:
-    # The GLM modules alone: statsmodels.api imports the whole library (0.3 s).
+def _trend_table(
+    presence: pd.DataFrame, records: pd.DataFrame, items: list[tuple[str, str]], settings: TrendSettings
+) -> pd.DataFrame:
+    # The GLM modules alone: statsmodels.api imports the whole library.
     from statsmodels.genmod import families
     from statsmodels.genmod.generalized_linear_model import GLM
     from statsmodels.stats.multitest import multipletests
@@ -143,9 +179,17 @@ def _trend_table(presence: pd.DataFrame, records: pd.DataFrame, items: list[tupl
     rows = []
     for item, group in items:
         y = presence.loc[valid, item].astype(float).to_numpy() if item in presence else np.zeros(len(x))
-        row: dict[str, Any] = {"item": item, "group": group, "records": len(x),
-                               "coded": int(y.sum()), "odds_ratio_per_year": np.nan, "ci_low": np.nan,
-                               "ci_high": np.nan, "p_value": np.nan, "note": ""}
+        row: dict[str, Any] = {
+            "item": item,
+            "group": group,
+            "records": len(x),
+            "coded": int(y.sum()),
+            "odds_ratio_per_year": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "p_value": np.nan,
+            "note": "",
+        }
         if design is None or y.sum() < 3 or y.sum() > len(y) - 3 or len(set(x)) < 3:
             row["note"] = "too few coded records or years for a test"
         else:
@@ -155,13 +199,19 @@ def _trend_table(presence: pd.DataFrame, records: pd.DataFrame, items: list[tupl
                     fit = GLM(y, design, family=families.Binomial()).fit()
                 slope = float(fit.params[1])
                 low, high = (float(v) for v in fit.conf_int()[1])
-                row.update(odds_ratio_per_year=np.exp(slope), ci_low=np.exp(low), ci_high=np.exp(high),
-                           p_value=float(fit.pvalues[1]))
+                row.update(
+                    odds_ratio_per_year=np.exp(slope),
+                    ci_low=np.exp(low),
+                    ci_high=np.exp(high),
+                    p_value=float(fit.pvalues[1]),
+                )
             except (ValueError, np.linalg.LinAlgError) as exc:
                 row["note"] = f"model failed: {exc}"
         rows.append(row)
-    table = pd.DataFrame(rows, columns=["item", "group", "records", "coded", "odds_ratio_per_year", "ci_low",
-                                        "ci_high", "p_value", "note"])
+    table = pd.DataFrame(
+        rows,
+        columns=["item", "group", "records", "coded", "odds_ratio_per_year", "ci_low", "ci_high", "p_value", "note"],
+    )
     tested = table["p_value"].notna()
     table["q_value"] = np.nan
     if tested.any():
@@ -192,10 +242,20 @@ def covid_split(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, sett
     for theme in book.themes:
         k1 = int(presence.loc[after, theme.id].sum()) if theme.id in presence else 0
         k0 = int(presence.loc[before, theme.id].sum()) if theme.id in presence else 0
-        row: dict[str, Any] = {"theme": theme.id, "group": theme.group, "records_before": n0, "coded_before": k0,
-                               "records_after": n1, "coded_after": k1,
-                               "share_before": k0 / n0 if n0 else np.nan, "share_after": k1 / n1 if n1 else np.nan,
-                               "difference": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
+        row: dict[str, Any] = {
+            "theme": theme.id,
+            "group": theme.group,
+            "records_before": n0,
+            "coded_before": k0,
+            "records_after": n1,
+            "coded_after": k1,
+            "share_before": k0 / n0 if n0 else np.nan,
+            "share_after": k1 / n1 if n1 else np.nan,
+            "difference": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "p_value": np.nan,
+        }
         if n0 and n1:
             row["difference"] = k1 / n1 - k0 / n0
             low, high = confint_proportions_2indep(k1, n1, k0, n0, method="newcomb", compare="diff")
@@ -223,8 +283,17 @@ def terminology(dims: pd.DataFrame, records: pd.DataFrame, settings: TrendSettin
         for term in presence.columns:
             k = int(presence.loc[mask, term].sum())
             low, high = wilson(k, n) if n >= settings.min_records_per_year else (np.nan, np.nan)
-            rows.append({"year": int(year), "credential_type": term, "records": n, "coded": k,
-                         "share": k / n, "ci_low": low, "ci_high": high})
+            rows.append(
+                {
+                    "year": int(year),
+                    "credential_type": term,
+                    "records": n,
+                    "coded": k,
+                    "share": k / n,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -242,9 +311,18 @@ def cooccurrence(codes: pd.DataFrame, theme_ids: list[str], settings: TrendSetti
         union = int((pa | pb).sum())
         table = [[n_ab, n_a - n_ab], [n_b - n_ab, n - n_a - n_b + n_ab]]
         p = float(fisher_exact(table, alternative="greater")[1]) if n_a and n_b else np.nan
-        rows.append({"theme_a": a, "theme_b": b, "n_a": n_a, "n_b": n_b, "n_both": n_ab,
-                     "jaccard": n_ab / union if union else 0.0,
-                     "lift": (n_ab * n) / (n_a * n_b) if n_a and n_b else np.nan, "p_value": p})
+        rows.append(
+            {
+                "theme_a": a,
+                "theme_b": b,
+                "n_a": n_a,
+                "n_b": n_b,
+                "n_both": n_ab,
+                "jaccard": n_ab / union if union else 0.0,
+                "lift": (n_ab * n) / (n_a * n_b) if n_a and n_b else np.nan,
+                "p_value": p,
+            }
+        )
     table_df = pd.DataFrame(rows, columns=["theme_a", "theme_b", "n_a", "n_b", "n_both", "jaccard", "lift", "p_value"])
     table_df["q_value"] = np.nan
     tested = table_df["p_value"].notna()
@@ -263,8 +341,15 @@ def cross_matrix(codes: pd.DataFrame, dims: pd.DataFrame, dimension: str) -> pd.
         t = themes[theme].to_numpy()
         for code in other.columns:
             both = int((t & other[code].to_numpy()).sum())
-            rows.append({"theme": theme, dimension: code, "records": both, "theme_records": int(t.sum()),
-                         "share_of_theme": both / t.sum() if t.sum() else 0.0})
+            rows.append(
+                {
+                    "theme": theme,
+                    dimension: code,
+                    "records": both,
+                    "theme_records": int(t.sum()),
+                    "share_of_theme": both / t.sum() if t.sum() else 0.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -291,15 +376,28 @@ def callon_map(incidence: pd.DataFrame, cluster_of: dict[str, str]) -> pd.DataFr
         k = int(inside.sum())
         density = 100 * internal.sum() / (k * (k - 1)) if k > 1 else 0.0
         centrality = 10 * eq[np.ix_(inside, ~inside)].sum()
-        rows.append({"cluster": cluster, "items": k, "occurrences": int(matrix[:, inside].any(axis=1).sum()),
-                     "centrality": float(centrality), "density": float(density)})
+        rows.append(
+            {
+                "cluster": cluster,
+                "items": k,
+                "occurrences": int(matrix[:, inside].any(axis=1).sum()),
+                "centrality": float(centrality),
+                "density": float(density),
+            }
+        )
     table = pd.DataFrame(rows, columns=["cluster", "items", "occurrences", "centrality", "density"])
     if len(table):
         c_med, d_med = table["centrality"].median(), table["density"].median()
+
         def quadrant(r: pd.Series) -> str:
             high_c, high_d = r["centrality"] >= c_med, r["density"] >= d_med
-            return {(True, True): "motor", (False, True): "niche", (False, False): "emerging or declining",
-                    (True, False): "basic"}[(bool(high_c), bool(high_d))]
+            return {
+                (True, True): "motor",
+                (False, True): "niche",
+                (False, False): "emerging or declining",
+                (True, False): "basic",
+            }[(bool(high_c), bool(high_d))]
+
         table["quadrant"] = table.apply(quadrant, axis=1)
     else:
         table["quadrant"] = []
@@ -337,10 +435,14 @@ def topic_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, documents: list[st
     incidence = np.zeros((len(documents), len(cluster_of)), dtype=bool)
     for column, term in enumerate(cluster_of):
         incidence[postings.get(term, []), column] = True
-    return callon_map(pd.DataFrame(incidence, columns=list(cluster_of)), cluster_of).rename(columns={"cluster": "topic"})
+    return callon_map(pd.DataFrame(incidence, columns=list(cluster_of)), cluster_of).rename(
+        columns={"cluster": "topic"}
+    )
 
 
-def opportunity_risk(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, settings: TrendSettings) -> pd.DataFrame:
+def opportunity_risk(
+    codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, settings: TrendSettings
+) -> pd.DataFrame:
     """Per year: share of records discussing any trend theme vs any challenge theme."""
     presence = _presence(codes)
     years = records.set_index("record_id")["year"].reindex(presence.index)
@@ -352,8 +454,16 @@ def opportunity_risk(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook,
         n = int(mask.sum())
         k_t = int(presence.loc[mask, trend_ids].any(axis=1).sum()) if trend_ids else 0
         k_r = int(presence.loc[mask, risk_ids].any(axis=1).sum()) if risk_ids else 0
-        rows.append({"year": int(year), "records": n, "opportunity": k_t / n, "risk": k_r / n,
-                     "balance": (k_t - k_r) / n, "enough_records": n >= settings.min_records_per_year})
+        rows.append(
+            {
+                "year": int(year),
+                "records": n,
+                "opportunity": k_t / n,
+                "risk": k_r / n,
+                "balance": (k_t - k_r) / n,
+                "enough_records": n >= settings.min_records_per_year,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -1,10 +1,8 @@
 """Claim spans: quantitative statements found by spaCy token patterns in segment text.
 
 Percentages, money amounts, counts of learners, badges or credentials, and growth
-statements. The segment stage runs this while it has spaCy loaded (new records only:
-each segment text's spans are cached), and the claims ledger
-(:mod:`litthemes.trends.claims`) joins the spans with their sentences and citations
-without loading spaCy.
+statements. Each segment text's spans are cached, so a rerun after adding records runs
+spaCy on the new records' text only.
 """
 
 from __future__ import annotations
@@ -14,21 +12,55 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
 from spacy.matcher import Matcher
 
 from litthemes.segment import load_pipeline
-from litthemes.tables import CLAIM_SPANS
+
+# A segment's claims in the order they appear (position): the cache between runs.
+CLAIM_SPANS = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("segment_index", pa.int64()),
+        ("kind", pa.string()),
+        ("value", pa.string()),
+        ("position", pa.int64()),
+    ]
+)
 
 # Segment fields claims are looked for in: titles state topics, not findings.
 CLAIM_FIELDS = ("abstract", "fulltext")
 
 _NUMBER = {"LIKE_NUM": True}
 _SCALE = {"LOWER": {"IN": ["thousand", "million", "billion", "trillion", "k", "m", "bn"]}, "OP": "?"}
-_COUNTED = {"LEMMA": {"IN": ["learner", "student", "badge", "credential", "microcredential", "certificate",
-                              "participant", "user", "employer", "institution", "university", "course",
-                              "enrolment", "enrollment", "employee", "worker", "adult", "teacher", "issuer",
-                              "provider", "programme", "program", "company"]}}
+_COUNTED = {
+    "LEMMA": {
+        "IN": [
+            "learner",
+            "student",
+            "badge",
+            "credential",
+            "microcredential",
+            "certificate",
+            "participant",
+            "user",
+            "employer",
+            "institution",
+            "university",
+            "course",
+            "enrolment",
+            "enrollment",
+            "employee",
+            "worker",
+            "adult",
+            "teacher",
+            "issuer",
+            "provider",
+            "programme",
+            "program",
+            "company",
+        ]
+    }
+}
 
 PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
     "percentage": [
@@ -46,16 +78,95 @@ PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
         [{"TEXT": {"REGEX": r"^\d{1,3}(,\d{3})+$"}}, {"OP": "?"}, _COUNTED],
     ],
     "growth": [
-        [{"LEMMA": {"IN": ["grow", "increase", "rise", "double", "triple", "decline", "decrease", "fall"]}},
-         {"LOWER": {"IN": ["by", "to", "from", "of"]}, "OP": "?"}, _NUMBER, {"ORTH": "%", "OP": "?"}],
+        [
+            {"LEMMA": {"IN": ["grow", "increase", "rise", "double", "triple", "decline", "decrease", "fall"]}},
+            {"LOWER": {"IN": ["by", "to", "from", "of"]}, "OP": "?"},
+            _NUMBER,
+            {"ORTH": "%", "OP": "?"},
+        ],
         [{"LOWER": {"IN": ["cagr", "growth"]}}, {"OP": "?"}, {"OP": "?"}, _NUMBER, {"ORTH": "%", "OP": "?"}],
     ],
 }
 
 
 # Every pattern needs a number token (spaCy's LIKE_NUM: digits, or number words such as
-# "twenty" or "third"), so text without one can skip the spaCy pipeline.
-_NUMBER_WORDS = frozenset(word.lower() for word in (*_num_words, *_ordinal_words))
+# "twenty" or "third"), so text without one can skip the spaCy pipeline. The English
+# number words spaCy's LIKE_NUM knows, written out here: its list is private.
+_NUMBER_WORDS = frozenset(
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "quadrillion",
+        "gajillion",
+        "bazillion",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+        "twentieth",
+        "thirtieth",
+        "fortieth",
+        "fiftieth",
+        "sixtieth",
+        "seventieth",
+        "eightieth",
+        "ninetieth",
+        "hundredth",
+        "thousandth",
+        "millionth",
+        "billionth",
+        "trillionth",
+        "quadrillionth",
+        "gajillionth",
+        "bazillionth",
+    ]
+)
 _WORD = re.compile(r"\w+")
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
@@ -63,7 +174,7 @@ _ASCII_DIGIT = re.compile(r"[0-9]")
 def may_hold_claim(text: str) -> bool:
     """False only for text in which no pattern can match (no digit, no number word)."""
     # A regex finds ASCII digits; only non-ASCII text needs the per-character test for
-    # other digits (superscripts and the like), which is ten times slower.
+    # other digits (superscripts and the like), which is much slower.
     if _ASCII_DIGIT.search(text) or (not text.isascii() and any(map(str.isdigit, text))):
         return True
     # Number words are single words, so a set lookup of the text's words finds them.
@@ -82,8 +193,10 @@ def _spans(texts: list[str], model: str) -> list[list[tuple[str, str]]]:
         matcher.add(kind, patterns)
     found: list[list[tuple[str, str]]] = []
     for doc in nlp.pipe(texts, batch_size=256):
-        spans = sorted(((start, end, nlp.vocab.strings[match_id]) for match_id, start, end in matcher(doc)),
-                       key=lambda s: (s[0], -(s[1] - s[0])))
+        spans = sorted(
+            ((start, end, nlp.vocab.strings[match_id]) for match_id, start, end in matcher(doc)),
+            key=lambda s: (s[0], -(s[1] - s[0])),
+        )
         kept: list[tuple[str, str]] = []
         last_end = -1
         for start, end, kind in spans:
@@ -105,8 +218,11 @@ def _cached_spans(texts: list[str], model: str, cache_dir: str) -> list[list[tup
     cached, seen = cache.load(keys)
     todo = sorted({key: i for i, key in enumerate(keys) if key not in seen}.values())
     fresh = _spans([texts[i] for i in todo], model)
-    rows = [{KEY: keys[i], "kind": kind, "value": value, "position": n}
-            for i, spans in zip(todo, fresh, strict=True) for n, (kind, value) in enumerate(spans)]
+    rows = [
+        {KEY: keys[i], "kind": kind, "value": value, "position": n}
+        for i, spans in zip(todo, fresh, strict=True)
+        for n, (kind, value) in enumerate(spans)
+    ]
     cache.add(pd.DataFrame(rows, columns=[KEY, *SPAN_CACHE.names]), [keys[i] for i in todo])
     by_key: dict[str, list[tuple[str, str]]] = {keys[i]: spans for i, spans in zip(todo, fresh, strict=True)}
     for key, group in cached.sort_values([KEY, "position"]).groupby(KEY, sort=False):
@@ -124,8 +240,11 @@ def claim_spans(segments: pd.DataFrame, model: str = "auto", cache_dir: str = ""
     body = body[body["text"].map(may_hold_claim).astype(bool)]
     texts = body["text"].tolist()
     spans = _cached_spans(texts, model, cache_dir) if cache_dir and texts else _spans(texts, model)
-    rows = [(record_id, int(index), kind, value, position)
-            for record_id, index, claims in zip(body["record_id"].tolist(), body["segment_index"].tolist(), spans,
-                                                strict=True)
-            for position, (kind, value) in enumerate(claims)]
+    rows = [
+        (record_id, int(index), kind, value, position)
+        for record_id, index, claims in zip(
+            body["record_id"].tolist(), body["segment_index"].tolist(), spans, strict=True
+        )
+        for position, (kind, value) in enumerate(claims)
+    ]
     return pd.DataFrame(rows, columns=CLAIM_SPANS.names)

@@ -1,43 +1,45 @@
-"""Start-up costs of heavy libraries: what a job imports and compiles before it works.
+"""The one place where litthemes reaches into other libraries to start jobs faster.
 
-A rerun after a small change is a dozen short jobs, each a new Python process, so
-seconds spent importing libraries a job never calls, or recompiling the same numba
-functions, add up to most of its time. Measured here (2-core machine):
+A rerun after a small change is a dozen short jobs, each a new Python process, and
+what a job imports and compiles before it works is much of its time:
 
-- spaCy imports thinc, which imports torch whenever it is installed (1.5 s), although
-  only transformer pipelines use it;
-- BERTopic imports sentence-transformers, transformers and spaCy at import time for
-  back-ends and representations litthemes does not use (about 4 s);
-- umap-learn compiles about 120 numba functions in every process that runs UMAP
-  (about 10 s), two of them as it is imported (about 1 s), and does not let numba
-  keep them.
+- spaCy imports thinc, which imports torch whenever it is installed, although only
+  transformer pipelines use it;
+- BERTopic imports sentence-transformers, transformers and spaCy for back-ends and
+  representations litthemes does not use;
+- umap-learn compiles its numba functions in every process that runs UMAP, and does
+  not let numba keep them.
 
-Each helper keeps results the same: hiding a module only stops an optional import
-inside a library (the library then marks that option unavailable), and numba's cache
-holds the machine code it would compile anyway.
+:func:`import_spacy` and :func:`import_bertopic` import those libraries with the
+unused modules hidden (``sys.modules`` entries set to None, so the library marks that
+option unavailable); :func:`cache_umap_compilation` turns on numba's own disk cache
+for umap's functions (numba internals). Each keeps results the same (a test compares
+the tables), and each depends on how these libraries are built, which is why
+pyproject.toml caps their versions (spacy, bertopic, umap-learn, numba).
 
-The end of a job costs time too: once its command has written its outputs, Python
-still frees every module and object one by one before the process ends (0.2-0.6 s
-for a job that imported torch, spaCy, matplotlib or statsmodels), which
-:func:`exit_now` skips. Snakemake's own process waited for a timer of its scheduler
-before it ended (:func:`cancel_timers`).
+Switch: set the environment variable ``LITTHEMES_SPEEDUPS=0`` and every helper here
+does a plain import and nothing else; runs are then slower to start and give the same
+tables.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import importlib
 import importlib.util
 import logging
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    """Whether the helpers here may touch other libraries (``LITTHEMES_SPEEDUPS`` not 0/off/false)."""
+    return os.environ.get("LITTHEMES_SPEEDUPS", "1").strip().lower() not in {"0", "off", "false", "no"}
+
 
 # Packages that run spaCy pipelines on torch: with one installed, spaCy keeps its torch.
 TORCH_SPACY_PACKAGES = ("spacy_transformers", "spacy_curated_transformers")
@@ -55,7 +57,7 @@ def import_hiding(name: str, hidden: Sequence[str], unless: Sequence[str] = ()) 
     """
     if name in sys.modules:
         return sys.modules[name]
-    if any(importlib.util.find_spec(package) is not None for package in unless):
+    if not enabled() or any(importlib.util.find_spec(package) is not None for package in unless):
         return importlib.import_module(name)
     hide = [module for module in hidden if module not in sys.modules]
     for module in hide:
@@ -82,8 +84,8 @@ def import_torch() -> ModuleType:
     """torch, imported before anything runs numba's parallel code in this process.
 
     Imported after numba has started its worker threads (UMAP's parallel functions),
-    torch's CPU operators ran 20-80x slower here: two OpenMP runtimes competing for
-    the cores. A process that fits UMAP and then embeds text (the topic fit, through
+    torch's CPU operators ran many times slower (docs/performance.md): two OpenMP
+    runtimes competing for the cores. A process that fits UMAP and then embeds text (the topic fit, through
     KeyBERTInspired) imports torch first.
     """
     import torch
@@ -101,7 +103,7 @@ def import_umap() -> ModuleType:
     """umap-learn, with the functions it compiles while being imported kept in numba's cache.
 
     ``umap.utils`` compiles two functions for explicit signatures as it is imported
-    (``@numba.njit("i4(i8[:])")``): about 1 s in every process that imports umap,
+    (``@numba.njit("i4(i8[:])")``) in every process that imports umap,
     this being the process's first numba compilation. numba caches a function only
     when its decorator asks, so while umap is imported, ``numba.njit`` asks for it
     wherever a signature is given. Functions compiled lazily are left to
@@ -109,6 +111,8 @@ def import_umap() -> ModuleType:
     """
     if "umap" in sys.modules:
         return sys.modules["umap"]
+    if not enabled():
+        return importlib.import_module("umap")
     import numba
 
     njit: Any = numba.njit
@@ -145,17 +149,21 @@ def cache_umap_compilation() -> None:
     compiles as before.
     """
     global _UMAP_CACHED
-    if _UMAP_CACHED:
+    if _UMAP_CACHED or not enabled():
         return
     _UMAP_CACHED = True  # once a process: where caching fails, it fails again
     import_umap()
     from numba.core.caching import NullCache
     from numba.core.dispatcher import Dispatcher
 
-    modules = [module for key, module in list(sys.modules.items())
-               if module is not None and (key == "umap" or key.startswith("umap."))]
-    dispatchers = {id(value): value for module in modules for value in list(vars(module).values())
-                   if isinstance(value, Dispatcher)}
+    modules = [
+        module
+        for key, module in list(sys.modules.items())
+        if module is not None and (key == "umap" or key.startswith("umap."))
+    ]
+    dispatchers = {
+        id(value): value for module in modules for value in list(vars(module).values()) if isinstance(value, Dispatcher)
+    }
     # numba files a function's cache under its Python function and signature, not its
     # compile options: umap compiles its layout step twice from one function, serial and
     # parallel (for unseeded runs), and two cached twins would read each other's code.
@@ -172,48 +180,3 @@ def cache_umap_compilation() -> None:
         except RuntimeError as error:  # no writable cache location
             log.debug("numba cannot cache %s: %s", serial[0].py_func.__qualname__, error)
             return
-
-
-def exit_now(code: str | int | None = 0) -> NoReturn:
-    """End the process with exit status ``code`` (as :func:`sys.exit` reads it) without
-    tearing the interpreter down.
-
-    Exit handlers still run (logging's flush among them) and the standard streams are
-    flushed; what is skipped is freeing the modules and objects, which the operating
-    system reclaims at once. Where another thread or a child process is still running,
-    the process exits the usual way, which waits for them. For the command line only:
-    a caller inside a longer-lived process (tests, notebooks) calls the commands directly.
-    """
-    threads = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
-    processes = sys.modules.get("multiprocessing")
-    if threads or (processes is not None and processes.active_children()):
-        sys.exit(code)
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:  # sys.exit prints any other value and exits with 1
-        print(code, file=sys.stderr)
-        status = 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        # Closed, or a broken pipe: nothing left to write to.
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    os._exit(status)
-
-
-def cancel_timers() -> int:
-    """Cancel every pending :class:`threading.Timer` of this process; return how many.
-
-    For the end of a Snakemake run (the Snakefile's ``onsuccess`` and ``onerror``).
-    Snakemake's job-rate limiter (``--max-jobs-per-timespan``, 100 jobs a second by
-    default) re-arms a one-second timer after each scheduling pass, on a thread that
-    is not a daemon, so the interpreter waited up to a second for the last one before
-    exiting: a second at the end of every run that ran a job. Its only action is to
-    wake the scheduler, which has finished by then.
-    """
-    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t.is_alive()]
-    for timer in timers:
-        timer.cancel()
-    return len(timers)

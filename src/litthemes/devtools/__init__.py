@@ -1,0 +1,1 @@
+"""Checks for people working on litthemes itself (not used by the pipeline)."""

@@ -1,0 +1,124 @@
+"""Aligning topics to the codebook's themes: which theme each topic matches, and which
+topics the codebook does not name (emergent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from litthemes.codebook import load_codebook
+from litthemes.config import EmbedSettings, TopicSettings
+from litthemes.embed import embed_texts
+from litthemes.shards import read_gathered
+from litthemes.tables import (
+    CODES,
+    DOC_TOPICS,
+    TOPICS,
+    read_table,
+    read_vectors,
+    write_json,
+    write_table,
+)
+from litthemes.topics.fit import TopicModelResult
+
+
+def align(
+    result: TopicModelResult,
+    doc_vectors: np.ndarray,
+    record_ids: list[str],
+    codes: pd.DataFrame,
+    theme_vectors: dict[str, np.ndarray],
+    settings: TopicSettings,
+) -> pd.DataFrame:
+    """Best-matching theme per topic from embedding similarity and members' coding.
+
+    alignment = mean of (a) cosine similarity between the topic's centroid and the
+    theme's closest prototype, rescaled from 0.15..0.65 to 0..1, and (b) the share of
+    the topic's records coded with the theme. Below ``emergent_threshold`` a topic is
+    emergent: the codebook does not name it.
+    """
+    present = codes[codes["present"]].groupby("theme")["record_id"].apply(set).to_dict()
+    rows = []
+    ids = np.asarray(record_ids)
+    for topic in sorted(result.terms):
+        members = np.flatnonzero(result.assignments == topic)
+        best_theme, best = "", 0.0
+        if topic != -1 and len(members):
+            centroid = doc_vectors[members].mean(axis=0)
+            centroid /= np.linalg.norm(centroid) or 1.0
+            member_ids = set(ids[members].tolist())
+            for theme, vectors in theme_vectors.items():
+                sim = float((vectors @ centroid).max())
+                sim_scaled = float(np.clip((sim - 0.15) / 0.5, 0, 1))
+                share = len(member_ids & present.get(theme, set())) / len(member_ids)
+                value = 0.5 * sim_scaled + 0.5 * share
+                if value > best:
+                    best_theme, best = theme, value
+        rows.append(
+            {
+                "topic": int(topic),
+                "aligned_theme": best_theme,
+                "alignment": round(best, 6),
+                "emergent": bool(topic != -1 and best < settings.emergent_threshold),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_align(
+    topics_path: str,
+    doc_topics_path: str,
+    vectors_path: str,
+    codes_path: str | list[str],
+    codebook_path: str,
+    fit_summary_path: str,
+    out_topics: str,
+    out_summary: str,
+    settings: dict[str, Any] | None = None,
+    embed_settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Align fitted topics to the codebook's themes and flag emergent ones.
+
+    ``codes_path`` may be the list of the coding shards' code tables.
+    """
+    params = TopicSettings.model_validate(settings or {})
+    embed = EmbedSettings.model_validate(embed_settings or {})
+    topics = read_table(topics_path, TOPICS)
+    summary = json.loads(Path(fit_summary_path).read_text(encoding="utf-8"))
+    if topics.empty:
+        write_table(topics, out_topics, TOPICS, "topics")
+        write_json({**summary, "emergent_topics": 0}, out_summary)
+        return summary
+    book = load_codebook(codebook_path)
+    doc_topics = read_table(doc_topics_path, DOC_TOPICS)
+    keys, vectors = read_vectors(vectors_path)
+    position = {rid: i for i, rid in enumerate(keys["record_id"])}
+    ids = doc_topics["record_id"].tolist()
+    fitted = TopicModelResult(
+        method=summary.get("method", ""),
+        assignments=doc_topics["topic"].to_numpy(),
+        probabilities=doc_topics["probability"].to_numpy(),
+        terms={int(r.topic): str(r.top_terms).split("; ") for r in topics.itertuples()},
+        labels={int(r.topic): str(r.label) for r in topics.itertuples()},
+        outlier_share=0.0,
+    )
+    # One call: each call reads the embedding cache from disk.
+    prototypes = [(t.id, p) for t in book.themes for p in t.prototypes]
+    vectors_all = embed_texts([p for _, p in prototypes], embed)
+    owners = np.asarray([theme for theme, _ in prototypes])
+    theme_vectors = {t.id: vectors_all[owners == t.id] for t in book.themes}
+    alignment = align(
+        fitted, vectors[[position[r] for r in ids]], ids, read_gathered(codes_path, CODES), theme_vectors, params
+    ).set_index("topic")
+    topics["aligned_theme"] = topics["topic"].map(alignment["aligned_theme"]).fillna("")
+    topics["alignment"] = topics["topic"].map(alignment["alignment"]).astype(float)
+    topics["emergent"] = topics["topic"].map(alignment["emergent"]).fillna(False).astype(bool)
+    write_table(topics, out_topics, TOPICS, "topics")
+    summary["emergent_topics"] = int(topics["emergent"].sum())
+    summary["codebook"] = book.stamp
+    write_json(summary, out_summary)
+    return summary
