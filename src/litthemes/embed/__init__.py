@@ -137,7 +137,8 @@ def load_model(name: str, device: str, encoder: str = "auto") -> Encoder:
 def preload_model(settings: EmbedSettings) -> threading.Thread:
     """Start importing torch and loading the encoder in a background thread.
 
-    For a job that is about to encode new texts: the import then runs while the main thread reads the cache and the tables, which mostly release the GIL.
+    For a job that is about to encode new texts: the import then runs while the main
+    thread reads the cache and the tables, which mostly release the GIL.
     The encoder is the one :func:`load_model` returns afterwards; a load that fails here
     fails again, with its error, where the encoder is needed.
     """

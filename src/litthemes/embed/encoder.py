@@ -7,7 +7,8 @@ Two implementations of one small interface (:class:`Encoder`):
   operators, reading the weights with ``safetensors`` and the tokenizer with
   ``tokenizers``. It exists for start-up time: importing sentence-transformers (which
   imports transformers and scikit-learn) costs every embedding job of a rerun far more
-  than encoding a few hundred new texts (docs/performance.md). Its vectors agree with sentence-transformers' to within float32 rounding (tests/embed).
+  than encoding a few hundred new texts (docs/performance.md). Its vectors agree with
+  sentence-transformers' to within float32 rounding (tests/embed).
 - :class:`SentenceTransformerEncoder` wraps sentence-transformers for every other model.
 """
 
