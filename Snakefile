@@ -37,3 +37,7 @@ rule all:
         SEGMENT_VECTORS,
     default_target: True
 
+
+# The codebook-corpus fit warnings, where everyone running the workflow sees them.
+onsuccess:
+    print_fit_warnings(FIT_CHECK)

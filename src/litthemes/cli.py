@@ -7,7 +7,6 @@ from ``--settings JSON`` (the section itself, as the Snakemake rules pass it).
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,14 +20,6 @@ from litthemes.config import ConfigError, json_schema, load, load_yaml
 
 if TYPE_CHECKING:
     from litthemes.cache import CacheEntry
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 def _section(config: str | None, settings_json: str | None, name: str) -> dict[str, Any]:
@@ -91,10 +82,18 @@ SPACY_WITHOUT_TORCH = {"segment", "code"}
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="litthemes")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option(
+    "--log",
+    "log_file",
+    type=click.Path(dir_okay=False),
+    help="Write the log to this file; the console shows only warnings and progress milestones.",
+)
 @click.pass_context
-def main(ctx: click.Context, verbose: bool) -> None:
+def main(ctx: click.Context, verbose: bool, log_file: str | None) -> None:
     """litthemes: thematic analysis of research literature."""
-    _setup_logging(verbose)
+    from litthemes.progress import setup_logging
+
+    setup_logging(verbose, log_file)
     if ctx.invoked_subcommand in SPACY_WITHOUT_TORCH:
         from litthemes.speedups import import_spacy
 
@@ -120,6 +119,30 @@ def ingest(paths: tuple[str, ...], out: str, flow_out: str, config: str | None, 
     )
     for failed in (f for f in flow["files"] if f["error"]):
         click.echo(f"unreadable: {failed['error']}", err=True)
+
+
+@main.command()
+@click.argument("folder")
+@click.option(
+    "--from",
+    "exports",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="an export (file or folder) to copy into FOLDER/exports (repeatable).",
+)
+@click.option("--study", help="short name of the study (default: the folder's name).")
+@click.option("--force", is_flag=True, help="overwrite the study's config, codebook and README.")
+def init(folder: str, exports: tuple[str, ...], study: str | None, force: bool) -> None:
+    """Start a study in FOLDER: config (outputs, logs and caches inside FOLDER), codebook template, README."""
+    from litthemes.study import init_study
+
+    try:
+        written = init_study(folder, list(exports), study, force)
+    except (FileExistsError, FileNotFoundError) as error:
+        raise click.UsageError(str(error)) from None
+    for path in written:
+        click.echo(f"wrote {path}", err=True)
+    click.echo(f"next: snakemake --cores 2 --configfile {Path(folder) / 'config.yaml'}  (see {written[-1]})", err=True)
 
 
 @main.command()
@@ -326,7 +349,7 @@ def topics(
         model_out,
         stability_later=stability_later,
     )
-    click.echo(json.dumps(summary), err=True)
+    click.echo(f"{summary.get('topics', 0)} topics in {summary.get('documents', 0)} documents", err=True)
 
 
 @main.command("topic-stability")
@@ -355,7 +378,7 @@ def topic_stability(
     settings_json: str | None,
 ) -> None:
     """Add the stability check (agreement with the refits) to a topic fit."""
-    from litthemes.topics.stability import run_stability
+    from litthemes.topics.refits import run_stability
 
     summary = run_stability(
         records,
@@ -450,7 +473,7 @@ def topic_refit(
     settings_json: str | None,
 ) -> None:
     """Refits of the topic model with other seeds, for the stability check."""
-    from litthemes.topics.stability import run_refits
+    from litthemes.topics.refits import run_refits
 
     if len(run_indices) != len(outs):
         raise click.UsageError(f"{len(run_indices)} --run but {len(outs)} --out: give one --out per --run")
@@ -475,6 +498,9 @@ def topic_refit(
 @click.argument("codes", nargs=-1, required=True)
 @click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--fit-summary", required=True)
+@click.option(
+    "--segment-vectors", required=True, help="segment embeddings (for which records are in the codebook's literature)"
+)
 @click.option("--out", required=True, help="topics.parquet with theme alignment and emergent flags")
 @click.option("--summary-out", required=True)
 @config_option
@@ -487,6 +513,7 @@ def align_topics(
     codes: tuple[str, ...],
     codebook: str,
     fit_summary: str,
+    segment_vectors: str,
     out: str,
     summary_out: str,
     config: str | None,
@@ -510,6 +537,7 @@ def align_topics(
         summary_out,
         _section(config, settings_json, "topics"),
         _section(config, embed_json, "embed"),
+        segment_vectors,
     )
     click.echo(json.dumps(summary), err=True)
 
@@ -589,6 +617,63 @@ def claims(records: str, segments: str, out: str, config: str | None, settings_j
 
     n = run(records, segments, out, _section(config, settings_json, "segment"))
     click.echo(f"{n} claims", err=True)
+
+
+@main.group("codebook")
+def codebook_group() -> None:
+    """Codebooks: draft one from the topics."""
+
+
+@codebook_group.command("draft")
+@click.option(
+    "--config",
+    "config",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="the study's config (its last run's topics are read)",
+)
+@click.option("--out", required=True, help="the drafted codebook (YAML) to write")
+@click.option("--extend", is_flag=True, help="keep the study's codebook and add codes for its emergent topics")
+@click.option(
+    "--merge-similarity",
+    default=0.9,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="merge topics whose centroids are at least this similar (cosine)",
+)
+@click.option("--terms", "n_terms", default=6, show_default=True, type=click.IntRange(min=1), help="cues per code")
+@click.option(
+    "--examples",
+    "n_examples",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="example passages per code",
+)
+def codebook_draft(config: str, out: str, extend: bool, merge_similarity: float, n_terms: int, n_examples: int) -> None:
+    """Draft a codebook from the fitted topics (topics to codes), for a researcher to edit."""
+    from litthemes.topics.draft import draft_codebook
+
+    try:
+        n = draft_codebook(config, out, merge_similarity, n_terms, n_examples, extend)
+    except FileNotFoundError as error:
+        raise click.UsageError(f"{error}: run the workflow with this config first") from None
+    click.echo(f"wrote {out}: {n} drafted codes; edit it, then point `codebook:` in the config at it", err=True)
+
+
+@main.command("fit-check")
+@click.option("--records", required=True)
+@click.option("--codes", required=True)
+@click.option("--topics", "topics_path", required=True, help="aligned topics")
+@click.option("--topic-summary", required=True)
+@click.option("--out", required=True, help="the checks as JSON")
+def fit_check(records: str, codes: str, topics_path: str, topic_summary: str, out: str) -> None:
+    """Does the codebook fit the corpus? Prints a warning, with numbers, where it does not."""
+    from litthemes.report.fit import run_fit_check
+
+    checks = run_fit_check(records, codes, topics_path, topic_summary, out)
+    for warning in checks["warnings"]:
+        click.echo(f"WARNING: {warning}", err=True)
 
 
 @main.command()
@@ -671,6 +756,9 @@ def tables(trends_dir: str, topics_path: str, flow_path: str, codebook: str, out
 @click.option("--out", help="the brief as self-contained HTML")
 @click.option("--pdf-out", help="the brief as an A4 PDF")
 @click.option("--training-report", help="the cross-validation report of `litthemes train`, for the methods section")
+@click.option(
+    "--fit-check", help="the checks of `litthemes fit-check`, shown at the top where the codebook does not fit"
+)
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--settings", "settings_json", help="the whole validated config as JSON")
 def report(
@@ -686,6 +774,7 @@ def report(
     out: str | None,
     pdf_out: str | None,
     training_report: str | None,
+    fit_check: str | None,
     config: str | None,
     settings_json: str | None,
 ) -> None:
@@ -717,6 +806,7 @@ def report(
         full["report"],
         pdf_out,
         training_report,
+        fit_check,
     )
     click.echo("wrote " + " and ".join(path for path in (out, pdf_out) if path), err=True)
 

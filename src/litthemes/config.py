@@ -325,6 +325,7 @@ class Settings(_Section):
     interim_dir: str = Field("data/interim", description="Intermediate tables.")
     processed_dir: str = Field("data/processed", description="Tables the notebooks read.")
     reports_dir: str = Field("reports", description="Figures, tables and the brief.")
+    logs_dir: str = Field("logs", description="Each job's log, and its benchmark file under benchmarks/.")
     shards: int = Field(
         1,
         ge=1,

@@ -7,6 +7,7 @@ they open instantly after the main job and never recompute a stage.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,8 +124,41 @@ class Results:
         return members.head(n).merge(self.records[["record_id", "year", "title"]], on="record_id")
 
 
-def open_results(start: str | Path = ".") -> Results:
-    """Load the results of the run in the project that contains ``start``."""
-    root = find_project(start)
-    settings = load(root / "config" / "config.yaml")
-    return Results(root=root, settings=settings, codebook=load_codebook(root / settings.codebook))
+# The study a notebook opens when it names none (a config path; see open_results).
+CONFIG_VARIABLE = "LITTHEMES_CONFIG"
+
+
+def open_results(start: str | Path = ".", config: str | Path | None = None) -> Results:
+    """Load the results of a run: of the study whose config is ``config`` (else the one
+    the environment variable ``LITTHEMES_CONFIG`` names, else the project's own
+    config/config.yaml), in the project that contains ``start``.
+
+    A study's paths are relative to the folder Snakemake ran in; that folder is found as
+    the first of the current folder, the project folder and the config's parent folders
+    that holds the study's processed tables.
+    """
+    config = config or os.environ.get(CONFIG_VARIABLE) or None
+    if config is None:
+        root = find_project(start)
+        settings = load(root / "config" / "config.yaml")
+        return Results(root=root, settings=settings, codebook=load_codebook(root / settings.codebook))
+    try:
+        project: list[Path] = [find_project(start)]
+    except FileNotFoundError:
+        project = []
+    config_path = Path(config)
+    if not config_path.is_absolute():
+        config_path = next(
+            (base / config_path for base in [Path.cwd(), *project] if (base / config_path).exists()), config_path
+        )
+    if not config_path.exists():
+        raise FileNotFoundError(f"no study config at {config_path}")
+    settings = load(config_path)
+    candidates = [Path.cwd(), *project, *config_path.resolve().parents]
+    found = next((c for c in candidates if (c / settings.processed_dir).is_dir()), None)
+    if found is None:
+        raise FileNotFoundError(
+            f"{settings.processed_dir} (from {config_path}) is under none of {[str(c) for c in candidates]}: "
+            "run the workflow with this config first"
+        )
+    return Results(root=found, settings=settings, codebook=load_codebook(found / settings.codebook))

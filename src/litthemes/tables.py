@@ -131,6 +131,7 @@ TOPICS = pa.schema(
         ("top_terms", pa.string()),
         ("aligned_theme", pa.string()),
         ("alignment", pa.float64()),
+        ("domain_share", pa.float64()),
         ("emergent", pa.bool_()),
         ("stability", pa.float64()),
         ("stable", pa.bool_()),

@@ -13,8 +13,8 @@ import yaml
 from click.testing import CliRunner
 
 from litthemes.cli import main
+from litthemes.topics.refits import run_refits
 from litthemes.topics.run import run
-from litthemes.topics.stability import run_refits
 from workflow_helpers import run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -84,7 +84,7 @@ def test_a_refit_alone_writes_what_it_writes_after_another(workflow_run: Path, t
 def test_nmf_refits_share_one_bertopic_fit_for_their_topic_count(
     workflow_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import litthemes.topics.stability as topic_run
+    import litthemes.topics.refits as topic_run
 
     interim = workflow_run / "data" / "interim"
     topics = {**yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())["topics"], "method": "nmf"}

@@ -20,8 +20,8 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 INTERIM = CFG["interim_dir"]
 PROCESSED = CFG["processed_dir"]
 REPORTS = CFG["reports_dir"]
-LOGS = "logs"
-BENCH = "logs/benchmarks"
+LOGS = CFG["logs_dir"]
+BENCH = f"{LOGS}/benchmarks"
 
 
 def as_json(section, keys=None, **overrides):
@@ -58,9 +58,9 @@ BRIEF_PDF = f"{REPORTS}/brief.pdf"
 # an unsharded run writes. Unsharded, each stage writes that table itself.
 SHARDS = list(range(CFG["shards"]))
 SHARDED = len(SHARDS) > 1
-# Settings that change how the work is split, never the results: left out of the
-# report's settings (and its config hash), so a sharded run gives the same brief.
-RESULT_CFG = {key: value for key, value in CFG.items() if key != "shards"}
+# Settings that change how the work is split or where logs go, never the results: left
+# out of the report's settings (and its config hash), so a sharded run gives the same brief.
+RESULT_CFG = {key: value for key, value in CFG.items() if key not in ("shards", "logs_dir")}
 SHARD_DIR = f"{INTERIM}/shards"
 
 
@@ -86,6 +86,14 @@ def shard_option(wildcards):
 def shard_log(stage, folder=LOGS, suffix=".log"):
     """A per-record job's log (or benchmark) file."""
     return f"{folder}/{stage}-{{shard}}{suffix}" if SHARDED else f"{folder}/{stage}{suffix}"
+
+
+def print_fit_warnings(path):
+    """Print the fit check's warnings (litthemes.report.fit), if the run wrote it."""
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as checks:
+            for warning in json.load(checks)["warnings"]:
+                print(f"WARNING (codebook and corpus): {warning}", file=sys.stderr)
 
 
 def gather_plan(**tables):

@@ -23,9 +23,10 @@ rule embed:
     benchmark:
         shard_log("embed", BENCH, ".tsv")
     shell:
-        "litthemes embed {input.records:q} {input.segments:q} {params.shard}"
+        # --log: the log goes to its file, progress milestones to the console.
+        "litthemes --log {log:q} embed {input.records:q} {input.segments:q} {params.shard}"
         " --segments-out {output.segments:q} --documents-out {output.documents:q}"
-        " --settings {params.settings:q} > {log:q} 2>&1"
+        " --settings {params.settings:q}"
 
 
 if SHARDED:

@@ -1,3 +1,27 @@
+FIT_CHECK = f"{REPORTS}/fit_check.json"
+
+
+rule fit_check:
+    """Does the codebook fit the corpus? Warnings with numbers, for the brief and the console."""
+    input:
+        records=rules.ingest.output.records,
+        codes=CODE_FILES["codes"],
+        topics=rules.align_topics.output.topics,
+        topic_summary=rules.align_topics.output.summary,
+    output:
+        checks=FIT_CHECK,
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        f"{LOGS}/fit_check.log",
+    benchmark:
+        f"{BENCH}/fit_check.tsv"
+    shell:
+        "litthemes fit-check --records {input.records:q} --codes {input.codes:q} --topics {input.topics:q}"
+        " --topic-summary {input.topic_summary:q} --out {output.checks:q} > {log:q} 2>&1"
+
+
 REPORT_INPUT = dict(
     records=rules.ingest.output.records,
     flow=rules.ingest.output.flow,
@@ -8,6 +32,7 @@ REPORT_INPUT = dict(
     topic_summary=rules.align_topics.output.summary,
     figures=FIGURE_FILES,
     codebook=CFG["codebook"],
+    fit_check=FIT_CHECK,
     **({"training_report": TRAINING_REPORT} if TRAINING else {}),
 )
 REPORT_PARAMS = dict(
@@ -17,10 +42,11 @@ REPORT_PARAMS = dict(
     training=lambda w, input: f" --training-report {shlex.quote(input.training_report)}" if TRAINING else "",
 )
 REPORT_COMMAND = (
-    "litthemes report --records {input.records:q} --flow {input.flow:q} --codes {input.codes:q}"
+    # --log: the log goes to its file; warnings (a font missing for the PDF) to the console.
+    "litthemes --log {log:q} report --records {input.records:q} --flow {input.flow:q} --codes {input.codes:q}"
     " --evidence {input.evidence:q} --trends-dir {params.trends_dir:q} --topics {input.topics:q}"
     " --topic-summary {input.topic_summary:q} --figures-dir {params.figures_dir:q}"
-    " --codebook {input.codebook:q}{params.training} --settings {params.settings:q} {params.target} > {log:q} 2>&1"
+    " --codebook {input.codebook:q} --fit-check {input.fit_check:q}{params.training} --settings {params.settings:q} {params.target}"
 )
 
 
@@ -56,7 +82,6 @@ rule brief_pdf:
     resources:
         mem_mb=4000,
         runtime=30,
-    # The longest job once the figures are drawn: first.
     log:
         f"{LOGS}/brief_pdf.log",
     benchmark:

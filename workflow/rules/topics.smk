@@ -46,10 +46,10 @@ REFITS = rules.topic_refits.output if REFIT_RUNS else []
 
 # The fit and the frozen model's assignment are one command, told apart by params.mode.
 TOPIC_COMMAND = (
-    "litthemes topics {input.records:q} {input.segments:q} {input.vectors:q} {params.mode}"
+    "litthemes --log {log:q} topics {input.records:q} {input.segments:q} {input.vectors:q} {params.mode}"
     " --out {output.topics:q} --doc-topics-out {output.doc_topics:q} --summary-out {output.summary:q}"
     " --hierarchy-out {output.hierarchy:q} --settings {params.settings:q}"
-    " --embed-settings {params.embed:q} > {log:q} 2>&1"
+    " --embed-settings {params.embed:q}"
 )
 TOPIC_PARAMS = dict(settings=as_json("topics"), embed=EMBED_VECTORS)
 TOPIC_RESOURCES = dict(mem_mb=8000, runtime=240)
@@ -143,6 +143,7 @@ rule align_topics:
         doc_topics=DOC_TOPICS,
         summary=TOPIC_FIT_SUMMARY,
         vectors=DOCUMENT_VECTORS,
+        segment_vectors=SEGMENT_VECTORS,
         codes=CODE_PARTS["codes"],
         codebook=CFG["codebook"],
     output:
@@ -160,6 +161,7 @@ rule align_topics:
         f"{BENCH}/align_topics.tsv"
     shell:
         "litthemes align-topics {input.topics:q} {input.doc_topics:q} {input.vectors:q} {input.codes:q}"
-        " --codebook {input.codebook:q} --fit-summary {input.summary:q} --out {output.topics:q}"
+        " --codebook {input.codebook:q} --fit-summary {input.summary:q}"
+        " --segment-vectors {input.segment_vectors:q} --out {output.topics:q}"
         " --summary-out {output.summary:q} --settings {params.settings:q} --embed-settings {params.embed:q}"
         " > {log:q} 2>&1"

@@ -27,6 +27,7 @@ from litthemes.embed.encoder import (
     SentenceTransformerEncoder,
     light_bert_config,
 )
+from litthemes.progress import Milestones
 from litthemes.tables import atomic_path
 
 log = logging.getLogger(__name__)
@@ -252,6 +253,7 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
         groups.setdefault(padded_length(count, settings.length_step, model.max_seq_length), []).append(index)
     out = np.zeros((len(texts), model.dimension), dtype=np.float32)
     show = settings.progress and len(texts) > 1000 and os.isatty(2)
+    milestones = Milestones("embed", len(texts), "texts")
     precision = resolve_precision(settings)
     device_type = torch.device(model.device).type
     autocast = torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
@@ -266,6 +268,7 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
                 vectors = model.encode(batch, length)
                 out[chunk] = vectors[: len(chunk)].float().cpu().numpy()
                 bar.update(len(chunk))
+                milestones.update(len(chunk))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import platform
 import re
@@ -24,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from litthemes.captions import FIGURE_CAPTIONS
 from litthemes.cite import citation
 from litthemes.codebook import Codebook, load_codebook
+from litthemes.report.fonts import FONT_PACKAGES, uncovered
 from litthemes.tables import (
     CODES,
     EVIDENCE,
@@ -52,6 +54,8 @@ SOFTWARE = (
     "jinja2",
     "torch",
 )
+
+log = logging.getLogger(__name__)
 
 
 def doi_link(doi: Any) -> str:
@@ -284,6 +288,7 @@ def run(
     report_settings: dict[str, Any] | None = None,
     pdf_out: str | None = None,
     training_report: str | None = None,
+    fit_check: str | None = None,
 ) -> str:
     """Write the brief as self-contained HTML to ``out``, and with ``pdf_out`` as an A4 PDF
     (either may be None; the workflow writes them in two jobs, side by side).
@@ -306,6 +311,7 @@ def run(
     topics = read_table(topics_path, TOPICS)
     topic_summary = json.loads(Path(topic_summary_path).read_text(encoding="utf-8"))
     training = json.loads(Path(training_report).read_text(encoding="utf-8")) if training_report else None
+    fit = json.loads(Path(fit_check).read_text(encoding="utf-8")) if fit_check else None
     label = {c.id: c.label for c in book.codes}
     prevalence = t["prevalence"].set_index("theme")
     direction = t["trend_tests"].set_index("theme")
@@ -359,6 +365,7 @@ def run(
         topics=_with_trend(topics[topics["topic"] >= 0], t["topic_trends"]).to_dict("records"),
         topic_summary=topic_summary,
         training=training,
+        fit=fit,
         emergent=topics[topics["emergent"]].to_dict("records"),
         claims=claims,
         n_claims=len(t["claims"]),
@@ -401,6 +408,19 @@ def _write_pdf(html: str, html_path: str | Path, pdf_path: str | Path, placed: d
 
     from litthemes.tables import atomic_path
 
+    missing = uncovered(html)
+    if missing:
+        log.warning(
+            "the PDF brief cannot draw %s: no installed font has them; install %s and rebuild "
+            "(the HTML brief shows them)",
+            " ".join(missing),
+            FONT_PACKAGES,
+        )
+        note = (
+            '<p class="small">This PDF lacks a font for some characters (' + " ".join(missing) + "), shown as "
+            f"boxes; the HTML brief shows them. Install {FONT_PACKAGES} and rebuild.</p>"
+        )
+        html = html.replace("</body>", note + "</body>")
     # Only data: and file: URLs (the brief and its embedded images); never the network.
     fetcher = URLFetcher(allowed_protocols={"data", "file"}, fail_on_errors=True)
     document = HTML(string=html, base_url=str(Path(html_path).resolve()), url_fetcher=fetcher).render()

@@ -2,7 +2,7 @@
 to the codebook's themes; a topic that matches no theme is emergent.
 
 - :mod:`litthemes.topics.fit`: the models (UMAP, HDBSCAN, c-TF-IDF; NMF beside them);
-- :mod:`litthemes.topics.stability`: refits with other seeds and the stability check;
+- :mod:`litthemes.topics.refits`: refits with other seeds and the stability check;
 - :mod:`litthemes.topics.coherence`: NPMI coherence of the topic terms;
 - :mod:`litthemes.topics.frozen`: a fit saved as a model, and new records assigned to it;
 - :mod:`litthemes.topics.align`: topics against the codebook's themes;
@@ -26,7 +26,7 @@ from litthemes.topics.fit import (
     representative,
     stop_words,
 )
-from litthemes.topics.stability import stability
+from litthemes.topics.refits import stability
 
 __all__ = [
     "MIN_DOCUMENTS",

@@ -12,7 +12,7 @@ import pandas as pd
 
 from litthemes.codebook import load_codebook
 from litthemes.config import EmbedSettings, TopicSettings
-from litthemes.embed import embed_texts
+from litthemes.embed import embed_texts, row_dot
 from litthemes.shards import read_gathered
 from litthemes.tables import (
     CODES,
@@ -26,6 +26,28 @@ from litthemes.tables import (
 from litthemes.topics.fit import TopicModelResult
 
 
+def domain_anchor(examples: np.ndarray, background: np.ndarray) -> float:
+    """How close the codebook's own example statements are to its background texts (the
+    median of each example's highest cosine)."""
+    return float(np.median(row_dot(examples, background).max(axis=1)))
+
+
+def in_domain(
+    record_ids: list[str],
+    segment_keys: pd.DataFrame,
+    segment_vectors: np.ndarray,
+    background: np.ndarray,
+    anchor: float,
+) -> np.ndarray:
+    """Which records are within the literature the codebook was written for: those with a
+    passage (title or sentence) at least as close to the background texts as the
+    codebook's examples are (:func:`domain_anchor`); passages, like examples, are
+    statements, so the two compare like with like."""
+    closest = pd.Series(row_dot(segment_vectors, background).max(axis=1), index=segment_keys["record_id"].to_numpy())
+    best = closest.groupby(level=0).max()
+    return best.reindex(record_ids).fillna(-1.0).to_numpy() >= anchor
+
+
 def align(
     result: TopicModelResult,
     doc_vectors: np.ndarray,
@@ -33,13 +55,17 @@ def align(
     codes: pd.DataFrame,
     theme_vectors: dict[str, np.ndarray],
     settings: TopicSettings,
+    domain: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Best-matching theme per topic from embedding similarity and members' coding.
 
     alignment = mean of (a) cosine similarity between the topic's centroid and the
     theme's closest prototype, rescaled from 0.15..0.65 to 0..1, and (b) the share of
-    the topic's records coded with the theme. Below ``emergent_threshold`` a topic is
-    emergent: the codebook does not name it.
+    the topic's records coded with the theme. A topic is emergent, named by no theme,
+    when its alignment is below ``emergent_threshold``, or when fewer than half its
+    documents are within the codebook's literature (``domain``, one flag per document;
+    :func:`in_domain`): a codebook applied to another literature still finds its
+    themes' words there, and the topics of that literature are what it does not name.
     """
     present = codes[codes["present"]].groupby("theme")["record_id"].apply(set).to_dict()
     rows = []
@@ -47,6 +73,7 @@ def align(
     for topic in sorted(result.terms):
         members = np.flatnonzero(result.assignments == topic)
         best_theme, best = "", 0.0
+        domain_share = float("nan")
         if topic != -1 and len(members):
             centroid = doc_vectors[members].mean(axis=0)
             centroid /= np.linalg.norm(centroid) or 1.0
@@ -58,12 +85,16 @@ def align(
                 value = 0.5 * sim_scaled + 0.5 * share
                 if value > best:
                     best_theme, best = theme, value
+            if domain is not None:
+                domain_share = float(domain[members].mean())
+        outside = domain_share < 0.5  # False for NaN: no background, no domain check
         rows.append(
             {
                 "topic": int(topic),
                 "aligned_theme": best_theme,
                 "alignment": round(best, 6),
-                "emergent": bool(topic != -1 and best < settings.emergent_threshold),
+                "domain_share": round(domain_share, 6),
+                "emergent": bool(topic != -1 and (best < settings.emergent_threshold or outside)),
             }
         )
     return pd.DataFrame(rows)
@@ -80,8 +111,11 @@ def run_align(
     out_summary: str,
     settings: dict[str, Any] | None = None,
     embed_settings: dict[str, Any] | None = None,
+    segment_vectors_path: str | None = None,
 ) -> dict[str, Any]:
-    """Align fitted topics to the codebook's themes and flag emergent ones.
+    """Align fitted topics to the codebook's themes and flag emergent ones (with
+    ``segment_vectors_path``, also by whether their records are within the codebook's
+    literature: :func:`in_domain`).
 
     ``codes_path`` may be the list of the coding shards' code tables.
     """
@@ -111,14 +145,28 @@ def run_align(
     vectors_all = embed_texts([p for _, p in prototypes], embed)
     owners = np.asarray([theme for theme, _ in prototypes])
     theme_vectors = {t.id: vectors_all[owners == t.id] for t in book.themes}
+    doc_vectors = vectors[[position[r] for r in ids]]
+    domain, anchor = None, float("nan")
+    examples = [e for t in book.themes for e in t.examples]
+    if book.background and examples and segment_vectors_path:
+        background = embed_texts(list(book.background), embed)
+        anchor = domain_anchor(embed_texts(examples, embed), background)
+        segment_keys, segment_vectors = read_vectors(segment_vectors_path, set(ids))
+        domain = in_domain(ids, segment_keys, segment_vectors, background, anchor)
     alignment = align(
-        fitted, vectors[[position[r] for r in ids]], ids, read_gathered(codes_path, CODES), theme_vectors, params
+        fitted, doc_vectors, ids, read_gathered(codes_path, CODES), theme_vectors, params, domain
     ).set_index("topic")
     topics["aligned_theme"] = topics["topic"].map(alignment["aligned_theme"]).fillna("")
     topics["alignment"] = topics["topic"].map(alignment["alignment"]).astype(float)
+    topics["domain_share"] = topics["topic"].map(alignment["domain_share"]).astype(float)
     topics["emergent"] = topics["topic"].map(alignment["emergent"]).fillna(False).astype(bool)
     write_table(topics, out_topics, TOPICS, "topics")
     summary["emergent_topics"] = int(topics["emergent"].sum())
+    # The fit of codebook and corpus: the share of documents within the codebook's literature.
+    summary["domain"] = {
+        "anchor": round(anchor, 6),
+        "documents_in_domain": None if domain is None else round(float(domain.mean()), 6),
+    }
     summary["codebook"] = book.stamp
     write_json(summary, out_summary)
     return summary

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +23,42 @@ def topic_documents(segments: pd.DataFrame, record_ids: list[str]) -> list[str]:
     use = segments[(segments["field"] != "fulltext") | (segments["start_char"] < FULLTEXT_CHARS)]
     joined = use.groupby("record_id", sort=False)["lemmas"].agg(lambda parts: " ".join(p for p in parts if p))
     return [str(joined.get(rid, "")) for rid in record_ids]
+
+
+_WORD = re.compile(r"\w+")
+
+
+def surface_forms(segments: pd.DataFrame, wanted: Iterable[str]) -> dict[str, str]:
+    """The word each lemma in ``wanted`` most often stands for in the segments' text.
+
+    A lookup lemmatizer gives lemmas no reader would write ("datum" for data, "learn"
+    for learning); topic terms are shown as the text says them. A segment counts where
+    its words line up one to one with its lemmas; ties go to the alphabetically first
+    word, so the choice depends on the corpus alone.
+    """
+    wanted = set(wanted)
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, lemmas in zip(segments["text"], segments["lemmas"], strict=True):
+        lemma_words = str(lemmas).split()
+        if not wanted.intersection(lemma_words):
+            continue
+        words = _WORD.findall(str(text).lower())
+        if len(words) != len(lemma_words):
+            continue
+        for word, lemma in zip(words, lemma_words, strict=True):
+            if lemma in wanted:
+                seen[lemma][word] += 1
+    return {lemma: min(counts.items(), key=lambda item: (-item[1], item[0]))[0] for lemma, counts in seen.items()}
+
+
+def surface_terms(terms: list[str], forms: dict[str, str]) -> list[str]:
+    """Topic terms (words and bigrams of lemmas) in their surface form, duplicates dropped."""
+    out: list[str] = []
+    for term in terms:
+        shown = " ".join(forms.get(word, word) for word in term.split())
+        if shown not in out:
+            out.append(shown)
+    return out
 
 
 def document_vectors(records_path: str, vectors_path: str) -> tuple[list[str], np.ndarray]:

@@ -232,7 +232,7 @@ def fit_bertopic(
         topics,
         strengths,
         terms,
-        {t: _label(t, w) for t, w in terms.items()},
+        {t: topic_label(t, w) for t, w in terms.items()},
         raw_outliers,
         hierarchy,
         fit_seconds,
@@ -337,11 +337,11 @@ def fit_nmf(docs: list[str], n_topics: int, settings: TopicSettings, seed: int) 
     totals = weights.sum(axis=1)
     probabilities = np.divide(weights.max(axis=1), totals, out=np.zeros(len(docs)), where=totals > 0)
     return TopicModelResult(
-        "nmf", assignments, probabilities, terms, {t: _label(t, w) for t, w in terms.items()}, float(empty.mean())
+        "nmf", assignments, probabilities, terms, {t: topic_label(t, w) for t, w in terms.items()}, float(empty.mean())
     )
 
 
-def _label(topic: int, terms: list[str]) -> str:
+def topic_label(topic: int, terms: list[str]) -> str:
     return "Outliers" if topic == -1 else f"{topic}: " + ", ".join(terms[:3])
 
 

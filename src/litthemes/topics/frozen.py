@@ -161,6 +161,7 @@ def assign_frozen(
             "top_terms": model["top_terms"],
             "aligned_theme": "",
             "alignment": float("nan"),
+            "domain_share": float("nan"),
             "emergent": False,
             "stability": model["stability"].astype(float),
             "stable": [

@@ -9,15 +9,18 @@ import numpy as np
 import pandas as pd
 
 from litthemes.config import EmbedSettings, TopicSettings
+from litthemes.progress import PROGRESS
 from litthemes.tables import (
     DOC_TOPICS,
+    SEGMENTS,
     TOPICS,
+    read_table,
     write_json,
     write_table,
     write_text,
 )
 from litthemes.topics.coherence import Cooccurrence, scored_terms
-from litthemes.topics.documents import documents
+from litthemes.topics.documents import document_vectors, surface_forms, surface_terms, topic_documents
 from litthemes.topics.fit import (
     MIN_DOCUMENTS,
     TopicModelResult,
@@ -25,9 +28,10 @@ from litthemes.topics.fit import (
     fit_nmf,
     min_topic_size,
     representative,
+    topic_label,
 )
 from litthemes.topics.frozen import assign_frozen, save_fitted_model, save_skipped_model
-from litthemes.topics.stability import (
+from litthemes.topics.refits import (
     nmf_topic_count,
     read_refit,
     refit_assignments,
@@ -74,7 +78,9 @@ def run(
     embed = EmbedSettings.model_validate(embed_settings or {})
     if stability_later and (refit_paths or out_model):
         raise ValueError("with stability_later, refits and the model file go to run_stability")
-    ids, docs, doc_vectors = documents(records_path, segments_path, vectors_path)
+    ids, doc_vectors = document_vectors(records_path, vectors_path)
+    segments = read_table(segments_path, SEGMENTS)
+    docs = topic_documents(segments, ids)
     if out_hierarchy:
         write_text("parent_id,parent_name,child_left_id,child_right_id,distance\n", out_hierarchy)
     if params.frozen_model:
@@ -86,26 +92,31 @@ def run(
             save_skipped_model(out_model)
         return _empty(out_topics, out_docs, out_summary, f"only {len(ids)} documents (< {MIN_DOCUMENTS})")
 
+    PROGRESS.info("topics: fitting BERTopic on %s documents", f"{len(docs):,}")
     bert = fit_bertopic(docs, doc_vectors, params, params.seed, embed)
     # A timing, so it goes to the log and not into the (byte-identical) summary.
     log.info("BERTopic fit on %d documents: %.2f s", len(docs), bert.fit_seconds)
     n_real = len([t for t in bert.terms if t != -1])
+    PROGRESS.info("topics: %d BERTopic topics in %.0f s; fitting the NMF baseline", n_real, bert.fit_seconds)
     nmf = fit_nmf(docs, nmf_topic_count(bert, params), params, params.seed)
     cooccurrence = Cooccurrence(docs, scored_terms(bert.terms, nmf.terms))
     coherence = {"bertopic": cooccurrence.npmi(bert.terms), "nmf": cooccurrence.npmi(nmf.terms)}
     primary: TopicModelResult = bert if params.method == "bertopic" else nmf
 
     reps = representative(primary, doc_vectors, ids)
+    forms = surface_forms(segments, {w for terms in primary.terms.values() for term in terms for w in term.split()})
+    shown = {topic: surface_terms(terms, forms) for topic, terms in primary.terms.items()}
     rows = []
     for topic in sorted(primary.terms):
         rows.append(
             {
                 "topic": int(topic),
                 "size": int((primary.assignments == topic).sum()),
-                "label": primary.labels[topic],
-                "top_terms": "; ".join(primary.terms[topic]),
+                "label": topic_label(topic, shown[topic]),
+                "top_terms": "; ".join(shown[topic]),
                 "aligned_theme": "",
                 "alignment": float("nan"),
+                "domain_share": float("nan"),
                 "emergent": False,  # filled by run_align
                 "stability": float("nan"),
                 "stable": True,  # filled by with_stability

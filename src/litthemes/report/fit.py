@@ -1,0 +1,73 @@
+"""Does the codebook fit the corpus? Checks with numbers, for the console and the brief.
+
+A codebook written for one literature, run on another, still finds its themes' words:
+the tables fill up and nothing says they describe the wrong literature. Three checks,
+each a majority rule:
+
+- fewer than half the documents are within the codebook's literature (as close to its
+  background texts as the codebook's own examples are: litthemes.topics.align);
+- more than half the records have no theme (mentioned, by the coder's rules);
+- more than half the topics are emergent (named by no theme).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from litthemes.tables import CODES, RECORDS, TOPICS, read_table, write_json
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def fit_checks(
+    included: int, codes: pd.DataFrame, topics: pd.DataFrame, topic_summary: dict[str, Any]
+) -> dict[str, Any]:
+    """The fit figures and the warnings they give (see the module docstring)."""
+    themed = codes.groupby("record_id")["present"].any() if len(codes) else pd.Series(dtype=bool)
+    without_theme = float(1 - themed.mean()) if len(themed) else float("nan")
+    real = topics[topics["topic"] >= 0] if len(topics) else topics
+    emergent = int(real["emergent"].sum()) if len(real) else 0
+    in_domain = (topic_summary.get("domain") or {}).get("documents_in_domain")
+    warnings = []
+    if in_domain is not None and in_domain < 0.5:
+        warnings.append(
+            f"Only {_pct(in_domain)} of the documents resemble the literature the codebook describes (its "
+            "background texts, as closely as the codebook's own examples do): the codebook may not fit this "
+            "corpus, and its themes' shares may describe another literature's words. Draft a codebook from "
+            "the topics (`litthemes codebook draft`)."
+        )
+    if without_theme == without_theme and without_theme > 0.5:
+        warnings.append(f"{_pct(without_theme)} of the records carry no theme of the codebook.")
+    if len(real) and emergent / len(real) > 0.5:
+        warnings.append(f"{emergent} of {len(real)} topics match no theme of the codebook (emergent).")
+    return {
+        "records": included,
+        "documents_in_domain": in_domain,
+        "records_without_theme": None if without_theme != without_theme else round(without_theme, 6),
+        "topics": len(real),
+        "emergent_topics": emergent,
+        "fits": not warnings,
+        "warnings": warnings,
+    }
+
+
+def run_fit_check(
+    records_path: str, codes_path: str, topics_path: str, topic_summary_path: str, out: str
+) -> dict[str, Any]:
+    """Write the fit checks as JSON; returns them."""
+    records = read_table(records_path, RECORDS)
+    summary = json.loads(Path(topic_summary_path).read_text(encoding="utf-8"))
+    checks = fit_checks(
+        int((records["status"] == "included").sum()),
+        read_table(codes_path, CODES),
+        read_table(topics_path, TOPICS),
+        summary,
+    )
+    write_json(checks, out)
+    return checks
