@@ -175,7 +175,7 @@ def topic_figures(project: Path) -> dict[str, object]:
 
     summary = json.loads((project / "data" / "processed" / "topic_summary.json").read_text())
     match = re.search(
-        r"BERTopic fit_transform on (\d+) documents: ([\d.]+) s", (project / "logs" / "topics.log").read_text()
+        r"BERTopic fit on (\d+) documents: ([\d.]+) s", (project / "logs" / "topics.log").read_text()
     )
     return {
         "bertopic_fit_s": float(match.group(2)) if match else None,

@@ -55,7 +55,7 @@ def test_every_rule_that_embeds_gets_the_settings_that_decide_a_vector(run: Path
     commands = [
         line[line.index("litthemes ") :]
         for line in (dry.stdout + dry.stderr).splitlines()
-        if re.search(r"litthemes (code|topics|align-topics) ", line)
+        if re.search(r"litthemes (--log \S+ )?(code|topics|align-topics) ", line)
     ]
     assert len(commands) == 3, dry.stdout + dry.stderr
     for command in commands:
