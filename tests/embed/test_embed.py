@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import litthemes.embed as embed_module
+import litthemes.embed.texts as embed_module
 from litthemes.config import EmbedSettings
 from litthemes.embed import embed_texts, model_id, resolve_model
 from litthemes.tables import read_vectors, write_vectors

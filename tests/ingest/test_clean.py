@@ -117,7 +117,7 @@ def test_numbered_series_and_doi_chains_are_not_merged(tmp_path: Path) -> None:
 
 
 def test_ingest_cache_reads_only_new_or_changed_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import litthemes.ingest as ingest_module
+    import litthemes.ingest.pipeline as ingest_module
 
     wos = tmp_path / "savedrecs.txt"
     wos.write_text(

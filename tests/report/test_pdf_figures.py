@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from litthemes.report import _pdf_figures, _write_pdf
+from litthemes.report.brief import _pdf_figures, _write_pdf
 
 PX = 0.75  # PDF points per CSS pixel
 

@@ -6,7 +6,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,6 @@ from litthemes.cache import KEY, RecordCache, content_key
 from litthemes.code.lexical import CueHit, LexicalCoder, lexical_fingerprint
 from litthemes.code.score import aggregate, code_segments, evidence
 from litthemes.code.semantic import PrototypeClassifier, SegmentClassifier
-from litthemes.code.train import TrainedClassifier, TrainingSet, load_training
 from litthemes.codebook import THEME, Code, Codebook, load_codebook
 from litthemes.config import CodeSettings, EmbedSettings, SegmentSettings
 from litthemes.embed import cache_shape, model_id
@@ -32,6 +31,9 @@ from litthemes.tables import (
     read_vectors,
     write_table,
 )
+
+if TYPE_CHECKING:
+    from litthemes.code.train import TrainingSet
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +210,10 @@ def _classifier(
 ) -> Callable[[], SegmentClassifier]:
     """A function that fits the semantic model: on the human codes if given, else on the prototypes."""
     if training is not None:
+        from litthemes.code.train import TrainedClassifier
+
         return lambda: TrainedClassifier(book, training, embed, settings.semantic_c)
-    return lambda: PrototypeClassifier(book, embed, settings.semantic_c)
+    return lambda: PrototypeClassifier(book, embed, settings.semantic_c, settings.cache_dir)
 
 
 def _segment_vectors(vectors_path: str, segments: pd.DataFrame) -> np.ndarray:
@@ -251,7 +255,12 @@ def run(
     """
     book = load_codebook(codebook_path)
     code_settings = CodeSettings.model_validate(settings or {})
-    training = load_training(code_settings.training, book) if code_settings.training else None
+    training = None
+    if code_settings.training:
+        # Imported only here: reading human codes brings in the agree stage and scipy.
+        from litthemes.code.train import load_training
+
+        training = load_training(code_settings.training, book)
     embed = EmbedSettings.model_validate(embed_settings or {})
     nlp = SegmentSettings.model_validate(segment_settings or {})
     records = select_shard(read_table(records_path, RECORDS), shard)

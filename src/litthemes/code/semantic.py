@@ -18,7 +18,12 @@ Human-coded passages (``litthemes code --train``) are used by
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -83,10 +88,34 @@ class LinearModel:
         return positive[:, None]
 
 
+def fit_cached(
+    features: np.ndarray, labels: list[str], c: float, cache_dir: str | os.PathLike[str] = ""
+) -> LinearModel:
+    """:meth:`LinearModel.fit`, kept in ``cache_dir`` under a hash of everything the fit
+    depends on (the features' bits, the labels, C, scikit-learn's version): a codebook
+    edit that leaves definitions and examples alone reuses the fitted weights instead of
+    importing scikit-learn and fitting again."""
+    if not cache_dir:
+        return LinearModel.fit(features, labels, c)
+    digest = hashlib.sha256(np.ascontiguousarray(features, dtype=np.float64).tobytes())
+    digest.update("\0".join(labels).encode())
+    digest.update(repr((c, version("scikit-learn"))).encode())
+    path = Path(cache_dir) / "semantic_models" / f"{digest.hexdigest()[:32]}.npz"
+    if path.exists():
+        with np.load(path) as stored:
+            return LinearModel(stored["coef"], stored["intercept"], [str(x) for x in stored["classes"]], True)
+    model = LinearModel.fit(features, labels, c)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
+        np.savez(tmp, coef=model.coef, intercept=model.intercept, classes=np.asarray(model.classes))
+    os.replace(tmp.name, path)
+    return model
+
+
 class PrototypeClassifier:
     """Per dimension, a multinomial logistic regression on the codes' prototypes (see module doc)."""
 
-    def __init__(self, codebook: Codebook, embed_settings: EmbedSettings, c: float = 16.0) -> None:
+    def __init__(self, codebook: Codebook, embed_settings: EmbedSettings, c: float = 16.0, cache_dir: str = "") -> None:
         self.codebook = codebook
         self.column = {code.id: j for j, code in enumerate(codebook.codes)}
         self.models: dict[str, tuple[LinearModel | None, list[Code], np.ndarray]] = {}
@@ -117,7 +146,7 @@ class PrototypeClassifier:
                 # the similarity to its closest prototype, clipped at 0.
                 self.models[dimension] = (None, codes, features)
             else:
-                self.models[dimension] = (LinearModel.fit(features, labels, c), codes, features)
+                self.models[dimension] = (fit_cached(features, labels, c, cache_dir), codes, features)
 
     def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
         out = np.zeros((len(vectors), len(self.codebook.codes)), dtype=np.float64)
