@@ -52,22 +52,29 @@ HOSTILE = [
 ]
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
-    """Run the project's workflow in ``workdir`` with the config in workdir/config/config.yaml."""
-    command = [
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The command that runs the project's workflow in ``workdir`` with workdir/config/config.yaml."""
+    config = str(workdir / "config" / "config.yaml")
+    snakefile = str(ROOT / "Snakefile")
+    return [
         sys.executable,
         "-m",
         "snakemake",
         "-s",
-        str(ROOT / "Snakefile"),
+        snakefile,
         "--directory",
         str(workdir),
         "--configfile",
-        str(workdir / "config" / "config.yaml"),
+        config,
         "--cores",
         "2",
         *args,
     ]
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
+    """Run the project's workflow in ``workdir`` (see :func:`snakemake_command`)."""
+    command = snakemake_command(workdir, *args)
     return subprocess.run(command, capture_output=True, text=True, env=offline_env(), timeout=timeout)
 
 

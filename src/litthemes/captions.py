@@ -54,6 +54,9 @@ FIGURE_TABLES: dict[str, tuple[str, ...]] = {
 # Every figure's footer gives the number of records this table counts.
 FOOTER_TABLE = "field_availability"
 
+# Okabe-Ito's colour-blind-safe palette: the figures' colours, and those of drafted codes.
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+
 
 def topic_figures(names: list[str]) -> list[str]:
     """Those of figures ``names`` drawn from the aligned topic table."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow_helpers import ROOT, make_project, offline_env, run_snakemake
+from workflow_helpers import make_project, offline_env, run_snakemake, snakemake_command
 
 pytestmark = pytest.mark.slow
 
@@ -41,21 +41,12 @@ def test_sigkill_mid_stage_then_rerun_gives_the_same_tables(
     workflow_run: Path, tmp_path: Path, embed_cache: str
 ) -> None:
     project = make_project(tmp_path / "killed", embed_cache)
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(project),
-        "--configfile",
-        str(project / "config" / "config.yaml"),
-        "--cores",
-        "2",
-    ]
     process = subprocess.Popen(
-        command, env=offline_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        snakemake_command(project),
+        env=offline_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.time() + 600
     # Kill while the topic model is being fitted: the longest stage, with its outputs half done.

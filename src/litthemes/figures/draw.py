@@ -23,12 +23,11 @@ from cycler import cycler
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
-from litthemes.captions import FIGURE_CAPTIONS
+from litthemes.captions import FIGURE_CAPTIONS, OKABE_ITO
 from litthemes.codebook import Codebook
 
 log = logging.getLogger(__name__)
 
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 GROUP_COLOURS = {"trends": "#0072B2", "challenges": "#D55E00", "impacts": "#009E73", "future": "#CC79A7"}
 STYLE: dict[str, Any] = {
     "figure.dpi": 100,

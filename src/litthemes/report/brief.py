@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from litthemes.captions import FIGURE_CAPTIONS
 from litthemes.cite import citation
 from litthemes.codebook import Codebook, load_codebook
+from litthemes.report.fit import percent
 from litthemes.report.fonts import FONT_PACKAGES, uncovered
 from litthemes.tables import (
     CODES,
@@ -123,10 +124,6 @@ def software_versions() -> dict[str, str]:
     return found
 
 
-def _pct(x: float) -> str:
-    return "n/a" if pd.isna(x) else f"{x * 100:.0f}%"
-
-
 def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
     """Key findings as sentences built from the tables, each pointing at its figure."""
     label = {c.id: c.label for c in book.codes}
@@ -137,8 +134,8 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
     if len(prev) and prev["coded"].sum() > 0:
         top = prev.head(3)
         parts = [
-            f"{label[r.theme]} (mentioned in {_pct(r.share)}, 95% CI {_pct(r.ci_low)}–{_pct(r.ci_high)}; "
-            f"the main theme of {_pct(r.main_share)})"
+            f"{label[r.theme]} (mentioned in {percent(r.share)}, 95% CI {percent(r.ci_low)}–{percent(r.ci_high)}; "
+            f"the main theme of {percent(r.main_share)})"
             for r in top.itertuples()
         ]
         out.append(
@@ -153,7 +150,8 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
         g = groups.iloc[0]
         out.append(
             {
-                "text": f"Of the four groups, {g.label.lower()} are raised most often: in {_pct(g.share)} of records.",
+                "text": f"Of the four groups, {g.label.lower()} are raised most often: "
+                f"in {percent(g.share)} of records.",
                 "figure": "theme_prevalence",
                 "theme": "",
             }
@@ -182,8 +180,8 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
         r = covid.sort_values("difference", ascending=False).iloc[0]
         out.append(
             {
-                "text": f"From the split year on, {label[r.theme]} changed most: {_pct(r.share_before)} of records "
-                f"before vs {_pct(r.share_after)} after ({r.difference * 100:+.0f} points, 95% CI "
+                "text": f"From the split year on, {label[r.theme]} changed most: {percent(r.share_before)} of records "
+                f"before vs {percent(r.share_after)} after ({r.difference * 100:+.0f} points, 95% CI "
                 f"{r.ci_low * 100:+.0f} to {r.ci_high * 100:+.0f}).",
                 "figure": "covid_change",
                 "theme": r.theme,
@@ -215,8 +213,8 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
         (a, sa), (b, sb) = dominant(early), dominant(late)
         out.append(
             {
-                "text": f"In {early[0]}–{early[-1]} the dominant term was {label[a]} ({_pct(sa)} of records); in "
-                f"{late[0]}–{late[-1]} it is {label[b]} ({_pct(sb)}).",
+                "text": f"In {early[0]}–{early[-1]} the dominant term was {label[a]} ({percent(sa)} of records); in "
+                f"{late[0]}–{late[-1]} it is {label[b]} ({percent(sb)}).",
                 "figure": "terminology_shift",
                 "theme": "",
             }
@@ -324,11 +322,11 @@ def run(
                     "id": code.id,
                     "label": code.label,
                     "definition": code.definition,
-                    "share": _pct(p["share"]),
-                    "ci": f"{_pct(p['ci_low'])}–{_pct(p['ci_high'])}",
+                    "share": percent(p["share"]),
+                    "ci": f"{percent(p['ci_low'])}–{percent(p['ci_high'])}",
                     "coded": int(p["coded"]),
-                    "main_share": _pct(p["main_share"]),
-                    "main_ci": f"{_pct(p['main_ci_low'])}–{_pct(p['main_ci_high'])}",
+                    "main_share": percent(p["main_share"]),
+                    "main_ci": f"{percent(p['main_ci_low'])}–{percent(p['main_ci_high'])}",
                     "main": int(p["main"]),
                     "direction": d["direction"],
                     "quotes": quotes_for(code.id, evidence, records, params.quotes_per_theme),

@@ -21,8 +21,9 @@ import pandas as pd
 from litthemes.tables import CODES, RECORDS, TOPICS, read_table, write_json
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
+def percent(x: float) -> str:
+    """A share as a whole percentage ("n/a" for a missing one), as the brief writes it."""
+    return "n/a" if pd.isna(x) else f"{x * 100:.0f}%"
 
 
 def fit_checks(
@@ -37,13 +38,13 @@ def fit_checks(
     warnings = []
     if in_domain is not None and in_domain < 0.5:
         warnings.append(
-            f"Only {_pct(in_domain)} of the documents resemble the literature the codebook describes (its "
+            f"Only {percent(in_domain)} of the documents resemble the literature the codebook describes (its "
             "background texts, as closely as the codebook's own examples do): the codebook may not fit this "
             "corpus, and its themes' shares may describe another literature's words. Draft a codebook from "
             "the topics (`litthemes codebook draft`)."
         )
     if without_theme == without_theme and without_theme > 0.5:
-        warnings.append(f"{_pct(without_theme)} of the records carry no theme of the codebook.")
+        warnings.append(f"{percent(without_theme)} of the records carry no theme of the codebook.")
     if len(real) and emergent / len(real) > 0.5:
         warnings.append(f"{emergent} of {len(real)} topics match no theme of the codebook (emergent).")
     return {

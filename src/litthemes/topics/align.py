@@ -140,17 +140,19 @@ def run_align(
         labels={int(r.topic): str(r.label) for r in topics.itertuples()},
         outlier_share=0.0,
     )
-    # One call: each call reads the embedding cache from disk.
     prototypes = [(t.id, p) for t in book.themes for p in t.prototypes]
-    vectors_all = embed_texts([p for _, p in prototypes], embed)
+    examples = [e for t in book.themes for e in t.examples]
+    background_texts = list(book.background)
+    # One call: each call reads the embedding cache from disk.
+    vectors_all = embed_texts([p for _, p in prototypes] + examples + background_texts, embed)
     owners = np.asarray([theme for theme, _ in prototypes])
-    theme_vectors = {t.id: vectors_all[owners == t.id] for t in book.themes}
+    theme_vectors = {t.id: vectors_all[: len(prototypes)][owners == t.id] for t in book.themes}
+    example_vectors = vectors_all[len(prototypes) : len(prototypes) + len(examples)]
+    background = vectors_all[len(prototypes) + len(examples) :]
     doc_vectors = vectors[[position[r] for r in ids]]
     domain, anchor = None, float("nan")
-    examples = [e for t in book.themes for e in t.examples]
-    if book.background and examples and segment_vectors_path:
-        background = embed_texts(list(book.background), embed)
-        anchor = domain_anchor(embed_texts(examples, embed), background)
+    if background_texts and examples and segment_vectors_path:
+        anchor = domain_anchor(example_vectors, background)
         segment_keys, segment_vectors = read_vectors(segment_vectors_path, set(ids))
         domain = in_domain(ids, segment_keys, segment_vectors, background, anchor)
     alignment = align(

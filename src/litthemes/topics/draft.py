@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from litthemes.captions import OKABE_ITO
 from litthemes.codebook import THEME, load_codebook
 from litthemes.config import Settings, load
 from litthemes.tables import DOC_TOPICS, RECORDS, SEGMENTS, TOPICS, read_table, read_vectors, write_text
 
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 DRAFT_GROUP = "drafted"
 
 
@@ -74,28 +74,29 @@ def _slug(terms: list[str], taken: set[str]) -> str:
     return slug
 
 
-def _examples(members: list[str], centroid: np.ndarray, segments: pd.DataFrame, vectors_path: str, k: int) -> list[str]:
-    """The ``k`` abstract sentences (one per record) of ``members`` closest to ``centroid``."""
-    keys, vectors = read_vectors(vectors_path, set(members))
-    position = {(r, int(i)): n for n, (r, i) in enumerate(zip(keys["record_id"], keys["segment_index"], strict=True))}
+def _example_pool(segments: pd.DataFrame, vectors_path: str, record_ids: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The passages examples are chosen from (abstract and full-text sentences of a
+    readable length, of ``record_ids``) and their vectors, in one read of the vector file."""
+    keys, vectors = read_vectors(vectors_path, record_ids)
+    row = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["record_id", "segment_index"]]))
     pool = segments[
-        segments["record_id"].isin(set(members))
+        segments["record_id"].isin(record_ids)
         & (segments["field"] != "title")
         & segments["text"].str.len().between(60, 400)
     ]
-    scored = []
-    for row in pool.itertuples():
-        index = position.get((row.record_id, int(row.segment_index)))
-        if index is not None:
-            scored.append((-float(vectors[index] @ centroid), row.record_id, int(row.segment_index), row.text))
-    chosen, seen = [], set()
-    for _, record_id, _, text in sorted(scored):
-        if record_id not in seen:
-            chosen.append(str(text))
-            seen.add(record_id)
-        if len(chosen) == k:
-            break
-    return chosen
+    rows = row.reindex(pd.MultiIndex.from_frame(pool[["record_id", "segment_index"]]))
+    pool = pool.assign(row=rows.to_numpy()).dropna(subset=["row"])
+    return pool, vectors
+
+
+def _examples(pool: pd.DataFrame, vectors: np.ndarray, members: list[str], centroid: np.ndarray, k: int) -> list[str]:
+    """The ``k`` passages of ``pool`` (one per record) of ``members`` closest to ``centroid``."""
+    mine = pool[pool["record_id"].isin(set(members))]
+    if mine.empty:
+        return []
+    mine = mine.assign(score=-(vectors[mine["row"].to_numpy(dtype=np.int64)] @ centroid))
+    best = mine.sort_values(["score", "record_id", "segment_index"], kind="stable").drop_duplicates("record_id")
+    return [str(text) for text in best["text"].head(k)]
 
 
 def draft_codes(
@@ -122,6 +123,9 @@ def draft_codes(
     }
     centroids = {t: _unit(doc_vectors[[position[r] for r in ids]].mean(axis=0)) for t, ids in members.items() if ids}
     by_topic = real.set_index("topic")
+    pool, segment_vectors = _example_pool(
+        segments, str(interim / "segment_embeddings.parquet"), {r for ids in members.values() for r in ids}
+    )
     codes = []
     for group in merge_topics(centroids, merge_similarity):
         terms: list[str] = []
@@ -136,7 +140,7 @@ def draft_codes(
                 topics=group,
                 size=len(ids),
                 terms=terms[:n_terms],
-                examples=_examples(ids, centroid, segments, str(interim / "segment_embeddings.parquet"), n_examples),
+                examples=_examples(pool, segment_vectors, ids, centroid, n_examples),
                 unstable=not bool(by_topic.loc[group, "stable"].all()),
             )
         )
