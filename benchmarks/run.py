@@ -174,9 +174,7 @@ def topic_figures(project: Path) -> dict[str, object]:
     import re
 
     summary = json.loads((project / "data" / "processed" / "topic_summary.json").read_text())
-    match = re.search(
-        r"BERTopic fit on (\d+) documents: ([\d.]+) s", (project / "logs" / "topics.log").read_text()
-    )
+    match = re.search(r"BERTopic fit on (\d+) documents: ([\d.]+) s", (project / "logs" / "topics.log").read_text())
     return {
         "bertopic_fit_s": float(match.group(2)) if match else None,
         "documents": summary.get("documents"),

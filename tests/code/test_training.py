@@ -65,6 +65,37 @@ def test_uncertain_passages_are_those_near_a_decision() -> None:
     assert (picked["uncertainty"] > 0.9).all()
 
 
+def test_codes_too_rare_to_learn_keep_their_codebook_evidence(tmp_path: Path, embed_cache: str) -> None:
+    """A code with fewer human-coded passages than a model needs is scored from its
+    definition and examples, as without training, instead of never being coded."""
+    from litthemes.code.semantic import PrototypeClassifier
+    from litthemes.code.train import MIN_POSITIVES, TrainedClassifier
+    from litthemes.config import EmbedSettings
+    from litthemes.embed import embed_texts
+
+    book = load_codebook(QA_CODEBOOK)
+    rows = ["unit,document,position,text,code"]
+    for i in range(MIN_POSITIVES + 1):
+        rows += [
+            f"b{i},d{i},0,Software teams increasingly rely on continuous integration {i}.,background",
+            f"o{i},d{i},1,This paper studies how teams configure their build pipelines {i}.,objective",
+            f"r{i},d{i},2,We found that most builds fail because of flaky tests {i}.,result",
+        ]
+    coded = tmp_path / "coded.csv"
+    coded.write_text("\n".join(rows) + "\n")
+    embed = EmbedSettings(cache_dir=embed_cache)
+    trained = TrainedClassifier(book, load_training(coded, book), embed)
+    assert {"background", "objective", "result"} <= set(trained.models)
+    assert "limitation" in trained.untrained
+    limitation = next(c for c in book.codes if c.id == "limitation")
+    segments = pd.DataFrame({"record_id": ["x"], "segment_index": [0], "text": [limitation.examples[0]]})
+    vectors = embed_texts(segments["text"].tolist(), embed)
+    column = [c.id for c in book.codes].index("limitation")
+    got = trained.probabilities(segments, vectors)[:, column]
+    expected = PrototypeClassifier(book, embed).probabilities(segments, vectors)[:, column]
+    assert got[0] == expected[0] and got[0] > 0.2
+
+
 @pytest.mark.slow
 @pytest.mark.corpora
 def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache: str) -> None:

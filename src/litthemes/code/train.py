@@ -16,7 +16,9 @@ its background texts as examples of no code, on these features of a passage:
   function words ("we propose", "results show") that embeddings blur.
 
 The model replaces the prototype classifier as the semantic evidence; cues work as
-before. :func:`cross_validate` reports how the whole coder (cues and model) agrees
+before. A code with fewer than ``MIN_POSITIVES`` human-coded passages gets no model of
+its own and keeps the prototype classifier's evidence (its definition and examples).
+:func:`cross_validate` reports how the whole coder (cues and model) agrees
 with the human codes on passages it was not fitted on (k-fold, grouped by document),
 per code: Cohen's kappa, Krippendorff's alpha, precision, recall and F1.
 """
@@ -34,7 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from litthemes.agree.readers import CodingError, read_units
-from litthemes.code.semantic import LinearModel
+from litthemes.code.semantic import LinearModel, PrototypeClassifier
 from litthemes.codebook import Codebook
 from litthemes.config import CodeSettings, ConfigError, EmbedSettings
 from litthemes.embed import embed_texts, row_dot
@@ -170,10 +172,25 @@ class TrainedClassifier:
                 features, ["yes" if v else "no" for v in y], c, multinomial=False, class_weight="balanced"
             )
         log.info("training: models for %d codes (%s)", len(self.models), ", ".join(sorted(self.models)))
+        # A code too rare in the human codes to learn from keeps the evidence it has without
+        # training (its definition and examples), so that its cues can still code it.
+        self.untrained = [code.id for code in codebook.codes if code.semantic and code.id not in self.models]
+        self.fallback = PrototypeClassifier(codebook, embed_settings, c) if self.untrained else None
+        if self.untrained:
+            log.info(
+                "training: %d codes from the codebook's examples only (%s)",
+                len(self.untrained),
+                ", ".join(self.untrained),
+            )
 
     def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
         out = np.zeros((len(segments), len(self.codebook.codes)), dtype=np.float64)
-        if not len(segments) or not self.models:
+        if not len(segments):
+            return out
+        if self.fallback is not None:
+            columns = [self.column[code_id] for code_id in self.untrained]
+            out[:, columns] = self.fallback.probabilities(segments, vectors)[:, columns]
+        if not self.models:
             return out
         context = context_features(segments["record_id"].to_numpy(), segments["segment_index"].to_numpy(), vectors)
         dense = np.hstack([vectors, context]).astype(np.float64)
