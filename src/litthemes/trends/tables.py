@@ -115,29 +115,43 @@ def prevalence_by_year(
 ) -> pd.DataFrame:
     """Share of each year's records coded with each theme: normalised for the growth of the literature."""
     presence = _presence(codes)
+    group = {theme.id: theme.group for theme in book.themes}
+    rows = [
+        {
+            "theme": theme,
+            "group": group[theme],
+            "year": year,
+            "records": n,
+            "coded": k,
+            "share": k / n,
+            "ci_low": low,
+            "ci_high": high,
+            "enough_records": enough,
+        }
+        for year, theme, n, k, low, high, enough in _shares_by_year(
+            presence, records, list(group), settings.min_records_per_year
+        )
+    ]
+    return pd.DataFrame(rows)
+
+
+def _shares_by_year(
+    presence: pd.DataFrame, records: pd.DataFrame, columns: list[str], min_records: int
+) -> list[tuple[int, str, int, int, float, float, bool]]:
+    """(year, column, records that year, records with the column, Wilson interval, enough
+    records) for each year and column of a record x column presence table; the interval
+    is NaN in years with fewer than ``min_records`` records."""
     years = records.set_index("record_id")["year"].reindex(presence.index)
-    rows = []
+    out = []
     for year in sorted(y for y in years.dropna().unique()):
         mask = (years == year).to_numpy()
         n = int(mask.sum())
-        for theme in book.themes:
-            k = int(presence.loc[mask, theme.id].sum()) if theme.id in presence else 0
-            enough = n >= settings.min_records_per_year
+        enough = n >= min_records
+        for column in columns:
+            k = int(presence.loc[mask, column].sum()) if column in presence else 0
             low, high = wilson(k, n) if enough else (float("nan"), float("nan"))
-            rows.append(
-                {
-                    "theme": theme.id,
-                    "group": theme.group,
-                    "year": int(year),
-                    "records": n,
-                    "coded": k,
-                    "share": k / n,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "enough_records": enough,
-                }
-            )
-    return pd.DataFrame(rows)
+            out.append((int(year), column, n, k, low, high, enough))
+    return out
 
 
 def trend_tests(codes: pd.DataFrame, records: pd.DataFrame, book: Codebook, settings: TrendSettings) -> pd.DataFrame:
@@ -270,25 +284,20 @@ def terminology(dims: pd.DataFrame, records: pd.DataFrame, settings: TrendSettin
     """Per year: share of records using each credential term."""
     cred = dims[dims["dimension"] == "credential_type"]
     presence = _presence(cred)
-    years = records.set_index("record_id")["year"].reindex(presence.index)
-    rows = []
-    for year in sorted(y for y in years.dropna().unique()):
-        mask = (years == year).to_numpy()
-        n = int(mask.sum())
-        for term in presence.columns:
-            k = int(presence.loc[mask, term].sum())
-            low, high = wilson(k, n) if n >= settings.min_records_per_year else (np.nan, np.nan)
-            rows.append(
-                {
-                    "year": int(year),
-                    "credential_type": term,
-                    "records": n,
-                    "coded": k,
-                    "share": k / n,
-                    "ci_low": low,
-                    "ci_high": high,
-                }
-            )
+    rows = [
+        {
+            "year": year,
+            "credential_type": term,
+            "records": n,
+            "coded": k,
+            "share": k / n,
+            "ci_low": low,
+            "ci_high": high,
+        }
+        for year, term, n, k, low, high, _ in _shares_by_year(
+            presence, records, list(presence.columns), settings.min_records_per_year
+        )
+    ]
     return pd.DataFrame(rows)
 
 
