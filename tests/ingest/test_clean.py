@@ -9,7 +9,13 @@ import pytest
 
 from litthemes.config import IngestSettings, ScreeningSettings
 from litthemes.ingest import ingest
-from litthemes.ingest.clean import normalize_doc_type, normalize_doi, normalize_year, title_key
+from litthemes.ingest.clean import (
+    normalize_abstract,
+    normalize_doc_type,
+    normalize_doi,
+    normalize_year,
+    title_key,
+)
 
 
 def test_normalizers() -> None:
@@ -21,6 +27,36 @@ def test_normalizers() -> None:
     assert normalize_doc_type("Conference Paper") == "conference"
     assert normalize_doc_type("JOUR") == "article"
     assert title_key("Micro-Credentials: A Review!") == "micro credentials a review"
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "© 2020, Emerald Publishing Limited.",
+        "(C) 2015 Elsevier Ltd. All rights reserved.",
+        "Copyright © 2019 by the authors.",
+        "© 2018, Springer Science+Business Media B.V., part of Springer Nature, and UNESCO Institute for "
+        "Lifelong Learning.",
+        "© 2017 Looyestyn et al. This is an open access article distributed under the terms of the Creative "
+        "Commons Attribution License, which permits unrestricted use.",
+        "This article is protected by copyright. All rights reserved.",
+    ],
+)
+def test_a_closing_publisher_notice_is_not_part_of_the_abstract(notice: str) -> None:
+    body = "Badges motivated learners to complete the course. Completion rose by a third."
+    assert normalize_abstract(f"{body} {notice}") == body
+    assert normalize_abstract(notice) == ""
+
+
+def test_copyright_words_inside_the_text_are_kept() -> None:
+    kept = [
+        "The platform WOO3© links online engineering courses. It was used by 400 students.",
+        "Open licences reduce copyright barriers to reusing course materials in micro-credentials.",
+        # A sentence that only begins like a notice, followed by more than a notice's length of text.
+        ("Copyright rules differ between countries. " + "Learners in many countries earned badges. " * 12).strip(),
+    ]
+    for text in kept:
+        assert normalize_abstract(text) == text
 
 
 def test_dedup_by_doi_then_fuzzy_title_with_year_tolerance(tmp_path: Path) -> None:

@@ -102,3 +102,22 @@ def test_fit_checks_warn_with_numbers_only_where_the_codebook_does_not_fit() -> 
     )
     assert len(off["warnings"]) == 1 and off["warnings"][0].startswith("Only 20% of the documents")
     assert fit_checks(3, codes.assign(present=True), topics.assign(emergent=False), {})["fits"]
+
+
+def test_fit_checks_warn_of_a_theme_that_every_record_mentions() -> None:
+    records = [f"r{i}" for i in range(40)]
+    codes = pd.DataFrame(
+        {
+            "record_id": records * 2,
+            "theme": ["digitalization_of_learning"] * 40 + ["assessment_practices"] * 40,
+            # digitalisation in 38 of 40 records (95%), assessment in 35 of 40 (88%, under the bar).
+            "present": [i < 38 for i in range(40)] + [i < 35 for i in range(40)],
+        }
+    )
+    topics = pd.DataFrame({"topic": [0], "emergent": [False]})
+    checks = fit_checks(40, codes, topics, {"domain": {"documents_in_domain": 0.9}})
+    assert checks["ubiquitous_themes"] == {"digitalization_of_learning": pytest.approx(0.95)}
+    assert len(checks["warnings"]) == 1 and checks["warnings"][0].startswith("38 of 40 records (95%) mention")
+    # Twenty records at least: in a handful of records every theme may be mentioned everywhere.
+    few = codes[codes["record_id"].isin(records[:10])].assign(present=True)
+    assert fit_checks(10, few, topics, {})["ubiquitous_themes"] == {}

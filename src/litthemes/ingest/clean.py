@@ -78,11 +78,39 @@ def clean_text(value: Any) -> str:
 
 _NO_ABSTRACT = re.compile(r"^\[?\s*no abstract( available)?\s*\]?\.?$", re.I)
 
+# Bumped whenever normalisation changes what a record's fields hold: the ingest cache
+# keeps normalised rows under it.
+NORMALIZATION_VERSION = 2
+
+# A publisher's notice closing an abstract ("© 2020 Elsevier Ltd. All rights reserved.",
+# "(C) 2015 ...", a licence statement): it starts a sentence and runs to the end. Left
+# in, it becomes a segment that is embedded and coded (a notice naming "the UNESCO
+# Institute for Lifelong Learning" was coded as lifelong learning), and its words
+# (Elsevier, rights reserved) become topic terms.
+_NOTICE = re.compile(
+    r"(?:^|(?<=[.!?)\]])\s+)"
+    r"(?=(?:©|\(c\)\s*(?:\d{4}|the authors?)|copyright\b|crown copyright|all rights reserved"
+    r"|this is an open access article|this article is protected by copyright))"
+    r".{0,400}$",
+    re.I | re.S,
+)
+_NOTICE_HINTS = ("©", "(c)", "copyright", "rights reserved", "open access article")
+
+
+def strip_publisher_notice(text: str) -> str:
+    """``text`` without a closing publisher's notice (see _NOTICE)."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _NOTICE_HINTS):
+        return text
+    match = _NOTICE.search(text)
+    return text[: match.start()].rstrip() if match else text
+
 
 def normalize_abstract(value: Any) -> str:
-    """Abstract text, with databases' placeholders ('[No abstract available]') as empty."""
+    """Abstract text, with databases' placeholders ('[No abstract available]') as empty
+    and a closing publisher's notice (copyright, licence) removed."""
     text = clean_text(value)
-    return "" if _NO_ABSTRACT.match(text) else text
+    return "" if _NO_ABSTRACT.match(text) else strip_publisher_notice(text)
 
 
 def normalize_doi(value: Any) -> str:

@@ -15,6 +15,7 @@ from litthemes import __version__
 from litthemes.cache import ingest_folder, mark_used
 from litthemes.config import IngestSettings
 from litthemes.ingest.clean import (
+    NORMALIZATION_VERSION,
     merge_duplicates,
     normalize_record,
     normalize_year,
@@ -104,7 +105,9 @@ def read_normalized(
             data = None  # read_file names the problem
         if data is not None:
             digest = hashlib.sha1(data)
-            digest.update(json.dumps([path, fmt, column_map, __version__], sort_keys=True).encode("utf-8"))
+            digest.update(
+                json.dumps([path, fmt, column_map, __version__, NORMALIZATION_VERSION], sort_keys=True).encode("utf-8")
+            )
             # A folder per file path: its versions are alternatives (`litthemes cache prune`).
             entry = Path(cache_dir) / "ingest" / ingest_folder(path) / f"{digest.hexdigest()}.json"
             if entry.exists():

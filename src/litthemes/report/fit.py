@@ -7,7 +7,12 @@ each a majority rule:
 - fewer than half the documents are within the codebook's literature (as close to its
   background texts as the codebook's own examples are: litthemes.topics.align);
 - more than half the records have no theme (mentioned, by the coder's rules);
-- more than half the topics are emergent (named by no theme).
+- more than half the topics are emergent (named by no theme);
+
+and one of another kind: a theme mentioned in nearly every record (UBIQUITOUS_SHARE)
+names what the corpus is about, not a theme within it (MOOC platforms, in a corpus of
+MOOC studies, are digitalisation of learning in every record), so its share says
+nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from typing import Any
 import pandas as pd
 
 from litthemes.tables import CODES, RECORDS, TOPICS, read_table, write_json
+
+UBIQUITOUS_SHARE = 0.9
+# Below this many records a share of 90% is too coarse to call a theme ubiquitous.
+UBIQUITOUS_MIN_RECORDS = 20
 
 
 def percent(x: float) -> str:
@@ -47,15 +56,34 @@ def fit_checks(
         warnings.append(f"{percent(without_theme)} of the records carry no theme of the codebook.")
     if len(real) and emergent / len(real) > 0.5:
         warnings.append(f"{emergent} of {len(real)} topics match no theme of the codebook (emergent).")
+    ubiquitous = _ubiquitous_themes(codes)
+    for theme, (mentioned, of) in ubiquitous.items():
+        warnings.append(
+            f"{mentioned} of {of} records ({percent(mentioned / of)}) mention {theme}: in this corpus it names what "
+            "nearly every record is about, so its share says nothing. Add the words that name the corpus's subject "
+            "to the codebook's background texts or to the theme's exclude terms."
+        )
     return {
         "records": included,
         "documents_in_domain": in_domain,
         "records_without_theme": None if without_theme != without_theme else round(without_theme, 6),
         "topics": len(real),
         "emergent_topics": emergent,
+        "ubiquitous_themes": {theme: round(mentioned / of, 6) for theme, (mentioned, of) in ubiquitous.items()},
         "fits": not warnings,
         "warnings": warnings,
     }
+
+
+def _ubiquitous_themes(codes: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Themes mentioned in at least UBIQUITOUS_SHARE of the records: (records mentioning it, records)."""
+    if not len(codes) or "theme" not in codes.columns:
+        return {}
+    records = codes["record_id"].nunique()
+    if records < UBIQUITOUS_MIN_RECORDS:
+        return {}
+    mentioned = codes[codes["present"]].groupby("theme", sort=True)["record_id"].nunique()
+    return {str(theme): (int(n), records) for theme, n in mentioned.items() if n >= UBIQUITOUS_SHARE * records}
 
 
 def run_fit_check(
