@@ -189,6 +189,14 @@ class CodeSettings(_Section):
         description="Inverse regularisation strength (scikit-learn's C) of the semantic classifier fitted on the "
         "codebook's prototypes.",
     )
+    semantic_min_similarity: float = Field(
+        0.25,
+        ge=-1,
+        le=1,
+        description="Cosine similarity to the codebook's closest prototype (a definition or example) below which a "
+        "segment gets no semantic evidence from the codebook; the evidence rises to full over the next 0.1. Far from "
+        "every text it was fitted on (a sentence of another literature), the classifier's probabilities mean nothing.",
+    )
     semantic_threshold: float = Field(
         0.5,
         ge=0,

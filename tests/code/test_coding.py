@@ -404,3 +404,24 @@ def test_segment_vectors_come_from_the_table_in_segment_order(tmp_path: Path) ->
     absent = pd.DataFrame({"record_id": ["a", "b"], "segment_index": [0, 4]})
     with pytest.raises(ValueError, match=r"no vector for segment 4 of record 'b'"):
         _segment_vectors(str(tmp_path / "v.parquet"), absent)
+
+
+def test_semantic_evidence_fades_far_from_every_prototype(embed_cache: str) -> None:
+    """A sentence of another literature gets no semantic evidence; one of this literature
+    keeps all of it (the logistic regression alone spreads probability over the themes
+    for both)."""
+    from litthemes.code import PrototypeClassifier
+
+    book = load_codebook(CODEBOOK)
+    settings = EmbedSettings(cache_dir=embed_cache)
+    texts = [
+        "Radiocarbon dates from the hearth place the occupation of the rock shelter in the late Neolithic.",
+        "Many employers do not yet trust digital badges issued by providers they do not know.",
+    ]
+    segments = pd.DataFrame({"record_id": ["a", "b"], "segment_index": [0, 0], "text": texts})
+    vectors = embed_texts(texts, settings)
+    themes = [j for j, code in enumerate(book.codes) if code.dimension == "theme"]
+    unscaled = PrototypeClassifier(book, settings).probabilities(segments, vectors)[:, themes]
+    scaled = PrototypeClassifier(book, settings, min_similarity=0.25).probabilities(segments, vectors)[:, themes]
+    assert unscaled[0].sum() > 0.1 and scaled[0].sum() == 0.0
+    assert np.array_equal(scaled[1], unscaled[1]) and unscaled[1].max() > 0.5

@@ -43,7 +43,7 @@ LEXICAL = pa.schema(
     [("code", pa.string()), ("segment_index", pa.int64()), ("cue", pa.string()), ("weight", pa.float64())]
 )
 # Bumped when the meaning of a cached lexical or segment-code row changes.
-CODING_MODEL = 2
+CODING_MODEL = 3
 
 
 def record_keys(segments: pd.DataFrame) -> dict[str, str]:
@@ -212,8 +212,10 @@ def _classifier(
     if training is not None:
         from litthemes.code.train import TrainedClassifier
 
-        return lambda: TrainedClassifier(book, training, embed, settings.semantic_c)
-    return lambda: PrototypeClassifier(book, embed, settings.semantic_c, settings.cache_dir)
+        return lambda: TrainedClassifier(book, training, embed, settings.semantic_c, settings.semantic_min_similarity)
+    return lambda: PrototypeClassifier(
+        book, embed, settings.semantic_c, settings.cache_dir, min_similarity=settings.semantic_min_similarity
+    )
 
 
 def _segment_vectors(vectors_path: str, segments: pd.DataFrame) -> np.ndarray:

@@ -69,7 +69,9 @@ def code_segments(
                 blocked[row, j] = True
     sem = np.zeros((n, len(codes)), dtype=np.float64)
     if vectors is not None and n:
-        model = classifier or PrototypeClassifier(codebook, embed_settings, settings.semantic_c)
+        model = classifier or PrototypeClassifier(
+            codebook, embed_settings, settings.semantic_c, min_similarity=settings.semantic_min_similarity
+        )
         sem = model.probabilities(segments, vectors)
     sem[blocked] = 0.0
     semantic = np.array([c.semantic for c in codes])

@@ -12,6 +12,14 @@ only, never on the records, and the probabilities are computed row by row in a f
 order (:func:`litthemes.embed.row_dot`), so a segment gets the same value in any shard
 or batch.
 
+A logistic regression extrapolates: a sentence unlike every prototype and every
+background text (of an archaeology abstract, say) still gets probabilities that sum to
+one, and summed over a record's sentences they made a main theme of a literature the
+codebook does not describe. So the evidence is scaled down where the segment's cosine
+similarity to the closest prototype of its dimension is below ``min_similarity`` (to 0
+at ``min_similarity``, full at ``min_similarity + SIMILARITY_RAMP``). Passages of the
+literature the codebook was written for sit far above it (see docs/validity.md).
+
 Human-coded passages (``litthemes code --train``) are used by
 :class:`litthemes.code.train.TrainedClassifier` instead, which has the same interface.
 """
@@ -36,6 +44,7 @@ from litthemes.embed import embed_texts, row_dot
 log = logging.getLogger(__name__)
 
 NONE_CLASS = "(none)"
+SIMILARITY_RAMP = 0.1
 
 
 class SegmentClassifier(Protocol):
@@ -115,9 +124,19 @@ def fit_cached(
 class PrototypeClassifier:
     """Per dimension, a multinomial logistic regression on the codes' prototypes (see module doc)."""
 
-    def __init__(self, codebook: Codebook, embed_settings: EmbedSettings, c: float = 16.0, cache_dir: str = "") -> None:
+    def __init__(
+        self,
+        codebook: Codebook,
+        embed_settings: EmbedSettings,
+        c: float = 16.0,
+        cache_dir: str = "",
+        min_similarity: float = -1.0,
+    ) -> None:
         self.codebook = codebook
         self.column = {code.id: j for j, code in enumerate(codebook.codes)}
+        self.min_similarity = min_similarity
+        # Per dimension: the fitted model (None: one code, no background), its codes and
+        # the vectors of their prototypes.
         self.models: dict[str, tuple[LinearModel | None, list[Code], np.ndarray]] = {}
         by_dimension: dict[str, list[Code]] = {}
         for code in codebook.codes:
@@ -137,27 +156,30 @@ class PrototypeClassifier:
                 rows.append(vectors[offset : offset + n])
                 labels += [code.id] * n
                 offset += n
+            prototypes = np.vstack(rows)
             if len(background):
                 rows.append(background)
                 labels += [NONE_CLASS] * len(background)
-            features = np.vstack(rows)
             if len(set(labels)) < 2:
                 # One code and no background: nothing to tell it from; its evidence is
                 # the similarity to its closest prototype, clipped at 0.
-                self.models[dimension] = (None, codes, features)
+                self.models[dimension] = (None, codes, prototypes)
             else:
-                self.models[dimension] = (fit_cached(features, labels, c, cache_dir), codes, features)
+                model = fit_cached(np.vstack(rows), labels, c, cache_dir)
+                self.models[dimension] = (model, codes, prototypes)
 
     def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
         out = np.zeros((len(vectors), len(self.codebook.codes)), dtype=np.float64)
         if not len(vectors):
             return out
         for model, codes, prototypes in self.models.values():
+            closest = row_dot(vectors, prototypes).max(axis=1)
             if model is None:
-                out[:, self.column[codes[0].id]] = np.clip(row_dot(vectors, prototypes).max(axis=1), 0.0, 1.0)
+                out[:, self.column[codes[0].id]] = np.clip(closest, 0.0, 1.0)
                 continue
             probabilities = model.predict(vectors)
+            reach = np.clip((closest - self.min_similarity) / SIMILARITY_RAMP, 0.0, 1.0)
             for k, label in enumerate(model.classes):
                 if label != NONE_CLASS:
-                    out[:, self.column[label]] = probabilities[:, k]
+                    out[:, self.column[label]] = probabilities[:, k] * reach
         return out

@@ -137,7 +137,12 @@ class TrainedClassifier:
     (see module doc). Same interface as the prototype classifier."""
 
     def __init__(
-        self, codebook: Codebook, training: TrainingSet, embed_settings: EmbedSettings, c: float = 16.0
+        self,
+        codebook: Codebook,
+        training: TrainingSet,
+        embed_settings: EmbedSettings,
+        c: float = 16.0,
+        min_similarity: float = -1.0,
     ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -175,7 +180,9 @@ class TrainedClassifier:
         # A code too rare in the human codes to learn from keeps the evidence it has without
         # training (its definition and examples), so that its cues can still code it.
         self.untrained = [code.id for code in codebook.codes if code.semantic and code.id not in self.models]
-        self.fallback = PrototypeClassifier(codebook, embed_settings, c) if self.untrained else None
+        self.fallback = (
+            PrototypeClassifier(codebook, embed_settings, c, min_similarity=min_similarity) if self.untrained else None
+        )
         if self.untrained:
             log.info(
                 "training: %d codes from the codebook's examples only (%s)",
@@ -237,7 +244,9 @@ def machine_coding(
     segments = units_as_segments(units)
     # Two passages may share a position in a document (a table without positions): order them.
     segments["segment_index"] = segments.groupby("record_id").cumcount().astype(np.int64)
-    classifier = TrainedClassifier(codebook, training, embed_settings, settings.semantic_c)
+    classifier = TrainedClassifier(
+        codebook, training, embed_settings, settings.semantic_c, settings.semantic_min_similarity
+    )
     vectors = embed_texts(segments["text"].tolist(), embed_settings)
     coded = code_segments(
         segments.drop(columns="unit"), vectors, codebook, settings, embed_settings, nlp_model, classifier=classifier
