@@ -194,8 +194,9 @@ class CodeSettings(_Section):
         ge=-1,
         le=1,
         description="Cosine similarity to the codebook's closest prototype (a definition or example) below which a "
-        "segment gets no semantic evidence from the codebook; the evidence rises to full over the next 0.1. Far from "
-        "every text it was fitted on (a sentence of another literature), the classifier's probabilities mean nothing.",
+        "segment gets no theme evidence (semantic probability and cues alike), rising to full over the next 0.1. Far "
+        "from every text the classifier was fitted on (a sentence of another literature), its probabilities are an "
+        "extrapolation and a theme's cue is another sense of the word.",
     )
     semantic_threshold: float = Field(
         0.5,

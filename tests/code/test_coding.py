@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from litthemes.cli import main
 from litthemes.code import LexicalCoder, aggregate, code_segments, evidence
 from litthemes.codebook import load_codebook
-from litthemes.config import ConfigError, EmbedSettings
+from litthemes.config import CodeSettings, ConfigError, EmbedSettings
 from litthemes.embed import embed_texts
 from litthemes.segment import load_pipeline, segment
 from litthemes.tables import CODES, RECORDS, read_table, write_table
@@ -406,22 +406,38 @@ def test_segment_vectors_come_from_the_table_in_segment_order(tmp_path: Path) ->
         _segment_vectors(str(tmp_path / "v.parquet"), absent)
 
 
-def test_semantic_evidence_fades_far_from_every_prototype(embed_cache: str) -> None:
-    """A sentence of another literature gets no semantic evidence; one of this literature
-    keeps all of it (the logistic regression alone spreads probability over the themes
-    for both)."""
+def test_theme_evidence_fades_far_from_every_prototype(embed_cache: str) -> None:
+    """A sentence of another literature is out of the codebook's reach: no semantic evidence,
+    and its cues ('rural', 'inequality') are another sense of the words. A sentence of this
+    literature with the same cues keeps all its evidence."""
     from litthemes.code import PrototypeClassifier
 
     book = load_codebook(CODEBOOK)
     settings = EmbedSettings(cache_dir=embed_cache)
-    texts = [
-        "Radiocarbon dates from the hearth place the occupation of the rock shelter in the late Neolithic.",
-        "Many employers do not yet trust digital badges issued by providers they do not know.",
-    ]
-    segments = pd.DataFrame({"record_id": ["a", "b"], "segment_index": [0, 0], "text": texts})
-    vectors = embed_texts(texts, settings)
+    texts = {
+        "arch": "Grave goods from rural settlements of the Bronze Age show growing inequality between households.",
+        "mc": "Rural learners without broadband face inequality in access to online micro-credentials.",
+    }
+    records = pd.DataFrame(
+        [
+            {"record_id": rid, "title": "", "abstract": text, "fulltext": "", "status": "included"}
+            for rid, text in texts.items()
+        ]
+    )
+    segments = segment(records)
+    vectors = embed_texts(segments["text"].tolist(), settings)
     themes = [j for j, code in enumerate(book.codes) if code.dimension == "theme"]
-    unscaled = PrototypeClassifier(book, settings).probabilities(segments, vectors)[:, themes]
-    scaled = PrototypeClassifier(book, settings, min_similarity=0.25).probabilities(segments, vectors)[:, themes]
-    assert unscaled[0].sum() > 0.1 and scaled[0].sum() == 0.0
-    assert np.array_equal(scaled[1], unscaled[1]) and unscaled[1].max() > 0.5
+    reach = PrototypeClassifier(book, settings, min_similarity=0.25).reach(vectors)[:, themes]
+    rows = {rid: i for i, rid in enumerate(segments["record_id"])}
+    assert (reach[rows["arch"]] < 0.5).all() and (reach[rows["mc"]] == 1).all()
+    # Without the reach (every passage within it), the regression still spreads probability
+    # over the themes for the unrelated sentence.
+    assert PrototypeClassifier(book, settings).probabilities(segments, vectors)[rows["arch"], themes].sum() > 0.1
+
+    coded = code_segments(segments, vectors, book, CodeSettings(cache_dir=""), settings)
+    divide = coded[coded["code"] == "digital_divide_access"].set_index("record_id")
+    assert bool(divide.loc["mc", "present"]) and divide.loc["mc", "lexical"] == 1.0
+    # The same two terms count for less than one there.
+    assert divide.loc["arch", "lexical"] < 1.0 and not divide.loc["arch", "present"]
+    unrelated = coded[(coded["record_id"] == "arch") & (coded["dimension"] == "theme")]
+    assert not unrelated["present"].any()

@@ -8,8 +8,10 @@ The model, per segment (a title, sentence or passage) and code:
 - semantic evidence (:mod:`litthemes.code.semantic`): the probability of the code given
   the segment's embedding, from a logistic regression fitted on the codebook's
   prototypes with its ``background`` texts as "none of the codes" (or, with
-  ``code.training``, on human-coded passages: :mod:`litthemes.code.train`), scaled
-  down for a segment unlike every prototype (``semantic_min_similarity``);
+  ``code.training``, on human-coded passages: :mod:`litthemes.code.train`);
+- both kinds of theme evidence are scaled by the segment's reach, 0 for a segment unlike
+  every prototype of the codebook (``semantic_min_similarity``), where a cue is another
+  sense of the word and the probabilities an extrapolation;
 - ``score`` = ``lexical_weight`` * lexical + (1 - ``lexical_weight``) * semantic, in
   [0, 1] for every code;
 - ``evidence`` = cue count + ``semantic_weight`` * semantic, and ``share``, the code's

@@ -68,11 +68,18 @@ def code_segments(
             else:
                 blocked[row, j] = True
     sem = np.zeros((n, len(codes)), dtype=np.float64)
+    is_theme = np.array([c.dimension == THEME for c in codes])
     if vectors is not None and n:
         model = classifier or PrototypeClassifier(
             codebook, embed_settings, settings.semantic_c, min_similarity=settings.semantic_min_similarity
         )
-        sem = model.probabilities(segments, vectors)
+        reach = model.reach(vectors)
+        sem = model.probabilities(segments, vectors) * reach
+        # A theme's cue in a passage unlike anything the codebook describes is another sense
+        # of the word (the 'rural settlement' of an archaeology abstract): it fades with the
+        # semantic evidence. Other dimensions say what a passage mentions, whatever it is about.
+        mass[:, is_theme] *= reach[:, is_theme]
+        strong[:, is_theme] *= reach[:, is_theme]
     sem[blocked] = 0.0
     semantic = np.array([c.semantic for c in codes])
     sem[:, ~semantic] = 0.0
@@ -87,7 +94,6 @@ def code_segments(
     # Coded without a cue: the segment's most likely code by far, and no cue against it.
     by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes)
     present = by_cue | by_meaning
-    is_theme = np.array([c.dimension == THEME for c in codes])
     present &= ~is_theme[None, :] | (share >= settings.min_share)
     keep_rows, keep_cols = np.nonzero((evidence >= STORE_MIN_EVIDENCE) | present)
     frame = pd.DataFrame(

@@ -15,10 +15,11 @@ or batch.
 A logistic regression extrapolates: a sentence unlike every prototype and every
 background text (of an archaeology abstract, say) still gets probabilities that sum to
 one, and summed over a record's sentences they made a main theme of a literature the
-codebook does not describe. So the evidence is scaled down where the segment's cosine
-similarity to the closest prototype of its dimension is below ``min_similarity`` (to 0
-at ``min_similarity``, full at ``min_similarity + SIMILARITY_RAMP``). Passages of the
-literature the codebook was written for sit far above it (see docs/validity.md).
+codebook does not describe. So each classifier also says how far a segment is within
+its reach (:meth:`SegmentClassifier.reach`): for the prototype classifier, 0 where the
+segment's cosine similarity to the closest prototype of its dimension is at most
+``min_similarity``, rising to 1 at ``min_similarity + SIMILARITY_RAMP``. Passages of
+the literature the codebook was written for sit far above it (see docs/validity.md).
 
 Human-coded passages (``litthemes code --train``) are used by
 :class:`litthemes.code.train.TrainedClassifier` instead, which has the same interface.
@@ -52,6 +53,11 @@ class SegmentClassifier(Protocol):
 
     def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
         """(n_segments, n_codes) probabilities, columns in codebook order (0 for non-semantic codes)."""
+        ...
+
+    def reach(self, vectors: np.ndarray) -> np.ndarray:
+        """(n_segments, n_codes) in [0, 1]: 1 where the segment is like the texts the model was
+        fitted on, so that its probabilities mean something, falling to 0 far from all of them."""
         ...
 
 
@@ -173,13 +179,21 @@ class PrototypeClassifier:
         if not len(vectors):
             return out
         for model, codes, prototypes in self.models.values():
-            closest = row_dot(vectors, prototypes).max(axis=1)
             if model is None:
-                out[:, self.column[codes[0].id]] = np.clip(closest, 0.0, 1.0)
+                out[:, self.column[codes[0].id]] = np.clip(row_dot(vectors, prototypes).max(axis=1), 0.0, 1.0)
                 continue
             probabilities = model.predict(vectors)
-            reach = np.clip((closest - self.min_similarity) / SIMILARITY_RAMP, 0.0, 1.0)
             for k, label in enumerate(model.classes):
                 if label != NONE_CLASS:
-                    out[:, self.column[label]] = probabilities[:, k] * reach
+                    out[:, self.column[label]] = probabilities[:, k]
+        return out
+
+    def reach(self, vectors: np.ndarray) -> np.ndarray:
+        out = np.ones((len(vectors), len(self.codebook.codes)), dtype=np.float64)
+        if not len(vectors):
+            return out
+        for _, codes, prototypes in self.models.values():
+            closest = row_dot(vectors, prototypes).max(axis=1).astype(np.float64)
+            within = np.clip((closest - self.min_similarity) / SIMILARITY_RAMP, 0.0, 1.0)
+            out[:, [self.column[code.id] for code in codes]] = within[:, None]
         return out

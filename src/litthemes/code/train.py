@@ -190,6 +190,15 @@ class TrainedClassifier:
                 ", ".join(self.untrained),
             )
 
+    def reach(self, vectors: np.ndarray) -> np.ndarray:
+        """1 for the codes learnt from the human codes (the study's own passages are what
+        they were fitted on); the codebook's reach for the codes that fall back on it."""
+        if self.fallback is None:
+            return np.ones((len(vectors), len(self.codebook.codes)), dtype=np.float64)
+        out = self.fallback.reach(vectors)
+        out[:, [self.column[code_id] for code_id in self.models]] = 1.0
+        return out
+
     def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
         out = np.zeros((len(segments), len(self.codebook.codes)), dtype=np.float64)
         if not len(segments):
