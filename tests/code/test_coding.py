@@ -441,3 +441,22 @@ def test_theme_evidence_fades_far_from_every_prototype(embed_cache: str) -> None
     assert divide.loc["arch", "lexical"] < 1.0 and not divide.loc["arch", "present"]
     unrelated = coded[(coded["record_id"] == "arch") & (coded["dimension"] == "theme")]
     assert not unrelated["present"].any()
+
+
+def test_reach_ramp_is_the_exact_row_by_row_value_in_any_batch() -> None:
+    from litthemes.code.semantic import ramp
+    from litthemes.embed import row_dot
+
+    rng = np.random.default_rng(0)
+    prototypes = rng.standard_normal((50, 32)).astype(np.float32)
+    prototypes /= np.linalg.norm(prototypes, axis=1, keepdims=True)
+    # Rows spread from unrelated (cosine near 0) to near a prototype (near 1).
+    mix = rng.random((3000, 1)).astype(np.float32)
+    rows = mix * prototypes[rng.integers(0, 50, 3000)] + (1 - mix) * rng.standard_normal((3000, 32)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    closest = row_dot(rows, prototypes).max(axis=1).astype(np.float64)
+    expected = np.clip((closest - 0.25) / 0.1, 0.0, 1.0)
+    assert (expected == 0).sum() > 0 and ((expected > 0) & (expected < 1)).sum() > 0 and (expected == 1).sum() > 0
+    assert np.array_equal(ramp(rows, prototypes, 0.25, 0.1), expected)
+    split = np.concatenate([ramp(rows[:1234], prototypes, 0.25, 0.1), ramp(rows[1234:], prototypes, 0.25, 0.1)])
+    assert np.array_equal(split, expected)

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 NONE_CLASS = "(none)"
 SIMILARITY_RAMP = 0.1
+# Far wider than the rounding of a float32 matrix product of unit vectors (about 1e-6).
+ROUTING_MARGIN = 1e-3
 
 
 class SegmentClassifier(Protocol):
@@ -193,7 +195,24 @@ class PrototypeClassifier:
         if not len(vectors):
             return out
         for _, codes, prototypes in self.models.values():
-            closest = row_dot(vectors, prototypes).max(axis=1).astype(np.float64)
-            within = np.clip((closest - self.min_similarity) / SIMILARITY_RAMP, 0.0, 1.0)
+            within = ramp(vectors, prototypes, self.min_similarity, SIMILARITY_RAMP)
             out[:, [self.column[code.id] for code in codes]] = within[:, None]
         return out
+
+
+def ramp(vectors: np.ndarray, prototypes: np.ndarray, low: float, width: float) -> np.ndarray:
+    """Per row, the cosine similarity to the closest prototype mapped from [low, low + width]
+    to [0, 1], as :func:`row_dot` gives it, so that a row's value never depends on the others.
+
+    Only rows whose similarity lies near the ramp need that exact product; a matrix
+    product, whose last bits may depend on the batch, only sorts out the rows that are
+    surely below or above it, for which the value is 0 or 1 either way.
+    """
+    high = low + width
+    approximate = (vectors @ prototypes.T).max(axis=1) if len(prototypes) else np.full(len(vectors), -1.0)
+    out = np.where(approximate >= high + ROUTING_MARGIN, 1.0, 0.0)
+    near = (approximate > low - ROUTING_MARGIN) & (approximate < high + ROUTING_MARGIN)
+    if near.any():
+        closest = row_dot(vectors[near], prototypes).max(axis=1).astype(np.float64)
+        out[near] = np.clip((closest - low) / width, 0.0, 1.0)
+    return out
