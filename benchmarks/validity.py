@@ -19,6 +19,12 @@ Three checks, written to benchmarks/validity.json:
 3. The study's own themes on real passages from the micro-credential literature
    (tests/code/literature_passages.yaml): the shipped codebook, no training; the
    development split was used to improve the coder, the holdout split never.
+4. Rounds of human coding (``suggest``), on qabstracts' development abstracts only:
+   from 20 coded abstracts, four rounds of 100 more sentences, chosen as
+   ``litthemes agree --suggest`` chooses them (the most uncertain passages), at random,
+   or as the sentences of whole abstracts taken at random; after each round the coder
+   is trained again and scored against coder A on 80 development abstracts kept apart.
+   Three different starting sets. Does coding what the coder suggests help more?
 
 Kappa is Cohen's kappa per code over units; alpha Krippendorff's (nominal). Means are
 over the codes that occur in the compared units; "core" codes are those with at least
@@ -47,10 +53,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from litthemes.agree import agreement, read_units  # noqa: E402
+from litthemes.agree.suggest import uncertain_passages  # noqa: E402
 from litthemes.code.evaluate import score_passages  # noqa: E402
-from litthemes.code.train import TrainingSet, cross_validate, machine_coding  # noqa: E402
+from litthemes.code.score import code_segments  # noqa: E402
+from litthemes.code.train import (  # noqa: E402
+    TrainedClassifier,
+    TrainingSet,
+    cross_validate,
+    machine_coding,
+    units_as_segments,
+)
 from litthemes.codebook import Codebook, load_codebook  # noqa: E402
 from litthemes.config import CodeSettings, EmbedSettings  # noqa: E402
+from litthemes.embed import embed_texts  # noqa: E402
 
 CORE_SUPPORT = 50
 # With 3,000 human-coded sentences to learn from, the model leads and the cues written
@@ -125,14 +140,24 @@ def _compare(
     return {"summary": summary, "codes": _rows(frame)}
 
 
-def qabstracts(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
+def _qabstracts_units(corpora: Path, book: Codebook) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
+    """Coder A's and coder B's units (the sentences both coded) and the test abstracts."""
     folder = corpora / "labelled" / "qabstracts" / "abstracts"
-    book = load_codebook(ROOT / "benchmarks" / "qabstracts" / "codebook.yaml")
     coder_a, coder_b = read_units(folder / "abstracts.A"), read_units(folder / "abstracts.B")
     # Abstracts a coder did not code carry empty annotations: only units both coded count.
     both = set(coder_a.loc[coder_a["code"] != "", "unit"]) & set(coder_b.loc[coder_b["code"] != "", "unit"])
     units_a, units_b = _units(coder_a, book, both), _units(coder_b, book, both)
-    test_docs = {d for d in units_a["document"].unique() if int(hashlib.sha1(d.encode()).hexdigest(), 16) % 5 == 0}
+    test_docs = {d for d in units_a["document"].unique() if _hash(d) % 5 == 0}
+    return units_a, units_b, test_docs
+
+
+def _hash(text: str) -> int:
+    return int(hashlib.sha1(text.encode()).hexdigest(), 16)
+
+
+def qabstracts(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
+    book = load_codebook(ROOT / "benchmarks" / "qabstracts" / "codebook.yaml")
+    units_a, units_b, test_docs = _qabstracts_units(corpora, book)
     dev = units_a[~units_a["document"].isin(test_docs)].reset_index(drop=True)
     test = units_a[units_a["document"].isin(test_docs)].reset_index(drop=True)
     settings = CodeSettings(cache_dir="", **QABSTRACTS_SETTINGS)
@@ -279,18 +304,97 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
     return out
 
 
+SUGGEST_ROUNDS, SUGGEST_BATCH, SUGGEST_START, SUGGEST_EVALUATION, SUGGEST_STARTS = 4, 100, 20, 80, 3
+
+
+def _suggested(
+    book: Codebook, training: pd.DataFrame, pool: pd.DataFrame, settings: CodeSettings, embed: EmbedSettings
+) -> list[str]:
+    """The units ``litthemes agree --suggest`` would put first, after training on ``training``."""
+    segments = units_as_segments(pool).sort_values(["record_id", "segment_index"], kind="stable")
+    segments = segments.reset_index(drop=True)
+    segments["segment_index"] = segments.groupby("record_id").cumcount().astype(np.int64)
+    classifier = TrainedClassifier(
+        book, TrainingSet(training.reset_index(drop=True), "rounds", "rounds"), embed, settings.semantic_c
+    )
+    vectors = embed_texts(segments["text"].tolist(), embed)
+    coded = code_segments(segments.drop(columns="unit"), vectors, book, settings, embed, classifier=classifier)
+    chosen = uncertain_passages(segments, coded, SUGGEST_BATCH, settings.present_threshold, settings.min_share)
+    unit_of = dict(
+        zip(zip(segments["record_id"], segments["segment_index"], strict=True), segments["unit"], strict=True)
+    )
+    return [unit_of[(d, int(i))] for d, i in zip(chosen["document"], chosen["position"], strict=True)]
+
+
+def suggestion_rounds(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
+    """Learning curves of the coder under three ways of choosing what to code next (see module doc)."""
+    book = load_codebook(ROOT / "benchmarks" / "qabstracts" / "codebook.yaml")
+    units_a, _, test_docs = _qabstracts_units(corpora, book)
+    dev = units_a[~units_a["document"].isin(test_docs)].reset_index(drop=True)
+    support = pd.Series([c for cs in units_a["codes"] for c in cs]).value_counts().to_dict()
+    core = sorted(c for c, n in support.items() if n >= CORE_SUPPORT)
+    documents = sorted(dev["document"].unique(), key=lambda d: _hash("rounds" + d))
+    evaluation = dev[dev["document"].isin(documents[:SUGGEST_EVALUATION])].reset_index(drop=True)
+    pool_documents = documents[SUGGEST_EVALUATION:]
+    settings = CodeSettings(cache_dir="", **QABSTRACTS_SETTINGS)
+    started = time.perf_counter()
+
+    def score(training: pd.DataFrame) -> float:
+        machine = machine_coding(
+            evaluation, book, TrainingSet(training.reset_index(drop=True), "rounds", "rounds"), settings, embed
+        )
+        table, _ = agreement(_pairs(evaluation), machine, sorted(support))
+        return round(float(table[table["code"].isin(core)]["kappa"].mean()), 4)
+
+    curves: dict[str, list[list[float]]] = {"uncertain passages": [], "random passages": [], "random abstracts": []}
+    for start in range(SUGGEST_STARTS):
+        first = set(pool_documents[start * SUGGEST_START : (start + 1) * SUGGEST_START])
+        for strategy, curve in curves.items():
+            training = dev[dev["document"].isin(first)]
+            rng = np.random.default_rng(start)
+            points = [[len(training), score(training)]]
+            for _ in range(SUGGEST_ROUNDS):
+                pool = dev[dev["document"].isin(pool_documents) & ~dev["unit"].isin(set(training["unit"]))]
+                pool = pool.reset_index(drop=True)
+                if strategy == "uncertain passages":
+                    chosen = set(_suggested(book, training, pool, settings, embed))
+                elif strategy == "random passages":
+                    chosen = set(rng.choice(pool["unit"].to_numpy(), SUGGEST_BATCH, replace=False))
+                else:
+                    chosen, left = set(), [d for d in pool_documents if d in set(pool["document"])]
+                    while len(chosen) < SUGGEST_BATCH and left:
+                        chosen |= set(pool.loc[pool["document"] == left.pop(0), "unit"])
+                training = pd.concat([training, pool[pool["unit"].isin(chosen)]], ignore_index=True)
+                points.append([len(training), score(training)])
+            curve.append(points)
+    final = {name: round(float(np.mean([c[-1][1] for c in runs])), 4) for name, runs in curves.items()}
+    return {
+        "summary": {"mean_core_kappa_after_last_round": final},
+        "curves": curves,
+        "protocol": {
+            "data": "qabstracts development abstracts only (never the test split), coder A's codes",
+            "start": f"{SUGGEST_START} coded abstracts; {SUGGEST_STARTS} different starting sets",
+            "rounds": f"{SUGGEST_ROUNDS} rounds of {SUGGEST_BATCH} sentences (whole abstracts: until at least "
+            f"{SUGGEST_BATCH})",
+            "evaluation": f"{SUGGEST_EVALUATION} development abstracts kept apart; mean kappa over the core codes",
+            "points": "[training sentences, mean core kappa] after each round",
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", default=str(ROOT.parent / "shared" / "corpora"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "validity.json"))
     parser.add_argument("--embed-cache", default=str(ROOT / "benchmarks" / "work" / "embeddings"))
-    parser.add_argument("--only", choices=["qabstracts", "comp-data-sci", "literature"], action="append")
+    parser.add_argument("--only", choices=["qabstracts", "comp-data-sci", "literature", "suggest"], action="append")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     embed = EmbedSettings(cache_dir=args.embed_cache, progress=False)
     corpora = Path(args.corpora)
-    checks = args.only or ["qabstracts", "comp-data-sci", "literature"]
+    checks = args.only or ["qabstracts", "comp-data-sci", "literature", "suggest"]
     out_path = Path(args.out)
     result: dict[str, Any] = json.loads(out_path.read_text()) if out_path.exists() and args.only else {}
     for check in checks:
@@ -299,6 +403,8 @@ def main() -> None:
             result[check] = qabstracts(corpora, embed)
         elif check == "comp-data-sci":
             result[check] = comp_data_sci(corpora, embed)
+        elif check == "suggest":
+            result[check] = suggestion_rounds(corpora, embed)
         else:
             result[check] = literature(embed)
         print(json.dumps(result[check].get("summary", result[check]), indent=2), flush=True)
