@@ -15,6 +15,7 @@ Two implementations of one small interface (:class:`Encoder`):
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -171,6 +172,7 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(name, device=device)
+        self.tokenizer_lock = threading.Lock()
         self.name = name
         self.device = str(self.model.device)
         self.max_seq_length = int(self.model.max_seq_length or 512)
@@ -188,7 +190,10 @@ class SentenceTransformerEncoder:
         import torch.nn.functional as F
 
         prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
-        features = dict(prepare(texts))
+        # transformers' fast tokenizers set their padding state on every call, which
+        # fails when passes share the tokenizer from two threads.
+        with self.tokenizer_lock:
+            features = dict(prepare(texts))
         pad_id = self.model.tokenizer.pad_token_id or 0
         for key, value in features.items():
             if isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape[1] < length:

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def cache_shape(settings: EmbedSettings) -> str:
     """
     shape = (
         f"rows={settings.batch_size}|step={settings.length_step}|tokens={settings.batch_tokens}"
-        f"|precision={resolve_precision(settings)}"
+        f"|precision={resolve_precision(settings)}|pass=1thread"
     )
     # The two encoders agree to rounding, not to the bit: their vectors are cached apart.
     return shape + ("|encoder=bert" if encoder_kind(settings.model, settings.encoder) == "bert" else "")
@@ -235,9 +236,14 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
     was encoded in (padding length, number of rows), so what was cached before and what
     is new would not agree. Here every text is padded to its own token length rounded up
     to ``length_step`` and every pass has exactly ``batch_size`` rows (the last one is
-    filled with repeats): each embedding is then bit-identical whichever texts share its
-    batch, and a run with a warm cache gives the same tables as a cold one. Rounding the
-    length keeps the number of part-filled batches small, which is where this costs speed.
+    filled with repeats). Rounding the length keeps the number of part-filled batches
+    small, which is where this costs speed.
+
+    In bfloat16 the bits also depend on how many threads share one pass (oneDNN splits
+    a product's sum by thread count on some CPUs), so on a CPU each pass runs on one
+    thread and as many passes as the process has threads run side by side. Each
+    embedding is then bit-identical whichever texts share its batch, in a job of one
+    thread or sixteen, and a sharded run gives the tables of an unsharded one.
     """
     import torch
     from tqdm import tqdm
@@ -246,24 +252,43 @@ def encode_by_length(texts: list[str], settings: EmbedSettings) -> np.ndarray:
     groups: dict[int, list[int]] = {}
     for index, count in enumerate(model.token_counts(texts)):
         groups.setdefault(padded_length(count, settings.length_step, model.max_seq_length), []).append(index)
+    passes = [
+        (length, members[start : start + batch_rows(length, settings)])
+        for length, members in sorted(groups.items())
+        for start in range(0, len(members), batch_rows(length, settings))
+    ]
     out = np.zeros((len(texts), model.dimension), dtype=np.float32)
     show = settings.progress and len(texts) > 1000 and os.isatty(2)
     milestones = Milestones("embed", len(texts), "texts")
     precision = resolve_precision(settings)
     device_type = torch.device(model.device).type
-    autocast = torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
     log.info("embed: encoding %d texts on %s in %s (%s)", len(texts), model.device, precision, type(model).__name__)
-    with torch.inference_mode(), autocast, tqdm(total=len(texts), desc="embed", unit="text", disable=not show) as bar:
-        for length, members in sorted(groups.items()):
-            rows = batch_rows(length, settings)
-            for start in range(0, len(members), rows):
-                chunk = members[start : start + rows]
-                batch = [texts[i] for i in chunk]
-                batch += [batch[-1]] * (rows - len(batch))
-                vectors = model.encode(batch, length)
-                out[chunk] = vectors[: len(chunk)].float().cpu().numpy()
-                bar.update(len(chunk))
-                milestones.update(len(chunk))
+
+    def encode_pass(length: int, chunk: list[int]) -> int:
+        # Inference mode and autocast are per thread: each pass enters them itself.
+        autocast = torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
+        batch = [texts[i] for i in chunk]
+        batch += [batch[-1]] * (batch_rows(length, settings) - len(batch))
+        with torch.inference_mode(), autocast:
+            vectors = model.encode(batch, length)
+        out[chunk] = vectors[: len(chunk)].float().cpu().numpy()
+        return len(chunk)
+
+    threads = torch.get_num_threads()
+    on_cpu = device_type == "cpu"
+    workers = min(threads, len(passes)) if on_cpu else 1
+    if on_cpu:
+        torch.set_num_threads(1)
+    try:
+        with (
+            ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="embed") as pool,
+            tqdm(total=len(texts), desc="embed", unit="text", disable=not show) as bar,
+        ):
+            for count in pool.map(lambda job: encode_pass(*job), passes):
+                bar.update(count)
+                milestones.update(count)
+    finally:
+        torch.set_num_threads(threads)
     return out
 
 
