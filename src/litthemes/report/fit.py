@@ -5,7 +5,7 @@ the tables fill up and nothing says they describe the wrong literature. Three ch
 each a majority rule:
 
 - fewer than half the documents are within the codebook's literature (as close to its
-  background texts as the codebook's own examples are: litthemes.topics.align);
+  background texts as most of the codebook's own examples are: litthemes.topics.align);
 - more than half the records have no theme (mentioned, by the coder's rules);
 - more than half the topics are emergent (named by no theme);
 
@@ -48,7 +48,7 @@ def fit_checks(
     if in_domain is not None and in_domain < 0.5:
         warnings.append(
             f"Only {percent(in_domain)} of the documents resemble the literature the codebook describes (its "
-            "background texts, as closely as the codebook's own examples do): the codebook may not fit this "
+            "background texts, as closely as most of the codebook's own examples do): the codebook may not fit this "
             "corpus, and its themes' shares may describe another literature's words. Draft a codebook from "
             "the topics (`litthemes codebook draft`)."
         )
