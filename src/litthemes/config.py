@@ -233,6 +233,15 @@ class CodeSettings(_Section):
     training_folds: int = Field(
         5, ge=2, le=20, description="Folds of the cross-validation reported for the training set."
     )
+    training_sequence: float = Field(
+        0.0,
+        ge=0,
+        le=5,
+        description="Weight of the order of codes learnt from the human codes (which code follows which within a "
+        "document, as in an abstract's background, objective, method, result): above 0, each record's passages are "
+        "coded together as its most likely sequence of codes; 0 codes every passage on its own. For codebooks whose "
+        "codes follow a text's structure; needs code.training.",
+    )
     evidence_per_code: int = Field(3, ge=1, le=50, description="Quotes kept per record and code.")
     cache_dir: str = Field(
         "data/cache/codes",

@@ -110,7 +110,7 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
     training = coded[coded["document"].isin(train_docs)]
     train_csv = tmp_path / "coded.csv"
     training.to_csv(train_csv, index=False)
-    settings = json.dumps({"cache_dir": "", "lexical_weight": 0.3, "training_folds": 4})
+    settings = json.dumps({"cache_dir": "", "lexical_weight": 0.3, "training_folds": 4, "training_sequence": 0.4})
     embed = json.dumps({"cache_dir": embed_cache})
     runner = CliRunner()
     report = tmp_path / "report.json"

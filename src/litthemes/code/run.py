@@ -212,7 +212,9 @@ def _classifier(
     if training is not None:
         from litthemes.code.train import TrainedClassifier
 
-        return lambda: TrainedClassifier(book, training, embed, settings.semantic_c, settings.semantic_min_similarity)
+        return lambda: TrainedClassifier(
+            book, training, embed, settings.semantic_c, settings.semantic_min_similarity, settings.training_sequence
+        )
     return lambda: PrototypeClassifier(
         book, embed, settings.semantic_c, settings.cache_dir, min_similarity=settings.semantic_min_similarity
     )

@@ -68,6 +68,7 @@ def code_segments(
             else:
                 blocked[row, j] = True
     sem = np.zeros((n, len(codes)), dtype=np.float64)
+    decoded = None
     is_theme = np.array([c.dimension == THEME for c in codes])
     if vectors is not None and n:
         model = classifier or PrototypeClassifier(
@@ -75,6 +76,7 @@ def code_segments(
         )
         reach = model.reach(vectors)
         sem = model.probabilities(segments, vectors) * reach
+        decoded = model.decode(segments, vectors, sem)
         # A theme's cue in a passage unlike anything the codebook describes is another sense
         # of the word (the 'rural settlement' of an archaeology abstract): it fades with the
         # semantic evidence. Other dimensions say what a passage mentions, whatever it is about.
@@ -93,8 +95,15 @@ def code_segments(
     by_cue = (mass > 0) & (score >= settings.present_threshold)
     # Coded without a cue: the segment's most likely code by far, and no cue against it.
     by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes)
+    if decoded is not None:
+        # Codes learnt with their order: the record's most likely sequence decides instead.
+        columns, chosen = decoded
+        by_meaning[:, columns] = False
     present = by_cue | by_meaning
     present &= ~is_theme[None, :] | (share >= settings.min_share)
+    if decoded is not None:
+        # The sequence chose the code against all the others already: no share test.
+        present[:, columns] |= chosen & ~blocked[:, columns]
     keep_rows, keep_cols = np.nonzero((evidence >= STORE_MIN_EVIDENCE) | present)
     frame = pd.DataFrame(
         {

@@ -62,6 +62,13 @@ class SegmentClassifier(Protocol):
         fitted on, so that its probabilities mean something, falling to 0 far from all of them."""
         ...
 
+    def decode(
+        self, segments: pd.DataFrame, vectors: np.ndarray, probabilities: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Codes chosen for each segment by reading its record as a whole, for the columns
+        returned with them; None where each segment is coded on its own."""
+        ...
+
 
 def softmax_rows(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -189,6 +196,12 @@ class PrototypeClassifier:
                 if label != NONE_CLASS:
                     out[:, self.column[label]] = probabilities[:, k]
         return out
+
+    def decode(
+        self, segments: pd.DataFrame, vectors: np.ndarray, probabilities: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The codebook's examples say nothing of the order of codes: each segment stands alone."""
+        return None
 
     def reach(self, vectors: np.ndarray) -> np.ndarray:
         out = np.ones((len(vectors), len(self.codebook.codes)), dtype=np.float64)

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 
 from litthemes.agree.readers import CodingError, read_units
 from litthemes.code.semantic import LinearModel, PrototypeClassifier
+from litthemes.code.sequence import CodeSequence, document_order, document_spans
 from litthemes.codebook import Codebook
 from litthemes.config import CodeSettings, ConfigError, EmbedSettings
 from litthemes.embed import embed_texts, row_dot
@@ -109,8 +110,8 @@ def context_features(documents: np.ndarray, positions: np.ndarray, vectors: np.n
     n, dim = vectors.shape
     out = np.zeros((n, 2 * dim + 3), dtype=np.float32)
     order = np.lexsort((positions, documents))
-    for start in _group_starts(documents[order]):
-        rows = order[start[0] : start[1]]
+    for first, stop in document_spans(documents[order]):
+        rows = order[first:stop]
         k = len(rows)
         for i, row in enumerate(rows):
             if i > 0:
@@ -123,18 +124,12 @@ def context_features(documents: np.ndarray, positions: np.ndarray, vectors: np.n
     return out
 
 
-def _group_starts(sorted_keys: np.ndarray) -> list[tuple[int, int]]:
-    bounds, start = [], 0
-    for i in range(1, len(sorted_keys) + 1):
-        if i == len(sorted_keys) or sorted_keys[i] != sorted_keys[start]:
-            bounds.append((start, i))
-            start = i
-    return bounds
-
-
 class TrainedClassifier:
     """Per semantic code, a class-balanced logistic regression on human-coded passages
-    (see module doc). Same interface as the prototype classifier."""
+    (see module doc). Same interface as the prototype classifier. With a
+    ``sequence_weight`` above 0 it also learns the order of the codes within the human-coded
+    documents (:mod:`litthemes.code.sequence`) and :meth:`decode` reads each document as a
+    whole."""
 
     def __init__(
         self,
@@ -143,6 +138,7 @@ class TrainedClassifier:
         embed_settings: EmbedSettings,
         c: float = 16.0,
         min_similarity: float = -1.0,
+        sequence_weight: float = 0.0,
     ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -189,6 +185,34 @@ class TrainedClassifier:
                 len(self.untrained),
                 ", ".join(self.untrained),
             )
+        self.sequence: CodeSequence | None = None
+        self.uncoded: LinearModel | None = None
+        if sequence_weight > 0 and self.models:
+            self._fit_sequence(units, features, labels, c, sequence_weight)
+
+    def _fit_sequence(
+        self, units: pd.DataFrame, features: sp.csr_matrix, labels: list[set[str]], c: float, weight: float
+    ) -> None:
+        """States: the trained codes, and "no trained code" where the human codes leave
+        enough passages without one to learn what such a passage looks like."""
+        self.states = [code_id for code_id in self.column if code_id in self.models]
+        state_of = {code_id: k for k, code_id in enumerate(self.states)}
+        n_units = len(units)
+        uncoded = np.array([not (codes & self.models.keys()) for codes in labels])
+        if uncoded[:n_units].sum() >= MIN_POSITIVES:
+            self.uncoded = LinearModel.fit(
+                features, ["yes" if v else "no" for v in uncoded], c, multinomial=False, class_weight="balanced"
+            )
+        n_states = len(self.states) + (self.uncoded is not None)
+        documents = units["document"].astype(str).to_numpy()
+        order = np.lexsort((units["position"].to_numpy(), documents))
+        states = []
+        for i in order:
+            carried = {state_of[code_id] for code_id in labels[i] if code_id in state_of}
+            if not carried and self.uncoded is not None and uncoded[i]:
+                carried = {n_states - 1}
+            states.append(frozenset(carried))
+        self.sequence = CodeSequence.fit(documents[order], states, n_states, weight)
 
     def reach(self, vectors: np.ndarray) -> np.ndarray:
         """1 for the codes learnt from the human codes (the study's own passages are what
@@ -199,6 +223,18 @@ class TrainedClassifier:
         out[:, [self.column[code_id] for code_id in self.models]] = 1.0
         return out
 
+    def _features(self, segments: pd.DataFrame, vectors: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+        context = context_features(segments["record_id"].to_numpy(), segments["segment_index"].to_numpy(), vectors)
+        return np.hstack([vectors, context]).astype(np.float64), self.words.transform(segments["text"].tolist())
+
+    def _probability(self, model: LinearModel, dense: np.ndarray, words: sp.csr_matrix) -> np.ndarray:
+        # Row by row in a fixed order, as the prototype classifier (see its module).
+        coef = model.coef[0]
+        logits = row_dot(dense, coef[None, : self.n_dense]).astype(np.float64)[:, 0]
+        logits += np.asarray(words @ coef[self.n_dense :]).ravel() + model.intercept[0]
+        # The model's classes are 'no' < 'yes': the logit is that of 'yes'.
+        return 1.0 / (1.0 + np.exp(-logits))
+
     def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
         out = np.zeros((len(segments), len(self.codebook.codes)), dtype=np.float64)
         if not len(segments):
@@ -208,17 +244,32 @@ class TrainedClassifier:
             out[:, columns] = self.fallback.probabilities(segments, vectors)[:, columns]
         if not self.models:
             return out
-        context = context_features(segments["record_id"].to_numpy(), segments["segment_index"].to_numpy(), vectors)
-        dense = np.hstack([vectors, context]).astype(np.float64)
-        words = self.words.transform(segments["text"].tolist())
+        dense, words = self._features(segments, vectors)
         for code_id, model in self.models.items():
-            # Row by row in a fixed order, as the prototype classifier (see its module).
-            coef = model.coef[0]
-            logits = row_dot(dense, coef[None, : self.n_dense]).astype(np.float64)[:, 0]
-            logits += np.asarray(words @ coef[self.n_dense :]).ravel() + model.intercept[0]
-            # The model's classes are 'no' < 'yes': the logit is that of 'yes'.
-            out[:, self.column[code_id]] = 1.0 / (1.0 + np.exp(-logits))
+            out[:, self.column[code_id]] = self._probability(model, dense, words)
         return out
+
+    def decode(
+        self, segments: pd.DataFrame, vectors: np.ndarray, probabilities: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """With a learnt sequence: the columns of the trained codes and, for each segment, whether
+        its record's most likely sequence of codes gives it that code. None without one."""
+        if self.sequence is None:
+            return None
+        columns = np.array([self.column[code_id] for code_id in self.states], dtype=np.int64)
+        states = probabilities[:, columns]
+        if self.uncoded is not None:
+            dense, words = self._features(segments, vectors)
+            states = np.hstack([states, self._probability(self.uncoded, dense, words)[:, None]])
+        chosen = np.zeros((len(segments), len(columns)), dtype=bool)
+        order = document_order(segments)
+        records = segments["record_id"].astype(str).to_numpy()[order]
+        for first, stop in document_spans(records):
+            rows = order[first:stop]
+            path = self.sequence.path(states[rows])
+            on_code = path < len(columns)
+            chosen[rows[on_code], path[on_code]] = True
+        return columns, chosen
 
 
 def units_as_segments(units: pd.DataFrame) -> pd.DataFrame:
@@ -254,7 +305,12 @@ def machine_coding(
     # Two passages may share a position in a document (a table without positions): order them.
     segments["segment_index"] = segments.groupby("record_id").cumcount().astype(np.int64)
     classifier = TrainedClassifier(
-        codebook, training, embed_settings, settings.semantic_c, settings.semantic_min_similarity
+        codebook,
+        training,
+        embed_settings,
+        settings.semantic_c,
+        settings.semantic_min_similarity,
+        settings.training_sequence,
     )
     vectors = embed_texts(segments["text"].tolist(), embed_settings)
     coded = code_segments(
