@@ -134,6 +134,7 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
     kappa = {row["code"]: row["kappa"] for row in cv["codes"]}
     print(cv["summary"], kappa)
     assert cv["summary"]["folds"] == 4 and cv["summary"]["passages"] > 300
+    assert "read as a sequence of codes, weight 0.4" in cv["protocol"]
     # Frequent sentence roles are learnt well beyond chance from 40 abstracts.
     assert kappa["background"] > 0.5 and kappa["result"] > 0.4 and kappa["h_background"] > 0.8
 

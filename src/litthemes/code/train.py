@@ -399,7 +399,13 @@ def training_report(
         ],
         "codebook": book.stamp,
         "protocol": f"{summary['folds']}-fold cross-validation grouped by document: the coder (cues and a model "
-        "fitted on the other folds' passages) against the human codes of the held-out passages",
+        "fitted on the other folds' passages"
+        + (
+            f", each document read as a sequence of codes, weight {code_settings.training_sequence:g}"
+            if code_settings.training_sequence
+            else ""
+        )
+        + ") against the human codes of the held-out passages",
     }
     if out:
         write_json(report, out)
