@@ -97,3 +97,42 @@ def test_trained_sequence_codes_each_passage_of_a_record_once_in_order(tmp_path:
     # A semantic threshold of 1 codes nothing on its own: the sequence coded these.
     got = present.groupby(["record_id", "segment_index"])["code"].agg(list).to_dict()
     assert got == {("x", 0): ["background"], ("x", 1): ["objective"], ("x", 2): ["result"], ("y", 0): [picked[3]]}
+
+
+def test_passages_the_human_coders_left_uncoded_are_a_state_of_their_own(tmp_path: Path, embed_cache: str) -> None:
+    """Where people leave passages without a code, the sequence may too: such a passage is
+    not forced onto one of the codes."""
+    from litthemes.config import EmbedSettings
+    from litthemes.embed import embed_texts
+
+    book = load_codebook(QA_CODEBOOK)
+    rows = ["unit,document,position,text,code"]
+    for i in range(MIN_POSITIVES + 3):
+        rows += [
+            f"b{i},d{i},0,Software teams increasingly rely on continuous integration {i}.,background",
+            f"n{i},d{i},1,The authors thank the reviewers and the funding agency {i}.,",
+            f"r{i},d{i},2,We found that most builds fail because of flaky tests {i}.,result",
+        ]
+    coded = tmp_path / "coded.csv"
+    coded.write_text("\n".join(rows) + "\n")
+    embed = EmbedSettings(cache_dir=embed_cache)
+    ordered = TrainedClassifier(book, load_training(coded, book), embed, sequence_weight=0.4)
+    assert ordered.uncoded is not None
+    segments = pd.DataFrame(
+        {
+            "record_id": ["x", "x", "x"],
+            "segment_index": [0, 1, 2],
+            "text": [
+                "Continuous integration is widely used in industry.",
+                "We thank the anonymous reviewers and our funders.",
+                "Most failures came from flaky tests.",
+            ],
+        }
+    )
+    vectors = embed_texts(segments["text"].tolist(), embed)
+    decoded = ordered.decode(segments, vectors, ordered.probabilities(segments, vectors))
+    assert decoded is not None
+    columns, chosen = decoded
+    names = [book.codes[j].id for j in columns]
+    assert chosen.sum(axis=1).tolist() == [1, 0, 1]
+    assert names[int(np.argmax(chosen[0]))] == "background" and names[int(np.argmax(chosen[2]))] == "result"
