@@ -219,6 +219,10 @@ def test_added_records_are_the_only_ones_coded(
     got = code_run.cached_codes(seg, vectors, book, settings, embed, nlp)
     assert seen == [["r9"]]
     pd.testing.assert_frame_equal(got, real(seg, vectors, book, settings, embed, nlp.model))
+    # The order of codes is learnt from human codes only: without them the setting recodes nothing.
+    ordered = settings.model_copy(update={"training_sequence": 0.4})
+    code_run.cached_codes(seg, vectors, book, ordered, embed, nlp)
+    assert seen[-1] == []
     # A codebook edit is another cache: everything is coded again.
     edited = tmp_path / "codebook.yaml"
     data = yaml.safe_load(CODEBOOK.read_text())

@@ -179,6 +179,8 @@ def cached_codes(
                 "training_folds",
                 "first_segment_weight",
             }
+            # The order of codes is learnt from human codes only: without them it changes nothing.
+            | ({"training_sequence"} if training is None else set())
         ),
         # The segment vectors follow from the texts, the model, the batch shape and arithmetic.
         "embed": [model_id(embed.model), cache_shape(embed)],
