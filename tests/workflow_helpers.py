@@ -134,3 +134,20 @@ def segment_and_embed(records: Path, embed_cache: str) -> tuple[str, str]:
     )
     assert done.exit_code == 0, done.output
     return segments, vectors
+
+
+BUILD_ABSTRACT = (
+    ("background", "Software teams increasingly rely on continuous integration {i}."),
+    ("objective", "This paper studies how teams configure their build pipelines {i}."),
+    ("result", "We found that most builds fail because of flaky tests {i}."),
+)
+
+
+def coded_abstracts_csv(path: Path, documents: int, passages: tuple[tuple[str, str], ...] = BUILD_ABSTRACT) -> Path:
+    """A human-coding CSV of ``documents`` short abstracts, each the ``passages`` (code,
+    text with ``{i}`` for the document number) in order; a code of '' leaves one uncoded."""
+    rows = ["unit,document,position,text,code"]
+    for i in range(documents):
+        rows += [f"p{i}-{k},d{i},{k},{text.format(i=i)},{code}" for k, (code, text) in enumerate(passages)]
+    path.write_text("\n".join(rows) + "\n")
+    return path

@@ -10,6 +10,7 @@ import pandas as pd
 from litthemes.code.sequence import CodeSequence, document_spans
 from litthemes.code.train import MIN_POSITIVES, TrainedClassifier, load_training
 from litthemes.codebook import load_codebook
+from workflow_helpers import BUILD_ABSTRACT, coded_abstracts_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 QA_CODEBOOK = ROOT / "benchmarks" / "qabstracts" / "codebook.yaml"
@@ -54,15 +55,7 @@ def test_trained_sequence_codes_each_passage_of_a_record_once_in_order(tmp_path:
     from litthemes.embed import embed_texts
 
     book = load_codebook(QA_CODEBOOK)
-    rows = ["unit,document,position,text,code"]
-    for i in range(MIN_POSITIVES + 3):
-        rows += [
-            f"b{i},d{i},0,Software teams increasingly rely on continuous integration {i}.,background",
-            f"o{i},d{i},1,This paper studies how teams configure their build pipelines {i}.,objective",
-            f"r{i},d{i},2,We found that most builds fail because of flaky tests {i}.,result",
-        ]
-    coded = tmp_path / "coded.csv"
-    coded.write_text("\n".join(rows) + "\n")
+    coded = coded_abstracts_csv(tmp_path / "coded.csv", MIN_POSITIVES + 3)
     embed = EmbedSettings(cache_dir=embed_cache)
     training = load_training(coded, book)
     plain = TrainedClassifier(book, training, embed)
@@ -81,8 +74,8 @@ def test_trained_sequence_codes_each_passage_of_a_record_once_in_order(tmp_path:
     )
     segments["lemmas"] = segments["text"].str.lower().str.split().map(list)
     vectors = embed_texts(segments["text"].tolist(), embed)
-    assert plain.decode(segments, vectors, plain.probabilities(segments, vectors)) is None
-    decoded = ordered.decode(segments, vectors, ordered.probabilities(segments, vectors))
+    assert plain.read(segments, vectors)[1] is None
+    decoded = ordered.read(segments, vectors)[1]
     assert decoded is not None
     columns, chosen = decoded
     names = [book.codes[j].id for j in columns]
@@ -106,15 +99,9 @@ def test_passages_the_human_coders_left_uncoded_are_a_state_of_their_own(tmp_pat
     from litthemes.embed import embed_texts
 
     book = load_codebook(QA_CODEBOOK)
-    rows = ["unit,document,position,text,code"]
-    for i in range(MIN_POSITIVES + 3):
-        rows += [
-            f"b{i},d{i},0,Software teams increasingly rely on continuous integration {i}.,background",
-            f"n{i},d{i},1,The authors thank the reviewers and the funding agency {i}.,",
-            f"r{i},d{i},2,We found that most builds fail because of flaky tests {i}.,result",
-        ]
-    coded = tmp_path / "coded.csv"
-    coded.write_text("\n".join(rows) + "\n")
+    thanks = ("", "The authors thank the reviewers and the funding agency {i}.")
+    passages = (BUILD_ABSTRACT[0], thanks, BUILD_ABSTRACT[2])
+    coded = coded_abstracts_csv(tmp_path / "coded.csv", MIN_POSITIVES + 3, passages)
     embed = EmbedSettings(cache_dir=embed_cache)
     ordered = TrainedClassifier(book, load_training(coded, book), embed, sequence_weight=0.4)
     assert ordered.uncoded is not None
@@ -130,7 +117,7 @@ def test_passages_the_human_coders_left_uncoded_are_a_state_of_their_own(tmp_pat
         }
     )
     vectors = embed_texts(segments["text"].tolist(), embed)
-    decoded = ordered.decode(segments, vectors, ordered.probabilities(segments, vectors))
+    decoded = ordered.read(segments, vectors)[1]
     assert decoded is not None
     columns, chosen = decoded
     names = [book.codes[j].id for j in columns]

@@ -16,7 +16,7 @@ from litthemes.code.train import load_training
 from litthemes.codebook import load_codebook
 from litthemes.config import ConfigError
 from litthemes.tables import CODES, RECORDS, read_table, write_table
-from workflow_helpers import segment_and_embed
+from workflow_helpers import coded_abstracts_csv, segment_and_embed
 
 ROOT = Path(__file__).resolve().parents[2]
 QA_CODEBOOK = ROOT / "benchmarks" / "qabstracts" / "codebook.yaml"
@@ -74,15 +74,7 @@ def test_codes_too_rare_to_learn_keep_their_codebook_evidence(tmp_path: Path, em
     from litthemes.embed import embed_texts
 
     book = load_codebook(QA_CODEBOOK)
-    rows = ["unit,document,position,text,code"]
-    for i in range(MIN_POSITIVES + 1):
-        rows += [
-            f"b{i},d{i},0,Software teams increasingly rely on continuous integration {i}.,background",
-            f"o{i},d{i},1,This paper studies how teams configure their build pipelines {i}.,objective",
-            f"r{i},d{i},2,We found that most builds fail because of flaky tests {i}.,result",
-        ]
-    coded = tmp_path / "coded.csv"
-    coded.write_text("\n".join(rows) + "\n")
+    coded = coded_abstracts_csv(tmp_path / "coded.csv", MIN_POSITIVES + 1)
     embed = EmbedSettings(cache_dir=embed_cache)
     trained = TrainedClassifier(book, load_training(coded, book), embed)
     assert {"background", "objective", "result"} <= set(trained.models)

@@ -75,8 +75,8 @@ def code_segments(
             codebook, embed_settings, settings.semantic_c, min_similarity=settings.semantic_min_similarity
         )
         reach = model.reach(vectors)
-        sem = model.probabilities(segments, vectors) * reach
-        decoded = model.decode(segments, vectors, sem)
+        probabilities, decoded = model.read(segments, vectors)
+        sem = probabilities * reach
         # A theme's cue in a passage unlike anything the codebook describes is another sense
         # of the word (the 'rural settlement' of an archaeology abstract): it fades with the
         # semantic evidence. Other dimensions say what a passage mentions, whatever it is about.

@@ -62,11 +62,12 @@ class SegmentClassifier(Protocol):
         fitted on, so that its probabilities mean something, falling to 0 far from all of them."""
         ...
 
-    def decode(
-        self, segments: pd.DataFrame, vectors: np.ndarray, probabilities: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Codes chosen for each segment by reading its record as a whole, for the columns
-        returned with them; None where each segment is coded on its own."""
+    def read(
+        self, segments: pd.DataFrame, vectors: np.ndarray
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """:meth:`probabilities`, and the codes chosen for each segment by reading its record
+        as a whole (the columns they are for, and a segment x column mask); None where each
+        segment is coded on its own."""
         ...
 
 
@@ -197,11 +198,11 @@ class PrototypeClassifier:
                     out[:, self.column[label]] = probabilities[:, k]
         return out
 
-    def decode(
-        self, segments: pd.DataFrame, vectors: np.ndarray, probabilities: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray] | None:
+    def read(
+        self, segments: pd.DataFrame, vectors: np.ndarray
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
         """The codebook's examples say nothing of the order of codes: each segment stands alone."""
-        return None
+        return self.probabilities(segments, vectors), None
 
     def reach(self, vectors: np.ndarray) -> np.ndarray:
         out = np.ones((len(vectors), len(self.codebook.codes)), dtype=np.float64)

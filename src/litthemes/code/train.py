@@ -128,7 +128,7 @@ class TrainedClassifier:
     """Per semantic code, a class-balanced logistic regression on human-coded passages
     (see module doc). Same interface as the prototype classifier. With a
     ``sequence_weight`` above 0 it also learns the order of the codes within the human-coded
-    documents (:mod:`litthemes.code.sequence`) and :meth:`decode` reads each document as a
+    documents (:mod:`litthemes.code.sequence`) and :meth:`read` reads each document as a
     whole."""
 
     def __init__(
@@ -187,6 +187,7 @@ class TrainedClassifier:
             )
         self.sequence: CodeSequence | None = None
         self.uncoded: LinearModel | None = None
+        self.states: list[str] = []  # the sequence's code states, in codebook order
         if sequence_weight > 0 and self.models:
             self._fit_sequence(units, features, labels, c, sequence_weight)
 
@@ -235,32 +236,41 @@ class TrainedClassifier:
         # The model's classes are 'no' < 'yes': the logit is that of 'yes'.
         return 1.0 / (1.0 + np.exp(-logits))
 
-    def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
+    def _evaluate(
+        self, segments: pd.DataFrame, vectors: np.ndarray, uncoded: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every code's probability, and that of "no trained code" if asked (one pass over
+        the features)."""
         out = np.zeros((len(segments), len(self.codebook.codes)), dtype=np.float64)
         if not len(segments):
-            return out
+            return out, None
         if self.fallback is not None:
             columns = [self.column[code_id] for code_id in self.untrained]
             out[:, columns] = self.fallback.probabilities(segments, vectors)[:, columns]
         if not self.models:
-            return out
+            return out, None
         dense, words = self._features(segments, vectors)
         for code_id, model in self.models.items():
             out[:, self.column[code_id]] = self._probability(model, dense, words)
-        return out
+        if uncoded and self.uncoded is not None:
+            return out, self._probability(self.uncoded, dense, words)
+        return out, None
 
-    def decode(
-        self, segments: pd.DataFrame, vectors: np.ndarray, probabilities: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """With a learnt sequence: the columns of the trained codes and, for each segment, whether
-        its record's most likely sequence of codes gives it that code. None without one."""
+    def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
+        return self._evaluate(segments, vectors, uncoded=False)[0]
+
+    def read(
+        self, segments: pd.DataFrame, vectors: np.ndarray
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """The probabilities and, with a learnt sequence, the trained codes' columns and for
+        each segment whether its record's most likely sequence of codes gives it that code."""
+        probabilities, uncoded = self._evaluate(segments, vectors, uncoded=self.uncoded is not None)
         if self.sequence is None:
-            return None
+            return probabilities, None
         columns = np.array([self.column[code_id] for code_id in self.states], dtype=np.int64)
         states = probabilities[:, columns]
-        if self.uncoded is not None:
-            dense, words = self._features(segments, vectors)
-            states = np.hstack([states, self._probability(self.uncoded, dense, words)[:, None]])
+        if uncoded is not None:
+            states = np.hstack([states, uncoded[:, None]])
         chosen = np.zeros((len(segments), len(columns)), dtype=bool)
         order = document_order(segments)
         records = segments["record_id"].astype(str).to_numpy()[order]
@@ -269,7 +279,7 @@ class TrainedClassifier:
             path = self.sequence.path(states[rows])
             on_code = path < len(columns)
             chosen[rows[on_code], path[on_code]] = True
-        return columns, chosen
+        return probabilities, (columns, chosen)
 
 
 def units_as_segments(units: pd.DataFrame) -> pd.DataFrame:
