@@ -74,9 +74,9 @@ class _Group(click.Group):
             sys.exit(2)
 
 
-# Commands that use spaCy only for tokens, sentences, lemmas and matchers (`claims`
-# loads it only when it finds the claims itself, see trends.claims.find_claims).
-SPACY_WITHOUT_TORCH = {"segment", "code"}
+# Commands that use spaCy only for tokens, sentences, lemmas and matchers: thinc would
+# import torch with spaCy (most of such a job's start-up), which none of them uses.
+SPACY_WITHOUT_TORCH = {"segment", "code", "claims"}
 
 
 @click.group(cls=_Group)

@@ -3,6 +3,10 @@ that joins them with sentence and citation (claims.ledger)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -159,3 +163,41 @@ def test_spans_of_another_segment_table_are_named() -> None:
     spans = pd.DataFrame([{"record_id": "r", "segment_index": 7, "kind": "percentage", "value": "45%", "position": 0}])
     with pytest.raises(ValueError, match="segment 7 of record 'r'"):
         ledger(spans, segs, recs)
+
+
+def test_the_claims_command_runs_spacy_without_torch(tmp_path: Path) -> None:
+    """The claims job is one of a rerun's short jobs: thinc would import torch with spaCy
+    (most of the job's start-up), and nothing in it uses torch. Same ledger either way."""
+    write_table(_records(), tmp_path / "records.parquet", RECORDS)
+    settings = json.dumps({"cache_dir": str(tmp_path / "cache")})
+    run_segment(str(tmp_path / "records.parquet"), str(tmp_path / "segments.parquet"), json.loads(settings))
+    command = (
+        "import sys; from click.testing import CliRunner; from litthemes.cli import main; "
+        "done = CliRunner().invoke(main, ['claims', '--records', {records!r}, '--segments', {segments!r}, "
+        "'--out', {out!r}, '--settings', {settings!r}]); "
+        "assert done.exit_code == 0, done.output; print('torch' in sys.modules)"
+    )
+    outputs = {}
+    for name, speedups in (("fast", "1"), ("plain", "0")):
+        out = tmp_path / f"{name}.parquet"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                command.format(
+                    records=str(tmp_path / "records.parquet"),
+                    segments=str(tmp_path / "segments.parquet"),
+                    out=str(out),
+                    settings=settings,
+                ),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LITTHEMES_SPEEDUPS": speedups},
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs[name] = (done.stdout.strip().splitlines()[-1], out.read_bytes())
+    assert outputs["fast"][0] == "False"  # torch stayed out of the job
+    assert outputs["plain"][0] == "True"  # as spaCy imports it by itself
+    assert outputs["fast"][1] == outputs["plain"][1]
