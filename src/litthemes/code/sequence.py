@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 import numpy as np
-import pandas as pd
 
 # Exponent of the code's share in the human codes by which its emission is divided
 # (0: none, 1: a full second division). Chosen in development cross-validation on
@@ -107,6 +106,7 @@ def document_spans(sorted_documents: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in pairwise(bounds)]
 
 
-def document_order(segments: pd.DataFrame) -> np.ndarray:
-    """Row order that sorts segments by record and position (stable)."""
-    return np.lexsort((segments["segment_index"].to_numpy(), segments["record_id"].astype(str).to_numpy()))
+def document_rows(documents: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
+    """Each document's row indices in position order, documents in sorted order."""
+    order = np.lexsort((positions, documents))
+    return [order[first:stop] for first, stop in document_spans(documents[order])]

@@ -37,7 +37,7 @@ import scipy.sparse as sp
 
 from litthemes.agree.readers import CodingError, read_units
 from litthemes.code.semantic import LinearModel, PrototypeClassifier
-from litthemes.code.sequence import CodeSequence, document_order, document_spans
+from litthemes.code.sequence import CodeSequence, document_rows
 from litthemes.codebook import Codebook
 from litthemes.config import CodeSettings, ConfigError, EmbedSettings
 from litthemes.embed import embed_texts, row_dot
@@ -109,9 +109,7 @@ def context_features(documents: np.ndarray, positions: np.ndarray, vectors: np.n
     """Neighbours' embeddings (half weight) and relative position, first and last flags."""
     n, dim = vectors.shape
     out = np.zeros((n, 2 * dim + 3), dtype=np.float32)
-    order = np.lexsort((positions, documents))
-    for first, stop in document_spans(documents[order]):
-        rows = order[first:stop]
+    for rows in document_rows(documents, positions):
         k = len(rows)
         for i, row in enumerate(rows):
             if i > 0:
@@ -206,11 +204,11 @@ class TrainedClassifier:
             )
         n_states = len(self.states) + (self.uncoded is not None)
         documents = units["document"].astype(str).to_numpy()
-        order = np.lexsort((units["position"].to_numpy(), documents))
+        order = np.concatenate([np.zeros(0, np.int64), *document_rows(documents, units["position"].to_numpy())])
         states = []
         for i in order:
             carried = {state_of[code_id] for code_id in labels[i] if code_id in state_of}
-            if not carried and self.uncoded is not None and uncoded[i]:
+            if not carried and self.uncoded is not None:  # a passage without any trained code
                 carried = {n_states - 1}
             states.append(frozenset(carried))
         self.sequence = CodeSequence.fit(documents[order], states, n_states, weight)
@@ -236,11 +234,9 @@ class TrainedClassifier:
         # The model's classes are 'no' < 'yes': the logit is that of 'yes'.
         return 1.0 / (1.0 + np.exp(-logits))
 
-    def _evaluate(
-        self, segments: pd.DataFrame, vectors: np.ndarray, uncoded: bool
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Every code's probability, and that of "no trained code" if asked (one pass over
-        the features)."""
+    def _evaluate(self, segments: pd.DataFrame, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every code's probability, and that of "no trained code" where the sequence has
+        that state (one pass over the features)."""
         out = np.zeros((len(segments), len(self.codebook.codes)), dtype=np.float64)
         if not len(segments):
             return out, None
@@ -252,19 +248,19 @@ class TrainedClassifier:
         dense, words = self._features(segments, vectors)
         for code_id, model in self.models.items():
             out[:, self.column[code_id]] = self._probability(model, dense, words)
-        if uncoded and self.uncoded is not None:
+        if self.uncoded is not None:
             return out, self._probability(self.uncoded, dense, words)
         return out, None
 
     def probabilities(self, segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
-        return self._evaluate(segments, vectors, uncoded=False)[0]
+        return self._evaluate(segments, vectors)[0]
 
     def read(
         self, segments: pd.DataFrame, vectors: np.ndarray
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
         """The probabilities and, with a learnt sequence, the trained codes' columns and for
         each segment whether its record's most likely sequence of codes gives it that code."""
-        probabilities, uncoded = self._evaluate(segments, vectors, uncoded=self.uncoded is not None)
+        probabilities, uncoded = self._evaluate(segments, vectors)
         if self.sequence is None:
             return probabilities, None
         columns = np.array([self.column[code_id] for code_id in self.states], dtype=np.int64)
@@ -272,10 +268,8 @@ class TrainedClassifier:
         if uncoded is not None:
             states = np.hstack([states, uncoded[:, None]])
         chosen = np.zeros((len(segments), len(columns)), dtype=bool)
-        order = document_order(segments)
-        records = segments["record_id"].astype(str).to_numpy()[order]
-        for first, stop in document_spans(records):
-            rows = order[first:stop]
+        records = segments["record_id"].astype(str).to_numpy()
+        for rows in document_rows(records, segments["segment_index"].to_numpy()):
             path = self.sequence.path(states[rows])
             on_code = path < len(columns)
             chosen[rows[on_code], path[on_code]] = True
