@@ -75,6 +75,42 @@ def test_lexical_matching_on_lemmas_with_exclusion_cues() -> None:
     assert found.get("open_badge") and found.get("digital_badge") == [("digital badge", 1.0)]
 
 
+# Read from the cue hits on 906 education abstracts (MOOCs, gamification, dropout, data
+# science education): each cue word also has another sense, which must not carry the theme.
+OTHER_SENSES = [
+    ("Open Badges: a systematic review of peer-reviewed published literature.", "assessment_practices"),
+    ("We searched peer-reviewed journals for studies on badges.", "assessment_practices"),
+    ("Poverty slows grade advancement of seventh-grade children.", "assessment_practices"),
+    ("Digital badges forging connections between informal and higher education.", "privacy_data_security"),
+    ("Participants signed a consent form; observational student data came from two MOOCs.", "privacy_data_security"),
+    ("Students collect their own data outdoors.", "privacy_data_security"),
+    ("Knowledge transfer between research and teaching was the aim.", "standardization_recognition"),
+    ("The final survey took place 4.5 years after recruitment.", "education_employment_gap"),
+    ("Curriculum managers understand how to design a course.", "employer_acceptance_trust"),
+    ("Progress made by the task force on defining data science competencies.", "competency_based_education"),
+]
+SAME_THEME = [
+    ("Peer review of student projects replaced the final exam.", "assessment_practices"),
+    ("Paper certificates can be forged easily, unlike signed badges.", "privacy_data_security"),
+    ("Forged credentials and diploma mills undermine trust.", "privacy_data_security"),
+    ("Credits earned in the MOOC can be transferred to a degree.", "standardization_recognition"),
+    ("Employers do not trust badges from unknown issuers.", "employer_acceptance_trust"),
+    ("Learners progress on demonstrated mastery of each competency.", "competency_based_education"),
+]
+
+
+def test_cues_in_another_sense_carry_nothing_and_the_theme_sense_still_does() -> None:
+    from litthemes.segment import lemmatize
+
+    coder = LexicalCoder(load_codebook(CODEBOOK), load_pipeline())
+    for sentence, theme in OTHER_SENSES:
+        hits = coder.match(lemmatize([sentence])[0]).get(theme, [])
+        assert not [h for h in hits if h[1] >= 1.0], (sentence, hits)
+    for sentence, theme in SAME_THEME:
+        hits = coder.match(lemmatize([sentence])[0]).get(theme, [])
+        assert [h for h in hits if h[1] >= 1.0], (sentence, hits)
+
+
 def test_weak_terms_overlaps_and_negation() -> None:
     from litthemes.codebook import Code
     from litthemes.segment import lemmatize
