@@ -204,6 +204,14 @@ class CodeSettings(_Section):
         le=1,
         description="Semantic probability at which a segment is coded without a cue (its most likely code only).",
     )
+    semantic_only_min_similarity: float = Field(
+        0.5,
+        ge=-1,
+        le=1,
+        description="Cosine similarity to the closest definition or example of a code that a segment needs to be "
+        "coded with it without a cue (codes learnt from human codes always pass). Most sentences of the literature "
+        "a codebook describes are as close; a sentence of another literature is coded only through its cues.",
+    )
     present_threshold: float = Field(0.5, ge=0, le=1, description="Score a segment with a cue needs to carry the code.")
     min_share: float = Field(
         0.2,

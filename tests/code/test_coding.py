@@ -89,6 +89,12 @@ OTHER_SENSES = [
     ("The final survey took place 4.5 years after recruitment.", "education_employment_gap"),
     ("Curriculum managers understand how to design a course.", "employer_acceptance_trust"),
     ("Progress made by the task force on defining data science competencies.", "competency_based_education"),
+    ("We list the advantages and disadvantages of each platform.", "digital_divide_access"),
+    ("The main disadvantage of video lectures is their length.", "digital_divide_access"),
+    ("Pupils sat standardized tests and a standardized patient took part.", "standardization_recognition"),
+    ("The course was evaluated by students at the end of term.", "assessment_practices"),
+    ("Intention to enrol depends on the perceived value of the course.", "employer_acceptance_trust"),
+    ("Faculty skepticism slowed the adoption of online teaching.", "employer_acceptance_trust"),
 ]
 SAME_THEME = [
     ("Peer review of student projects replaced the final exam.", "assessment_practices"),
@@ -99,6 +105,10 @@ SAME_THEME = [
     ("Credits earned in the MOOC can be transferred to a degree.", "standardization_recognition"),
     ("Employers do not trust badges from unknown issuers.", "employer_acceptance_trust"),
     ("Learners progress on demonstrated mastery of each competency.", "competency_based_education"),
+    ("Badges were meant to reach disadvantaged learners.", "digital_divide_access"),
+    ("Social disadvantage keeps some adults out of online courses.", "digital_divide_access"),
+    ("Providers call for a standardized format for micro-credentials.", "standardization_recognition"),
+    ("Employers remain sceptical about the value of badges.", "employer_acceptance_trust"),
 ]
 
 
@@ -112,6 +122,33 @@ def test_cues_in_another_sense_carry_nothing_and_the_theme_sense_still_does() ->
     for sentence, theme in SAME_THEME:
         hits = coder.match(lemmatize([sentence])[0]).get(theme, [])
         assert [h for h in hits if h[1] >= 1.0], (sentence, hits)
+
+
+def test_a_sentence_far_from_the_codebook_is_coded_only_through_cues(embed_cache: str) -> None:
+    """Without a cue, a theme's probability codes a segment only where the segment is close
+    to the theme's own texts: a sentence of another literature gets its most likely theme by
+    extrapolation (here, 0.54 for flexible pathways), which is not evidence."""
+    book = load_codebook(CODEBOOK)
+    far = "Mothers with little schooling rarely read to their children at home."
+    near = "Learners in remote villages could not join the online course for lack of a connection."
+    records = pd.DataFrame(
+        [
+            {"record_id": rid, "title": "", "abstract": text, "fulltext": "", "status": "included"}
+            for rid, text in (("far", far), ("near", near))
+        ]
+    )
+    seg = segment(records)
+    embed = EmbedSettings(cache_dir=embed_cache)
+    vectors = embed_texts(seg["text"].tolist(), embed)
+
+    def by_meaning(similarity: float) -> set[tuple[str, str]]:
+        settings = CodeSettings(cache_dir="", semantic_only_min_similarity=similarity)
+        coded = code_segments(seg, vectors, book, settings, embed_settings=embed)
+        rows = coded[coded["present"] & (coded["dimension"] == "theme") & (coded["cue"] == "semantic")]
+        return set(zip(rows["record_id"], rows["code"], strict=True))
+
+    assert by_meaning(-1.0) == {("far", "flexible_learning_pathways"), ("near", "digital_divide_access")}
+    assert by_meaning(CodeSettings().semantic_only_min_similarity) == {("near", "digital_divide_access")}
 
 
 def test_weak_terms_overlaps_and_negation() -> None:

@@ -19,10 +19,11 @@ The model, per segment (a title, sentence or passage) and code:
 
 A segment carries a code (``present``) when a cue occurs and the score reaches
 ``present_threshold`` (a term, two weak terms, or a weak term the embedding supports),
-or, without a cue, when the code is the segment's most likely one and its probability
-reaches ``semantic_threshold``; a theme must also have at least ``min_share`` of the
-segment's theme evidence, so that a passing mention in a sentence about something
-else is not coded.
+or, without a cue, when the code is the segment's most likely one, its probability
+reaches ``semantic_threshold`` and the segment's similarity to the code's closest
+prototype reaches ``semantic_only_min_similarity`` (codes learnt from human codes always
+pass); a theme must also have at least ``min_share`` of the segment's theme evidence, so
+that a passing mention in a sentence about something else is not coded.
 
 Per record and code (:func:`aggregate`): ``present`` when some segment carries the
 code; ``salience``, the code's share of the record's evidence for its dimension (how

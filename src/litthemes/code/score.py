@@ -68,6 +68,7 @@ def code_segments(
             else:
                 blocked[row, j] = True
     sem = np.zeros((n, len(codes)), dtype=np.float64)
+    close = np.ones((n, len(codes)), dtype=bool)
     decoded = None
     is_theme = np.array([c.dimension == THEME for c in codes])
     if vectors is not None and n:
@@ -75,6 +76,7 @@ def code_segments(
             codebook, embed_settings, settings.semantic_c, min_similarity=settings.semantic_min_similarity
         )
         reach = model.reach(vectors)
+        close = model.close(vectors, settings.semantic_only_min_similarity)
         probabilities, decoded = model.read(segments, vectors)
         sem = probabilities * reach
         # A theme's cue in a passage unlike anything the codebook describes is another sense
@@ -93,8 +95,11 @@ def code_segments(
     share = _dimension_share(evidence, codes)
     # Coded through a cue: a term, two weak ones, or a weak one the embedding supports.
     by_cue = (mass > 0) & (score >= settings.present_threshold)
-    # Coded without a cue: the segment's most likely code by far, and no cue against it.
-    by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes)
+    # Coded without a cue: the segment's most likely code by far, no cue against it, and
+    # the segment as close to the code's own texts as the literature they describe; further
+    # off, the most likely code is an extrapolation (a sentence on household poverty is not
+    # about the digital divide).
+    by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes) & close
     if decoded is not None:
         # Codes learnt with their order: the record's most likely sequence decides instead.
         columns, chosen = decoded

@@ -62,6 +62,12 @@ class SegmentClassifier(Protocol):
         fitted on, so that its probabilities mean something, falling to 0 far from all of them."""
         ...
 
+    def close(self, vectors: np.ndarray, similarity: float) -> np.ndarray:
+        """(n_segments, n_codes) booleans: True where the segment is at least ``similarity``
+        (cosine) from the closest text the model learnt the code from, so that the model's
+        probability alone may code it."""
+        ...
+
     def read(
         self, segments: pd.DataFrame, vectors: np.ndarray
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
@@ -212,6 +218,27 @@ class PrototypeClassifier:
             within = ramp(vectors, prototypes, self.min_similarity, SIMILARITY_RAMP)
             out[:, [self.column[code.id] for code in codes]] = within[:, None]
         return out
+
+    def close(self, vectors: np.ndarray, similarity: float) -> np.ndarray:
+        out = np.ones((len(vectors), len(self.codebook.codes)), dtype=bool)
+        if not len(vectors):
+            return out
+        for _, codes, prototypes in self.models.values():
+            out[:, [self.column[code.id] for code in codes]] = at_least(vectors, prototypes, similarity)[:, None]
+        return out
+
+
+def at_least(vectors: np.ndarray, prototypes: np.ndarray, similarity: float) -> np.ndarray:
+    """Per row, whether the cosine similarity to the closest prototype is at least
+    ``similarity``, decided as :func:`ramp` decides, independently of the other rows."""
+    if not len(prototypes):
+        return np.zeros(len(vectors), dtype=bool)
+    approximate = (vectors @ prototypes.T).max(axis=1)
+    out = approximate >= similarity + ROUTING_MARGIN
+    near = np.abs(approximate - similarity) < ROUTING_MARGIN
+    if near.any():
+        out[near] = row_dot(vectors[near], prototypes).max(axis=1) >= similarity
+    return out
 
 
 def ramp(vectors: np.ndarray, prototypes: np.ndarray, low: float, width: float) -> np.ndarray:

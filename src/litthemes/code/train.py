@@ -222,6 +222,15 @@ class TrainedClassifier:
         out[:, [self.column[code_id] for code_id in self.models]] = 1.0
         return out
 
+    def close(self, vectors: np.ndarray, similarity: float) -> np.ndarray:
+        """True for the codes learnt from the human codes (they were fitted on the study's own
+        passages); the codebook's test for the codes that fall back on it."""
+        if self.fallback is None:
+            return np.ones((len(vectors), len(self.codebook.codes)), dtype=bool)
+        out = self.fallback.close(vectors, similarity)
+        out[:, [self.column[code_id] for code_id in self.models]] = True
+        return out
+
     def _features(self, segments: pd.DataFrame, vectors: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
         context = context_features(segments["record_id"].to_numpy(), segments["segment_index"].to_numpy(), vectors)
         return np.hstack([vectors, context]).astype(np.float64), self.words.transform(segments["text"].tolist())
