@@ -68,15 +68,14 @@ def code_segments(
             else:
                 blocked[row, j] = True
     sem = np.zeros((n, len(codes)), dtype=np.float64)
-    close = np.ones((n, len(codes)), dtype=bool)
     decoded = None
+    model: SegmentClassifier | None = None
     is_theme = np.array([c.dimension == THEME for c in codes])
     if vectors is not None and n:
         model = classifier or PrototypeClassifier(
             codebook, embed_settings, settings.semantic_c, min_similarity=settings.semantic_min_similarity
         )
         reach = model.reach(vectors)
-        close = model.close(vectors, settings.semantic_only_min_similarity)
         probabilities, decoded = model.read(segments, vectors)
         sem = probabilities * reach
         # A theme's cue in a passage unlike anything the codebook describes is another sense
@@ -99,7 +98,11 @@ def code_segments(
     # the segment as close to the code's own texts as the literature they describe; further
     # off, the most likely code is an extrapolation (a sentence on household poverty is not
     # about the digital divide).
-    by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes) & close
+    by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes)
+    candidates = by_meaning.any(axis=1)
+    if model is not None and vectors is not None and candidates.any():
+        # Asked only of the few candidate rows; each row's answer does not depend on the others.
+        by_meaning[candidates] &= model.close(vectors[candidates], settings.semantic_only_min_similarity)
     if decoded is not None:
         # Codes learnt with their order: the record's most likely sequence decides instead.
         columns, chosen = decoded
