@@ -524,7 +524,7 @@ def test_theme_evidence_fades_far_from_every_prototype(embed_cache: str) -> None
 
 
 def test_reach_ramp_is_the_exact_row_by_row_value_in_any_batch() -> None:
-    from litthemes.code.semantic import ramp
+    from litthemes.code.semantic import at_least, ramp
     from litthemes.embed import row_dot
 
     rng = np.random.default_rng(0)
@@ -540,3 +540,11 @@ def test_reach_ramp_is_the_exact_row_by_row_value_in_any_batch() -> None:
     assert np.array_equal(ramp(rows, prototypes, 0.25, 0.1), expected)
     split = np.concatenate([ramp(rows[:1234], prototypes, 0.25, 0.1), ramp(rows[1234:], prototypes, 0.25, 0.1)])
     assert np.array_equal(split, expected)
+    # The nearness test of coding by meaning alone: the exact value's answer, in any batch.
+    near = closest >= 0.5
+    assert 0 < near.sum() < len(near)
+    assert np.array_equal(at_least(rows, prototypes, 0.5), near)
+    assert np.array_equal(
+        np.concatenate([at_least(rows[i::7], prototypes, 0.5) for i in range(7)]),
+        np.concatenate([near[i::7] for i in range(7)]),
+    )

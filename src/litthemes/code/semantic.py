@@ -63,8 +63,8 @@ class SegmentClassifier(Protocol):
         ...
 
     def close(self, vectors: np.ndarray, similarity: float) -> np.ndarray:
-        """(n_segments, n_codes) booleans: True where the segment is at least ``similarity``
-        (cosine) from the closest text the model learnt the code from, so that the model's
+        """(n_segments, n_codes) booleans: True where the segment's cosine similarity to the
+        closest text the model learnt the code from reaches ``similarity``, so that the model's
         probability alone may code it."""
         ...
 
