@@ -228,32 +228,31 @@ class PrototypeClassifier:
         return out
 
 
-def at_least(vectors: np.ndarray, prototypes: np.ndarray, similarity: float) -> np.ndarray:
-    """Per row, whether the cosine similarity to the closest prototype is at least
-    ``similarity``, decided as :func:`ramp` decides, independently of the other rows."""
+def closest_similarity(vectors: np.ndarray, prototypes: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Per row, the cosine similarity to the closest prototype, as :func:`row_dot` gives it
+    (so that a row's value never depends on the others) wherever it lies near [low, high].
+
+    Only those rows need that exact product; a matrix product, whose last bits may depend
+    on the batch, sorts out the rows that are surely below or above the interval, whose
+    value is kept approximate: any test against the interval's ends gives the same answer.
+    """
     if not len(prototypes):
-        return np.zeros(len(vectors), dtype=bool)
-    approximate = (vectors @ prototypes.T).max(axis=1)
-    out = approximate >= similarity + ROUTING_MARGIN
-    near = np.abs(approximate - similarity) < ROUTING_MARGIN
+        return np.full(len(vectors), -np.inf)
+    closest = (vectors @ prototypes.T).max(axis=1).astype(np.float64)
+    near = (closest > low - ROUTING_MARGIN) & (closest < high + ROUTING_MARGIN)
     if near.any():
-        out[near] = row_dot(vectors[near], prototypes).max(axis=1) >= similarity
-    return out
+        closest[near] = row_dot(vectors[near], prototypes).max(axis=1)
+    return closest
 
 
 def ramp(vectors: np.ndarray, prototypes: np.ndarray, low: float, width: float) -> np.ndarray:
     """Per row, the cosine similarity to the closest prototype mapped from [low, low + width]
-    to [0, 1], as :func:`row_dot` gives it, so that a row's value never depends on the others.
+    to [0, 1], exact and independent of the batch (:func:`closest_similarity`)."""
+    closest = closest_similarity(vectors, prototypes, low, low + width)
+    return np.clip((closest - low) / width, 0.0, 1.0)
 
-    Only rows whose similarity lies near the ramp need that exact product; a matrix
-    product, whose last bits may depend on the batch, only sorts out the rows that are
-    surely below or above it, for which the value is 0 or 1 either way.
-    """
-    high = low + width
-    approximate = (vectors @ prototypes.T).max(axis=1) if len(prototypes) else np.full(len(vectors), -1.0)
-    out = np.where(approximate >= high + ROUTING_MARGIN, 1.0, 0.0)
-    near = (approximate > low - ROUTING_MARGIN) & (approximate < high + ROUTING_MARGIN)
-    if near.any():
-        closest = row_dot(vectors[near], prototypes).max(axis=1).astype(np.float64)
-        out[near] = np.clip((closest - low) / width, 0.0, 1.0)
-    return out
+
+def at_least(vectors: np.ndarray, prototypes: np.ndarray, similarity: float) -> np.ndarray:
+    """Per row, whether the cosine similarity to the closest prototype reaches ``similarity``,
+    decided on the exact value and independent of the batch (:func:`closest_similarity`)."""
+    return closest_similarity(vectors, prototypes, similarity, similarity) >= similarity
