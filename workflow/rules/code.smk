@@ -50,6 +50,7 @@ rule code:
     resources:
         mem_mb=6000,
         runtime=120,
+    priority: BRIEF_PATH
     log:
         shard_log("code"),
     benchmark:

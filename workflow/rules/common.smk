@@ -41,6 +41,15 @@ def repeated(option, paths):
 EMBED_VECTORS = as_json("embed", EMBED_VECTOR_KEYS)
 
 
+# On a few cores Snakemake starts the ready jobs of highest priority first. Jobs on the
+# way to the PDF brief go before short jobs beside it (claims ledger, tables, QDA export,
+# HTML brief), and of those the jobs that start the longest chains go first: the topic
+# fit and its refits in a cold run, the trend tables the figures wait for in a rerun.
+# Otherwise a short job takes the core that the longest chain is waiting for.
+BRIEF_PATH = 1
+CHAIN_START = 2
+
+
 FIGURE_NAMES = list(FIGURE_CAPTIONS)
 # The configured formats and the two the briefs are made from (PNG for HTML, PDF for PDF).
 FIGURE_FORMATS = figure_formats(CFG["figures"]["formats"])

@@ -35,6 +35,7 @@ for figure_part in range(FIGURE_JOBS):
         resources:
             mem_mb=3000,
             runtime=30,
+        priority: BRIEF_PATH
         log:
             f"{LOGS}/figures-{figure_part}.log",
         benchmark:

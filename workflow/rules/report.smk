@@ -13,6 +13,7 @@ rule fit_check:
     resources:
         mem_mb=2000,
         runtime=10,
+    priority: BRIEF_PATH
     log:
         f"{LOGS}/fit_check.log",
     benchmark:
@@ -82,6 +83,7 @@ rule brief_pdf:
     resources:
         mem_mb=4000,
         runtime=30,
+    priority: BRIEF_PATH
     log:
         f"{LOGS}/brief_pdf.log",
     benchmark:

@@ -32,6 +32,7 @@ if REFIT_RUNS:
         resources:
             mem_mb=6000,
             runtime=240,
+        priority: CHAIN_START
         log:
             f"{LOGS}/topic_refits.log",
         benchmark:
@@ -72,6 +73,7 @@ if FROZEN_MODEL:
             mode=lambda w, output: f"--model-out {shlex.quote(output.model)}",
         resources:
             **TOPIC_RESOURCES,
+        priority: CHAIN_START
         log:
             f"{LOGS}/topics.log",
         benchmark:
@@ -99,6 +101,7 @@ else:
             mode="--stability-later",
         resources:
             **TOPIC_RESOURCES,
+        priority: CHAIN_START
         log:
             f"{LOGS}/topics.log",
         benchmark:
@@ -125,6 +128,7 @@ else:
         resources:
             mem_mb=2000,
             runtime=10,
+        priority: BRIEF_PATH
         log:
             f"{LOGS}/topic_stability.log",
         benchmark:
@@ -155,6 +159,7 @@ rule align_topics:
     resources:
         mem_mb=3000,
         runtime=30,
+    priority: BRIEF_PATH
     log:
         f"{LOGS}/align_topics.log",
     benchmark:

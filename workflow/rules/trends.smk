@@ -17,6 +17,7 @@ rule trends:
     resources:
         mem_mb=4000,
         runtime=60,
+    priority: CHAIN_START
     log:
         f"{LOGS}/trends.log",
     benchmark:
@@ -44,8 +45,7 @@ rule topic_trends:
     resources:
         mem_mb=3000,
         runtime=30,
-    # Before the alignment, which is ready at the same time: the figures of topics wait
-    # for both, and this job is the longer.
+    priority: CHAIN_START
     log:
         f"{LOGS}/topic_trends.log",
     benchmark:
