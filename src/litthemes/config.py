@@ -230,8 +230,8 @@ class CodeSettings(_Section):
         1.0,
         ge=0,
         le=100,
-        description="Evidence (cue count + weighted probability, summed over segments) at which a record's main theme "
-        "is coded even where no single segment carries it.",
+        description="Evidence (cue count + weighted probability, summed over the segments near the codebook) at "
+        "which a record's main theme is coded even where no single segment carries it.",
     )
     training: str = Field(
         "",

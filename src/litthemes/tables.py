@@ -70,6 +70,9 @@ SEGMENT_CODES = pa.schema(
         ("score", pa.float64()),
         ("evidence", pa.float64()),
         ("share", pa.float64()),
+        # The segment is as close to the code's own texts (its dimension's closest definition
+        # or example) as the literature they describe: code.semantic_only_min_similarity.
+        ("near", pa.bool_()),
         ("present", pa.bool_()),
         ("cue", pa.string()),
     ]

@@ -16,7 +16,7 @@ from litthemes.codebook import load_codebook
 from litthemes.config import CodeSettings, ConfigError, EmbedSettings
 from litthemes.embed import embed_texts
 from litthemes.segment import load_pipeline, segment
-from litthemes.tables import CODES, RECORDS, read_table, write_table
+from litthemes.tables import CODES, RECORDS, SEGMENT_CODES, read_table, write_table
 from workflow_helpers import segment_and_embed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,6 +149,39 @@ def test_a_sentence_far_from_the_codebook_is_coded_only_through_cues(embed_cache
 
     assert by_meaning(-1.0) == {("far", "flexible_learning_pathways"), ("near", "digital_divide_access")}
     assert by_meaning(CodeSettings().semantic_only_min_similarity) == {("near", "digital_divide_access")}
+
+
+def test_a_main_theme_without_a_coded_segment_needs_its_evidence_near_the_codebook() -> None:
+    """A record's main theme is present where no segment carries it only if the evidence
+    adding up to one term's worth comes from segments near the codebook: in a long abstract
+    of another literature, a few sentences each far from the codebook's texts add up too."""
+    book = load_codebook(CODEBOOK)
+
+    def rows(record_id: str, near: bool) -> list[dict[str, object]]:
+        # Two segments, each under the presence bar, together more than one term's worth.
+        return [
+            {
+                "record_id": record_id,
+                "segment_index": index,
+                "code": "digital_divide_access",
+                "dimension": "theme",
+                "lexical": 0.0,
+                "semantic": 0.3,
+                "score": 0.3,
+                "evidence": 0.6,
+                "share": 1.0,
+                "near": near,
+                "present": False,
+                "cue": "",
+            }
+            for index in (1, 2)
+        ]
+
+    seg_codes = pd.DataFrame([*rows("near", True), *rows("far", False)], columns=SEGMENT_CODES.names)
+    codes = aggregate(seg_codes, ["near", "far"], book, main_min_evidence=1.0).set_index(["record_id", "theme"])
+    theme = codes.xs("digital_divide_access", level="theme")
+    assert theme["rank"].tolist() == [1, 1]
+    assert theme.loc["near", "present"] and not theme.loc["far", "present"]
 
 
 def test_weak_terms_overlaps_and_negation() -> None:

@@ -26,7 +26,9 @@ pass); a theme must also have at least ``min_share`` of the segment's theme evid
 that a passing mention in a sentence about something else is not coded.
 
 Per record and code (:func:`aggregate`): ``present`` when some segment carries the
-code; ``salience``, the code's share of the record's evidence for its dimension (how
+code, or, for the record's main theme, when its evidence in segments near the codebook
+(``near``: as close as ``semantic_only_min_similarity``) adds up to ``main_min_evidence``;
+``salience``, the code's share of the record's evidence for its dimension (how
 much of the text is about it); ``rank``, 1 for the record's main theme by salience
 (ties broken by score, then codebook order; 0 where a code has no evidence); ``score``,
 the best segment's score.

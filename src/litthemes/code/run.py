@@ -43,7 +43,7 @@ LEXICAL = pa.schema(
     [("code", pa.string()), ("segment_index", pa.int64()), ("cue", pa.string()), ("weight", pa.float64())]
 )
 # Bumped when the meaning of a cached lexical or segment-code row changes.
-CODING_MODEL = 3
+CODING_MODEL = 4
 
 
 def record_keys(segments: pd.DataFrame) -> dict[str, str]:

@@ -98,11 +98,10 @@ def code_segments(
     # the segment as close to the code's own texts as the literature they describe; further
     # off, the most likely code is an extrapolation (a sentence on household poverty is not
     # about the digital divide).
-    by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes)
-    candidates = by_meaning.any(axis=1)
-    if model is not None and vectors is not None and candidates.any():
-        # Asked only of the few candidate rows; each row's answer does not depend on the others.
-        by_meaning[candidates] &= model.close(vectors[candidates], settings.semantic_only_min_similarity)
+    near = np.ones((n, len(codes)), dtype=bool)
+    if model is not None and vectors is not None and n:
+        near = model.close(vectors, settings.semantic_only_min_similarity)
+    by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes) & near
     if decoded is not None:
         # Codes learnt with their order: the record's most likely sequence decides instead.
         columns, chosen = decoded
@@ -124,6 +123,7 @@ def code_segments(
             "score": np.round(score[keep_rows, keep_cols], 6),
             "evidence": np.round(evidence[keep_rows, keep_cols], 6),
             "share": np.round(share[keep_rows, keep_cols], 6),
+            "near": near[keep_rows, keep_cols],
             "present": present[keep_rows, keep_cols],
             "cue": [
                 cues[r, c] if cues[r, c] else ("semantic" if present[r, c] else "")
@@ -175,8 +175,9 @@ def aggregate(
     computed within each code's dimension; a record's first segment (its title, or its
     opening sentence) counts ``first_segment_weight`` times in the salience, as the
     place where a text says what it is about. A record's main theme (rank 1) is present
-    also where no single segment carries it, if its evidence adds up to
-    ``main_min_evidence`` (one term's worth).
+    also where no single segment carries it, if its evidence in segments near the
+    codebook (``near``) adds up to ``main_min_evidence`` (one term's worth): sentences
+    each far from the codebook's texts add up in any long abstract of another literature.
     """
     codes: list[Code] = [c for c in codebook.codes if dimension is None or c.dimension == dimension]
     order = {c.id: k for k, c in enumerate(codebook.codes)}
@@ -194,19 +195,22 @@ def aggregate(
         best = ordered.drop_duplicates(["record_id", "code"])[["record_id", "code", "segment_index"]]
         weighted = subset["evidence"] * np.where(subset["segment_index"] == 0, first_segment_weight, 1.0)
         sums = (
-            subset.assign(evidence=weighted)
+            subset.assign(evidence=weighted, near_evidence=weighted.where(subset["near"], 0.0))
             .groupby(["record_id", "code"], sort=False)
-            .agg(score=("score", "max"), evidence=("evidence", "sum"))
+            .agg(score=("score", "max"), evidence=("evidence", "sum"), near_evidence=("near_evidence", "sum"))
         )
         support = subset[subset["present"]].groupby(["record_id", "code"]).size().rename("n_segments")
         best = best.merge(sums.reset_index(), on=["record_id", "code"], how="left")
         best = best.merge(support.reset_index(), on=["record_id", "code"], how="left")
         best = best.rename(columns={"code": "theme", "segment_index": "best_segment"})
     else:
-        best = pd.DataFrame(columns=["record_id", "theme", "score", "evidence", "best_segment", "n_segments"])
+        best = pd.DataFrame(
+            columns=["record_id", "theme", "score", "evidence", "near_evidence", "best_segment", "n_segments"]
+        )
     table = grid.merge(best, on=["record_id", "theme"], how="left")
     table["score"] = table["score"].astype(float).fillna(0.0)
     table["evidence"] = table["evidence"].astype(float).fillna(0.0)
+    table["near_evidence"] = table["near_evidence"].astype(float).fillna(0.0)
     table["n_segments"] = table["n_segments"].astype(float).fillna(0).astype(np.int64)
     table["best_segment"] = table["best_segment"].astype(float).fillna(-1).astype(np.int64)
     table["present"] = table["n_segments"] > 0
@@ -226,7 +230,7 @@ def aggregate(
     )
     position = ranked.groupby(["record_id", "dimension"], sort=False).cumcount() + 1
     table["rank"] = np.where(table["salience"] > 0, position.reindex(table.index), 0).astype(np.int64)
-    table["present"] |= (table["rank"] == 1) & (table["evidence"] >= main_min_evidence)
+    table["present"] |= (table["rank"] == 1) & (table["near_evidence"] >= main_min_evidence)
     table["codebook_version"] = codebook.version
     table["codebook_hash"] = codebook.source_hash[:16]
     return table[CODES.names]
