@@ -98,6 +98,7 @@ def code_segments(
     # the segment as close to the code's own texts as the literature they describe; further
     # off, the most likely code is an extrapolation (a sentence on household poverty is not
     # about the digital divide).
+    # Stored with each row: a record's main theme without a coded segment needs it too (aggregate).
     near = np.ones((n, len(codes)), dtype=bool)
     if model is not None and vectors is not None and n:
         near = model.close(vectors, settings.semantic_only_min_similarity)
