@@ -124,6 +124,22 @@ def test_cues_in_another_sense_carry_nothing_and_the_theme_sense_still_does() ->
         assert [h for h in hits if h[1] >= 1.0], (sentence, hits)
 
 
+def test_employers_named_are_a_cue_of_their_acceptance_not_of_the_employment_gap() -> None:
+    """Naming employers or employees says who a passage is about, not that education and work
+    are apart: in 2.2.2 the two words gave the employment gap a full cue's worth in "only a
+    quarter of companies, one third of employer organisations and one third of employee
+    organisations" and won it the main theme from employer acceptance."""
+    from litthemes.segment import lemmatize
+
+    coder = LexicalCoder(load_codebook(CODEBOOK), load_pipeline())
+    hits = coder.match(lemmatize(["Employers and employees were asked whether they value badges."])[0])
+    assert not hits.get("education_employment_gap")
+    assert hits.get("employer_acceptance_trust")
+    # The gap itself is still named through its terms and patterns.
+    gap = coder.match(lemmatize(["Graduates lack the skills employers need."])[0])
+    assert [h for h in gap.get("education_employment_gap", []) if h[1] >= 1.0]
+
+
 def test_a_sentence_far_from_the_codebook_is_coded_only_through_cues(embed_cache: str) -> None:
     """Without a cue, a theme's probability codes a segment only where the segment is close
     to the theme's own texts: a sentence of another literature gets its most likely theme by
