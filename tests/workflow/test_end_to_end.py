@@ -43,6 +43,27 @@ def test_outputs_exist_and_nothing_left_to_do(run: Path) -> None:
     assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr
 
 
+def test_an_upgrade_that_changes_the_coding_reruns_it_and_nothing_before_it(run: Path) -> None:
+    """The code stage's version (litthemes.versions) is a parameter of its rule: a release
+    that changes what the stage writes reruns it and what follows, not the stages before it,
+    instead of the next stage failing on a table of the old shape."""
+    import sys
+
+    from workflow_helpers import offline_env, snakemake_command
+
+    argv = ["snakemake", *snakemake_command(run, "-n")[3:]]
+    upgraded = (
+        "import runpy, sys, litthemes.versions as v; v.CODING_MODEL += 1; "
+        f"sys.argv = {argv!r}; runpy.run_module('snakemake', run_name='__main__')"
+    )
+    dry = subprocess.run([sys.executable, "-c", upgraded], capture_output=True, text=True, env=offline_env())
+    out = dry.stdout + dry.stderr
+    assert dry.returncode == 0, out
+    jobs = set(re.findall(r"^(\w+)\s+\d+$", out.split("Job stats:")[1], re.M)) if "Job stats:" in out else set()
+    assert {"code", "trends", "brief_pdf"} <= jobs, out
+    assert not jobs & {"ingest", "segment", "embed", "topics"}, out
+
+
 def test_every_rule_that_embeds_gets_the_settings_that_decide_a_vector(run: Path) -> None:
     import json
     import re

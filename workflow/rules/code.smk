@@ -47,6 +47,8 @@ rule code:
         embed=EMBED_VECTORS,
         segment=as_json("segment", ["model"]),
         shard=shard_option,
+        # Not in the command: a new version reruns the job after an upgrade (litthemes.versions).
+        coding_model=CODING_MODEL,
     resources:
         mem_mb=6000,
         runtime=120,

@@ -7,6 +7,7 @@ import sys
 from litthemes.config import EMBED_VECTOR_KEYS, figure_formats, load_yaml, validate as validate_settings
 from litthemes.captions import FIGURE_CAPTIONS, TABLE_CAPTIONS, figure_tables
 from litthemes.tables import CODING_TREND_TABLES, TOPIC_TREND_TABLES, TREND_TABLES
+from litthemes.versions import CODING_MODEL, NORMALIZATION_VERSION
 
 # pydantic fills defaults and gives typed sections; the schema check above names bad keys.
 CFG = validate_settings(config).model_dump(mode="json")

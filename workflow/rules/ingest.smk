@@ -7,6 +7,8 @@ rule ingest:
         flow=f"{INTERIM}/flow.json",
     params:
         settings=as_json("ingest"),
+        # Not in the command: a new version reruns the job after an upgrade (litthemes.versions).
+        normalization=NORMALIZATION_VERSION,
     resources:
         mem_mb=2000,
         runtime=30,

@@ -31,6 +31,7 @@ from litthemes.tables import (
     read_vectors,
     write_table,
 )
+from litthemes.versions import CODING_MODEL
 
 if TYPE_CHECKING:
     from litthemes.code.train import TrainingSet
@@ -42,8 +43,6 @@ log = logging.getLogger(__name__)
 LEXICAL = pa.schema(
     [("code", pa.string()), ("segment_index", pa.int64()), ("cue", pa.string()), ("weight", pa.float64())]
 )
-# Bumped when the meaning of a cached lexical or segment-code row changes.
-CODING_MODEL = 4
 
 
 def record_keys(segments: pd.DataFrame) -> dict[str, str]:

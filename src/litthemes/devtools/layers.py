@@ -27,7 +27,7 @@ STAGE_LEVELS: dict[str, int] = {
     "report": 8,
 }
 # Modules every stage may use; they import no stage.
-SHARED = {"__init__", "cache", "captions", "cite", "codebook", "config", "shards", "speedups", "tables"}
+SHARED = {"__init__", "cache", "captions", "cite", "codebook", "config", "shards", "speedups", "tables", "versions"}
 # Modules above every stage (the command line, notebook helpers, developer tools).
 TOP = {"cli", "__main__", "devtools", "explore"}
 PACKAGE = "litthemes"

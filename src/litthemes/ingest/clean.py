@@ -78,9 +78,6 @@ def clean_text(value: Any) -> str:
 
 _NO_ABSTRACT = re.compile(r"^\[?\s*no abstract( available)?\s*\]?\.?$", re.I)
 
-# Bumped whenever normalisation changes what a record's fields hold: the ingest cache
-# keeps normalised rows under it.
-NORMALIZATION_VERSION = 2
 
 # A publisher's notice closing an abstract ("© 2020 Elsevier Ltd. All rights reserved.",
 # "(C) 2015 ...", a licence statement): it starts a sentence and runs to the end. Left

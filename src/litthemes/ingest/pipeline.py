@@ -15,7 +15,6 @@ from litthemes import __version__
 from litthemes.cache import ingest_folder, mark_used
 from litthemes.config import IngestSettings
 from litthemes.ingest.clean import (
-    NORMALIZATION_VERSION,
     merge_duplicates,
     normalize_record,
     normalize_year,
@@ -30,6 +29,7 @@ from litthemes.ingest.readers import (
     read_file,
 )
 from litthemes.tables import RECORDS, atomic_path
+from litthemes.versions import NORMALIZATION_VERSION
 
 __all__ = ["UnreadableFile", "expand_inputs", "ingest", "ingest_files"]
 
