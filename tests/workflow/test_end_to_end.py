@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from litthemes.captions import FIGURE_CAPTIONS
-from workflow_helpers import run_snakemake
+from workflow_helpers import offline_env, run_snakemake, snakemake_command
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -47,10 +48,6 @@ def test_an_upgrade_that_changes_the_coding_reruns_it_and_nothing_before_it(run:
     """The code stage's version (litthemes.versions) is a parameter of its rule: a release
     that changes what the stage writes reruns it and what follows, not the stages before it,
     instead of the next stage failing on a table of the old shape."""
-    import sys
-
-    from workflow_helpers import offline_env, snakemake_command
-
     argv = ["snakemake", *snakemake_command(run, "-n")[3:]]
     upgraded = (
         "import runpy, sys, litthemes.versions as v; v.CODING_MODEL += 1; "

@@ -69,13 +69,17 @@ def code_segments(
                 blocked[row, j] = True
     sem = np.zeros((n, len(codes)), dtype=np.float64)
     decoded = None
-    model: SegmentClassifier | None = None
+    # Whether each segment is as close to a code's own texts as the literature they describe
+    # (all True without vectors): coding by meaning alone asks it, and so does a record's main
+    # theme without a coded segment (aggregate), for which it is stored with each row.
+    near = np.ones((n, len(codes)), dtype=bool)
     is_theme = np.array([c.dimension == THEME for c in codes])
     if vectors is not None and n:
         model = classifier or PrototypeClassifier(
             codebook, embed_settings, settings.semantic_c, min_similarity=settings.semantic_min_similarity
         )
         reach = model.reach(vectors)
+        near = model.close(vectors, settings.semantic_only_min_similarity)
         probabilities, decoded = model.read(segments, vectors)
         sem = probabilities * reach
         # A theme's cue in a passage unlike anything the codebook describes is another sense
@@ -95,13 +99,8 @@ def code_segments(
     # Coded through a cue: a term, two weak ones, or a weak one the embedding supports.
     by_cue = (mass > 0) & (score >= settings.present_threshold)
     # Coded without a cue: the segment's most likely code by far, no cue against it, and
-    # the segment as close to the code's own texts as the literature they describe; further
-    # off, the most likely code is an extrapolation (a sentence on household poverty is not
-    # about the digital divide).
-    # Stored with each row: a record's main theme without a coded segment needs it too (aggregate).
-    near = np.ones((n, len(codes)), dtype=bool)
-    if model is not None and vectors is not None and n:
-        near = model.close(vectors, settings.semantic_only_min_similarity)
+    # the segment near the code's own texts; further off, the most likely code is an
+    # extrapolation (a sentence on household poverty is not about the digital divide).
     by_meaning = semantic[None, :] & (sem >= settings.semantic_threshold) & _best_in_dimension(sem, codes) & near
     if decoded is not None:
         # Codes learnt with their order: the record's most likely sequence decides instead.
