@@ -43,10 +43,12 @@ EMBED_VECTORS = as_json("embed", EMBED_VECTOR_KEYS)
 
 
 # On a few cores Snakemake starts the ready jobs of highest priority first. Jobs on the
-# way to the PDF brief go before short jobs beside it (claims ledger, tables, QDA export,
-# HTML brief), and of those the jobs that start the longest chains go first: the topic
-# fit and its refits in a cold run, the trend tables the figures wait for in a rerun.
-# Otherwise a short job takes the core that the longest chain is waiting for.
+# way to the PDF brief go before short jobs beside it (tables, QDA export, HTML brief),
+# and of those the jobs that start the longest chains go first: the topic fit and its
+# refits in a cold run, the trend tables the figures wait for in a rerun. Otherwise a
+# short job takes the core that the longest chain is waiting for. The claims ledger,
+# which the brief also reads, keeps the default: moved ahead, a frozen-model add was no
+# faster (docs/performance.md).
 BRIEF_PATH = 1
 CHAIN_START = 2
 

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from litthemes.code.score import aggregate, code_segments
+from litthemes.code.semantic import SegmentClassifier
 from litthemes.codebook import Codebook
 from litthemes.config import CodeSettings, EmbedSettings
 from litthemes.embed import embed_texts
@@ -14,9 +15,14 @@ from litthemes.segment import segment
 
 
 def score_passages(
-    items: list[dict[str, Any]], book: Codebook, embed: EmbedSettings, settings: CodeSettings | None = None
+    items: list[dict[str, Any]],
+    book: Codebook,
+    embed: EmbedSettings,
+    settings: CodeSettings | None = None,
+    classifier: SegmentClassifier | None = None,
 ) -> dict[str, Any]:
-    """Main theme (rank 1) and presence against the passages' labels."""
+    """Main theme (rank 1) and presence against the passages' labels; ``classifier`` the
+    semantic model (the codebook's prototypes by default, a trained one for instance)."""
     records = pd.DataFrame(
         [
             {"record_id": p["id"], "title": "", "abstract": p["text"], "fulltext": "", "status": "included"}
@@ -25,7 +31,14 @@ def score_passages(
     )
     segments = segment(records)
     settings = settings or CodeSettings(cache_dir="")
-    coded = code_segments(segments, embed_texts(segments["text"].tolist(), embed), book, settings, embed_settings=embed)
+    coded = code_segments(
+        segments,
+        embed_texts(segments["text"].tolist(), embed),
+        book,
+        settings,
+        embed_settings=embed,
+        classifier=classifier,
+    )
     codes = aggregate(
         coded,
         records["record_id"].tolist(),
