@@ -35,7 +35,7 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     )
     (tmp / "not-a-zip.qdpx").write_text("this is plain text")
     (tmp / "binary.csv").write_bytes(bytes(range(256)) * 20)
-    (tmp / "latin1.csv").write_bytes("unit,code\nu1,caf\xe9\n".encode("latin-1"))
+    (tmp / "broken-utf16.csv").write_bytes(b"\xff\xfeu\x00n\x00i\x00t\x00\x00\xd8")
     (tmp / "empty.csv").write_bytes(b"")
     (tmp / "folder").mkdir()
     (tmp / "folder" / "a.txt").write_bytes(b"\x00\x01binary")
@@ -55,8 +55,8 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
             "larger than",
         ),
         "binary CSV": (tmp / "binary.csv", "binary file"),
-        "non-UTF-8 CSV": (tmp / "latin1.csv", "not UTF-8"),
-        "empty CSV": (tmp / "empty.csv", "not a readable CSV"),
+        "broken UTF-16 CSV": (tmp / "broken-utf16.csv", "broken UTF-16"),
+        "empty CSV": (tmp / "empty.csv", "file is empty"),
         "binary annotated file": (tmp / "folder", "binary file"),
     }
 
@@ -94,3 +94,14 @@ def test_agree_and_train_give_one_line_and_exit_2(tmp_path: Path) -> None:
             name,
             trained.output,
         )
+
+
+def test_tables_saved_by_spreadsheets_in_other_encodings_are_read(tmp_path: Path) -> None:
+    """Excel on Windows saves CSV as Windows-1252, its "Unicode text" as tab-separated UTF-16."""
+    cp1252 = tmp_path / "excel.csv"
+    cp1252.write_bytes("unit,code,text\nu1,privacy,Donn\xe9es \u2013 caf\xe9\n".encode("cp1252"))
+    unicode_text = tmp_path / "unicode.txt"
+    unicode_text.write_bytes("unit\tcode\ttext\nu1\tprivacy\tDonn\xe9es, caf\xe9\n".encode("utf-16"))
+    assert read_units(cp1252)["text"].tolist() == ["Donn\xe9es \u2013 caf\xe9"]
+    units = read_units(unicode_text)
+    assert units[["unit", "code", "text"]].values.tolist() == [["u1", "privacy", "Donn\xe9es, caf\xe9"]]

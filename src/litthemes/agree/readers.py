@@ -15,6 +15,7 @@ file and the reason.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
@@ -129,6 +130,25 @@ def _read_annotated_folder(folder: Path) -> pd.DataFrame:
 # ------------------------------------------------------------------ tables
 
 
+def _table_text(path: Path) -> str:
+    """A table file's text: UTF-16 with its byte-order mark (Excel's "Unicode text"), UTF-8,
+    or the 8-bit encoding an export from Excel on Windows or a Mac has, as ingestion reads it."""
+    from litthemes.ingest.readers.base import UnreadableFile, decode
+
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise CodingError(f"{path}: broken UTF-16 text (byte {exc.start})") from None
+    if b"\x00" in raw[:65536]:
+        raise CodingError(f"{path}: a binary file, not a CSV or TSV table")
+    try:
+        return decode(raw, str(path))[0]
+    except UnreadableFile as exc:
+        raise CodingError(str(exc)) from None
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """CSV/TSV/Parquet with a unit column and a code column (text, document, position optional).
 
@@ -142,14 +162,11 @@ def _read_table(path: Path) -> pd.DataFrame:
         frame = pd.read_parquet(path)
         frame = frame.astype({c: str for c in frame.columns if frame[c].dtype != bool})
     else:
-        raw = path.read_bytes()
-        if b"\x00" in raw[:65536]:
-            raise CodingError(f"{path}: a binary file, not a CSV or TSV table")
-        try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise CodingError(f"{path}: not UTF-8 text (byte {exc.start}); save the table as UTF-8") from None
-        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        content = _table_text(path)
+        first_line = content.split("\n", 1)[0]
+        # Excel's "Unicode text" is tab-separated whatever the file is called.
+        tabbed = path.suffix.lower() in (".tsv", ".tab") or first_line.count("\t") > first_line.count(",")
+        sep = "\t" if tabbed else ","
         try:
             frame = pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
