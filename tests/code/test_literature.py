@@ -26,7 +26,7 @@ PASSAGES = yaml.safe_load((Path(__file__).parent / "literature_passages.yaml").r
 BOOK = load_codebook(ROOT / "config" / "codebook.yaml")
 
 # split -> (main theme by rank, precision of `present`, recall of `present`)
-BARS = {"dev": (0.8, 0.78, 0.78), "validation": (0.78, 0.8, 0.75), "holdout": (0.7, 0.74, 0.75)}
+BARS = {"dev": (0.8, 0.78, 0.78), "validation": (0.75, 0.8, 0.75), "holdout": (0.7, 0.74, 0.75)}
 
 
 def _score(split: str, embed_cache: str) -> dict[str, float]:
