@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from litthemes.agree import agreement, read_units  # noqa: E402
 from litthemes.agree.suggest import uncertain_passages  # noqa: E402
-from litthemes.code.evaluate import score_passages  # noqa: E402
+from litthemes.code.evaluate import passages_as_training, score_passages  # noqa: E402
 from litthemes.code.score import code_segments  # noqa: E402
 from litthemes.code.train import (  # noqa: E402
     TrainedClassifier,
@@ -291,20 +291,6 @@ def comp_data_sci(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
     }
 
 
-def _passages_as_training(items: list[dict[str, Any]]) -> TrainingSet:
-    """Labelled passages as human codes: each passage one unit, its main and other themes its codes."""
-    units = pd.DataFrame(
-        {
-            "unit": [p["id"] for p in items],
-            "document": [p["id"] for p in items],
-            "position": 0,
-            "text": [p["text"] for p in items],
-            "codes": [sorted({p["main"], *p["others"]}) for p in items],
-        }
-    )
-    return TrainingSet(units, "literature passages (development)", "dev")
-
-
 def _pooled(scores: list[dict[str, Any]]) -> dict[str, Any]:
     """Fold results pooled over their passages (counts back from the rounded rates)."""
     n = sum(s["passages"] for s in scores)
@@ -332,11 +318,19 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
     for fold in folds:
         rest = [p for p in dev if p not in fold]
         classifier = TrainedClassifier(
-            book, _passages_as_training(rest), embed, settings.semantic_c, settings.semantic_min_similarity
+            book,
+            passages_as_training(rest, "literature passages (development)"),
+            embed,
+            settings.semantic_c,
+            settings.semantic_min_similarity,
         )
         fold_scores.append(score_passages(fold, book, embed, settings, classifier))
     classifier = TrainedClassifier(
-        book, _passages_as_training(dev), embed, settings.semantic_c, settings.semantic_min_similarity
+        book,
+        passages_as_training(dev, "literature passages (development)"),
+        embed,
+        settings.semantic_c,
+        settings.semantic_min_similarity,
     )
     out["trained_on_dev"] = {
         "dev_cross_validated": _pooled(fold_scores),

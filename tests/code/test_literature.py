@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
 
-from litthemes.code.evaluate import score_passages
+from litthemes.code.evaluate import passages_as_training, score_passages
 from litthemes.codebook import load_codebook
 from litthemes.config import CodeSettings, EmbedSettings
 from litthemes.embed import embed_texts
@@ -70,21 +69,12 @@ def test_training_on_coded_passages_of_the_literature_gains_recall_on_passages_i
     """What `code.training` gives a study that codes some passages of its own literature:
     trained on the development passages' labels, the coder finds more of the themes present
     in the validation and holdout passages and keeps its main theme (one passage's margin)."""
-    from litthemes.code.train import TrainedClassifier, TrainingSet
+    from litthemes.code.train import TrainedClassifier
 
     embed, settings = EmbedSettings(cache_dir=embed_cache), CodeSettings(cache_dir="")
     dev = [p for p in PASSAGES if p["split"] == "dev"]
-    units = pd.DataFrame(
-        {
-            "unit": [p["id"] for p in dev],
-            "document": [p["id"] for p in dev],
-            "position": 0,
-            "text": [p["text"] for p in dev],
-            "codes": [sorted({p["main"], *p["others"]}) for p in dev],
-        }
-    )
     trained = TrainedClassifier(
-        BOOK, TrainingSet(units, "dev", "dev"), embed, settings.semantic_c, settings.semantic_min_similarity
+        BOOK, passages_as_training(dev), embed, settings.semantic_c, settings.semantic_min_similarity
     )
     for split in ("validation", "holdout"):
         items = [p for p in PASSAGES if p["split"] == split]

@@ -251,6 +251,17 @@ def test_wos_tab_delimited(tmp_path: Path) -> None:
     assert result.records[0].fields["title"] == "Badges at work" and result.records[0].fields["source_id"] == "WOS:1"
 
 
+def test_utf16_export_with_its_byte_order_mark_is_read_like_utf8(tmp_path: Path) -> None:
+    """Windows tools save "Unicode text" as UTF-16 with a byte-order mark (WoS's older
+    tab-delimited Windows export, Excel): its NUL bytes are not binary content."""
+    tab = "PT\tAU\tTI\tAB\tPY\tDI\tUT\nJ\tDoe, J\tCompétences et badges\tAn abstract.\t2020\t10.1000/x\tWOS:1\n"
+    result = read_file(write(tmp_path, "savedrecs.txt", tab.encode("utf-16")))
+    assert result.format == "wos_tab" and result.encoding == "utf-16"
+    assert result.records[0].fields["title"] == "Compétences et badges"
+    with pytest.raises(UnreadableFile, match="broken UTF-16"):
+        read_file(write(tmp_path, "broken.txt", b"\xff\xfeP\x00T\x00\x00\xd8"))
+
+
 def test_a_registered_reader_is_a_format_and_is_detected_by_its_sniff(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,6 @@ file and the reason.
 
 from __future__ import annotations
 
-import codecs
 import io
 import re
 import zipfile
@@ -133,15 +132,10 @@ def _read_annotated_folder(folder: Path) -> pd.DataFrame:
 def _table_text(path: Path) -> str:
     """A table file's text: UTF-16 with its byte-order mark (Excel's "Unicode text"), UTF-8,
     or the 8-bit encoding an export from Excel on Windows or a Mac has, as ingestion reads it."""
-    from litthemes.ingest.readers.base import UnreadableFile, decode
+    from litthemes.ingest.readers.base import UTF16_BOMS, UnreadableFile, decode
 
     raw = path.read_bytes()
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise CodingError(f"{path}: broken UTF-16 text (byte {exc.start})") from None
-    if b"\x00" in raw[:65536]:
+    if b"\x00" in raw[:65536] and not raw.startswith(UTF16_BOMS):
         raise CodingError(f"{path}: a binary file, not a CSV or TSV table")
     try:
         return decode(raw, str(path))[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -12,6 +12,26 @@ from litthemes.codebook import Codebook
 from litthemes.config import CodeSettings, EmbedSettings
 from litthemes.embed import embed_texts
 from litthemes.segment import segment
+
+if TYPE_CHECKING:
+    from litthemes.code.train import TrainingSet
+
+
+def passages_as_training(items: list[dict[str, Any]], source: str = "labelled passages") -> TrainingSet:
+    """Labelled passages as human codes (``code.training``): each passage a unit and a
+    document of its own, its main and other themes its codes."""
+    from litthemes.code.train import TrainingSet, units_digest
+
+    units = pd.DataFrame(
+        {
+            "unit": [p["id"] for p in items],
+            "document": [p["id"] for p in items],
+            "position": 0,
+            "text": [p["text"] for p in items],
+            "codes": [sorted({p["main"], *p["others"]}) for p in items],
+        }
+    )
+    return TrainingSet(units, source, units_digest(units))
 
 
 def score_passages(

@@ -98,11 +98,15 @@ def load_training(path: str | Path, codebook: Codebook) -> TrainingSet:
         .sort_values(["document", "position", "unit"], kind="stable")
         .reset_index(drop=True)
     )
-    digest = hashlib.sha256(
+    log.info("training: %d human-coded passages in %d documents from %s", len(units), units["document"].nunique(), path)
+    return TrainingSet(units, str(path), units_digest(units))
+
+
+def units_digest(units: pd.DataFrame) -> str:
+    """A fingerprint of human-coded passages (units, documents, positions, texts and codes)."""
+    return hashlib.sha256(
         pd.util.hash_pandas_object(units.assign(codes=units["codes"].map("|".join)), index=False).to_numpy().tobytes()
     ).hexdigest()
-    log.info("training: %d human-coded passages in %d documents from %s", len(units), units["document"].nunique(), path)
-    return TrainingSet(units, str(path), digest)
 
 
 def context_features(documents: np.ndarray, positions: np.ndarray, vectors: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ A reader never raises on a bad record: it quarantines it with the file, the loca
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,10 +55,21 @@ class ReadResult:
         return len(self.records) + len(self.quarantined)
 
 
+# Files that begin with one of these are UTF-16 (Excel's "Unicode text", older Windows
+# exports): their NUL bytes are half of every ASCII character, not binary content.
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def decode(data: bytes, path: str) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), else the detected 8-bit encoding."""
+    """Decode bytes as UTF-16 after its byte-order mark, UTF-8 (with or without BOM), else
+    the detected 8-bit encoding."""
     if not data.strip():
         raise UnreadableFile(f"{path}: file is empty")
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"{path}: broken UTF-16 text (byte {exc.start})") from None
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litthemes.ingest.readers.base import ReadResult, UnreadableFile
+from litthemes.ingest.readers.base import UTF16_BOMS, ReadResult, UnreadableFile
 
 # The built-in formats, in the order `litthemes formats` lists them.
 BUILT_IN = (
@@ -96,7 +96,7 @@ def detect_format(path: str | Path, head: bytes) -> str:
     if suffix in (".xls", ".xlsx") or head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         return "table"
     try:
-        text = head.decode("utf-8-sig", errors="replace")
+        text = head.decode("utf-16" if head.startswith(UTF16_BOMS) else "utf-8-sig", errors="replace")
     except Exception:  # pragma: no cover - decode with errors=replace never fails
         text = ""
     stripped = text.lstrip("\ufeff \t\r\n")
