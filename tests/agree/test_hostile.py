@@ -105,3 +105,16 @@ def test_tables_saved_by_spreadsheets_in_other_encodings_are_read(tmp_path: Path
     assert read_units(cp1252)["text"].tolist() == ["Donn\xe9es \u2013 caf\xe9"]
     units = read_units(unicode_text)
     assert units[["unit", "code", "text"]].values.tolist() == [["u1", "privacy", "Donn\xe9es, caf\xe9"]]
+
+
+def test_a_parser_message_spanning_lines_is_told_on_one(tmp_path: Path) -> None:
+    """Found by benchmarks/fuzz_coding.py: pandas ends its message on a ragged row with a
+    newline, which made the error two lines."""
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("unit,code,text\nu1,privacy,one\nu2,privacy,two,three,four\n")
+    with pytest.raises(CodingError) as info:
+        read_units(ragged)
+    assert "\n" not in str(info.value) and "ragged.csv" in str(info.value)
+    result = CliRunner().invoke(main, ["agree", str(ragged), str(ragged)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [result.output.strip()] and "Expected 3 fields" in result.output

@@ -48,6 +48,11 @@ class CodingError(ValueError):
     """A coding file cannot be read; the message names the file and the reason."""
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception's message on one line (a parser's may end in a newline or span several)."""
+    return " ".join(str(exc).split())
+
+
 def _normalise_text(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
@@ -67,7 +72,7 @@ def read_units(path: str | Path) -> pd.DataFrame:
     except CodingError:
         raise
     except Exception as exc:  # a reader met something it did not expect: say so, in one line
-        raise CodingError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
+        raise CodingError(f"{path}: cannot read ({type(exc).__name__}: {_reason(exc)})") from None
     return units[UNITS].reset_index(drop=True)
 
 
@@ -140,7 +145,7 @@ def _table_text(path: Path) -> str:
     try:
         return decode(raw, str(path))[0]
     except UnreadableFile as exc:
-        raise CodingError(str(exc)) from None
+        raise CodingError(_reason(exc)) from None
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -164,7 +169,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         try:
             frame = pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise CodingError(f"{path}: not a readable {'TSV' if sep == chr(9) else 'CSV'} table ({exc})") from None
+            raise CodingError(
+                f"{path}: not a readable {'TSV' if sep == chr(9) else 'CSV'} table ({_reason(exc)})"
+            ) from None
     columns = {c.strip().lower(): c for c in frame.columns}
     unit = next((columns[c] for c in UNIT_COLUMNS if c in columns), None)
     code = next((columns[c] for c in CODE_COLUMNS if c in columns), None)
@@ -224,7 +231,7 @@ def parse_xml(data: bytes, path: Path, what: str) -> etree._Element:
     try:
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise CodingError(f"{path}: {what} is not well-formed XML ({exc})") from None
+        raise CodingError(f"{path}: {what} is not well-formed XML ({_reason(exc)})") from None
 
 
 def _read_qdpx(path: Path) -> pd.DataFrame:
@@ -239,7 +246,7 @@ def _read_qdpx(path: Path) -> pd.DataFrame:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise CodingError(f"{path}: a broken zip archive ({exc})") from None
+        raise CodingError(f"{path}: a broken zip archive ({_reason(exc)})") from None
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ARCHIVE_MEMBERS:
