@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from litthemes.code.evaluate import passages_as_training, score_passages
+from litthemes.code.evaluate import passage_intervals, passages_as_training, score_passages
 from litthemes.codebook import load_codebook
 from litthemes.config import CodeSettings, EmbedSettings
 from litthemes.embed import embed_texts
@@ -53,6 +53,25 @@ def test_main_theme_and_presence_agree_with_the_labels(split: str, embed_cache: 
     top1, precision, recall = BARS[split]
     assert scores["top1_by_rank"] >= top1
     assert scores["present_precision"] >= precision and scores["present_recall"] >= recall
+    # The interval is the passages' own spread: it holds the figure and is not a point.
+    for name, (low, high) in scores["interval_95"].items():
+        assert low <= scores[name] <= high and low < high, (name, low, high)
+
+
+def test_intervals_resample_passages_with_a_fixed_seed() -> None:
+    # Columns: main theme right, in the top three, true positives, false positives, misses.
+    all_right = np.tile([1.0, 1.0, 2.0, 0.0, 0.0], (40, 1))
+    assert passage_intervals(all_right) == {
+        name: [1.0, 1.0] for name in ("top1_by_rank", "present_precision", "present_recall")
+    }
+    rng = np.random.default_rng(3)
+    mixed = np.column_stack([rng.integers(0, 2, 60), np.ones(60), rng.integers(0, 3, (60, 3))]).astype(float)
+    assert passage_intervals(mixed) == passage_intervals(mixed.copy())
+    wide, narrow = (
+        passage_intervals(mixed[:20])["top1_by_rank"],
+        passage_intervals(np.tile(mixed, (5, 1)))["top1_by_rank"],
+    )
+    assert narrow[1] - narrow[0] < wide[1] - wide[0]
 
 
 def test_codebook_examples_are_not_near_copies_of_held_out_passages(embed_cache: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from litthemes.code.score import aggregate, code_segments
@@ -66,15 +67,22 @@ def score_passages(
         main_min_evidence=settings.main_min_evidence,
         first_segment_weight=settings.first_segment_weight,
     )
-    top1 = top3 = tp = fp = fn = 0
-    for p in items:
+    # Per passage: main theme right, within the top three, and its themes' true and false
+    # positives and misses (the bootstrap below resamples passages, not themes).
+    counts = np.zeros((len(items), 5), dtype=np.float64)
+    for row, p in enumerate(items):
         own = codes[codes["record_id"] == p["id"]]
         ranked = own[own["rank"] > 0].sort_values("rank")["theme"].tolist()
-        top1 += bool(ranked) and ranked[0] == p["main"]
-        top3 += p["main"] in ranked[:3]
         truth, predicted = {p["main"], *p["others"]}, set(own.loc[own["present"], "theme"])
-        tp, fp, fn = tp + len(truth & predicted), fp + len(predicted - truth), fn + len(truth - predicted)
+        counts[row] = [
+            bool(ranked) and ranked[0] == p["main"],
+            p["main"] in ranked[:3],
+            len(truth & predicted),
+            len(predicted - truth),
+            len(truth - predicted),
+        ]
     n = len(items)
+    top1, top3, tp, fp, fn = counts.sum(axis=0)
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     return {
         "passages": n,
@@ -84,4 +92,33 @@ def score_passages(
         "present_recall": round(recall, 4),
         "present_f1": round(2 * precision * recall / max(precision + recall, 1e-9), 4),
         "themes_per_passage": {"predicted": round((tp + fp) / n, 3), "labelled": round((tp + fn) / n, 3)},
+        "interval_95": passage_intervals(counts),
     }
+
+
+def passage_intervals(counts: np.ndarray, resamples: int = 2000, seed: int = 7) -> dict[str, list[float]]:
+    """95% percentile-bootstrap intervals of top-1, precision and recall, resampling
+    passages (rows of main-right, top-3, true positives, false positives, misses); a
+    fixed seed, so the same passages give the same interval."""
+    from scipy.stats import bootstrap
+
+    def statistic(hit: np.ndarray, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, axis: int = -1) -> np.ndarray:
+        found = tp.sum(axis)
+        return np.stack(
+            [hit.mean(axis), found / np.maximum(found + fp.sum(axis), 1), found / np.maximum(found + fn.sum(axis), 1)]
+        )
+
+    if len(counts) < 2:
+        return {}
+    result = bootstrap(
+        (counts[:, 0], counts[:, 2], counts[:, 3], counts[:, 4]),
+        statistic,
+        paired=True,
+        vectorized=True,
+        n_resamples=resamples,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
+    low, high = result.confidence_interval
+    names = ("top1_by_rank", "present_precision", "present_recall")
+    return {name: [round(float(lo), 4), round(float(hi), 4)] for name, lo, hi in zip(names, low, high, strict=True)}
