@@ -146,6 +146,50 @@ def _compare(
     return {"summary": summary, "codes": _rows(frame)}
 
 
+def _kappas(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Cohen's kappa per column of two boolean unit x code matrices, each unit counted
+    ``weights`` times (a bootstrap resample); NaN where neither coding uses the code."""
+    n = weights.sum()
+    wa, wb = weights @ a, weights @ b
+    observed = (weights @ (a == b)) / n
+    expected = (wa * wb + (n - wa) * (n - wb)) / n**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = (observed - expected) / (1 - expected)
+    kappa = np.where(expected == 1, 1.0, kappa)  # both codings all one way: perfect, as in agree
+    return np.where((wa > 0) | (wb > 0), kappa, np.nan)
+
+
+def _ratio_intervals(
+    test: pd.DataFrame, humans: dict[str, pd.DataFrame], machine: pd.DataFrame, codes: list[str], core: list[str]
+) -> dict[str, list[float]]:
+    """95% intervals of the machine-to-human ratio of mean kappa (machine against A, A against
+    B), resampling the test abstracts (a percentile bootstrap, 2,000 resamples, fixed seed)."""
+    units = sorted(test["unit"])
+    document = test.set_index("unit").loc[units, "document"].to_numpy()
+    documents, doc_index = np.unique(document, return_inverse=True)
+
+    def matrix(pairs: pd.DataFrame) -> np.ndarray:
+        pairs = pairs[pairs["unit"].isin(units) & pairs["code"].isin(codes)]
+        out = np.zeros((len(units), len(codes)), dtype=bool)
+        out[np.searchsorted(units, pairs["unit"]), [codes.index(c) for c in pairs["code"]]] = True
+        return out
+
+    a, b, m = matrix(humans["A"]), matrix(humans["B"]), matrix(machine)
+    core_columns = np.array([c in core for c in codes])
+    rng = np.random.default_rng(7)
+    ratios: dict[str, list[float]] = {"core": [], "all": []}
+    for _ in range(2000):
+        counts = np.bincount(rng.integers(0, len(documents), len(documents)), minlength=len(documents))
+        weights = counts[doc_index].astype(np.float64)
+        machine_kappa, human_kappa = _kappas(a, m, weights), _kappas(a, b, weights)
+        for label, columns in (("core", core_columns), ("all", np.ones(len(codes), bool))):
+            ratios[label].append(np.nanmean(machine_kappa[columns]) / np.nanmean(human_kappa[columns]))
+    return {
+        label: [round(float(np.percentile(values, 2.5)), 4), round(float(np.percentile(values, 97.5)), 4)]
+        for label, values in ratios.items()
+    }
+
+
 def _qabstracts_units(corpora: Path, book: Codebook) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
     """Coder A's and coder B's units (the sentences both coded) and the test abstracts."""
     folder = corpora / "labelled" / "qabstracts" / "abstracts"
@@ -181,6 +225,9 @@ def qabstracts(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
         | {c for cs in units_b.loc[units_b["unit"].isin(keep_units), "codes"] for c in cs}
     )
     result = _compare(machine, humans, test_codes, support)
+    result["summary"]["ratio_machine_vs_A_interval_95"] = _ratio_intervals(
+        test, humans, machine, test_codes, [c for c in test_codes if support.get(c, 0) >= CORE_SUPPORT]
+    )
     result["development_cv"] = {
         "mean_kappa_all": round(float(cv_table["kappa"].mean()), 4),
         "mean_kappa_core": round(
