@@ -82,7 +82,7 @@ def score_passages(
             len(truth - predicted),
         ]
     n = len(items)
-    top1, top3, tp, fp, fn = counts.sum(axis=0)
+    top1, top3, tp, fp, fn = (float(total) for total in counts.sum(axis=0))
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     return {
         "passages": n,
