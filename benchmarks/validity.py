@@ -386,6 +386,11 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
         "protocol": "code.training with the development passages as human codes (a unit per passage, its main "
         "and other themes as codes); the codebook's cues and examples as without training",
     }
+    out["codebook"] = {
+        "version": book.version,
+        "coding_fingerprint": book.coding_fingerprint,
+        "embedding_model": embed.model,
+    }
     out["protocol"] = {
         "passages": "real passages (short quotations) from the micro-credential literature, labelled with a main "
         "theme and the others clearly present, from the codebook's definitions, before any coder output",
@@ -394,6 +399,28 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
         "holdout": "only ever scored",
     }
     return out
+
+
+def agreement_block(literature_result: dict[str, Any]) -> str:
+    """The codebook's ``agreement`` entry for these figures (the held-out passages), as YAML."""
+    import yaml
+
+    holdout = literature_result["holdout"]
+    block = {
+        "agreement": {
+            "against": f"{holdout['passages']} held-out passages quoted from the micro-credential literature "
+            "(tests/code/literature_passages.yaml), each labelled by a person with a main theme and the others "
+            "present, from the definitions and before any coder output",
+            "passages": holdout["passages"],
+            "main_theme": holdout["top1_by_rank"],
+            "main_theme_interval": holdout["interval_95"]["top1_by_rank"],
+            "precision": holdout["present_precision"],
+            "recall": holdout["present_recall"],
+            "coding_fingerprint": literature_result["codebook"]["coding_fingerprint"],
+            "embedding_model": literature_result["codebook"]["embedding_model"],
+        }
+    }
+    return yaml.safe_dump(block, sort_keys=False, width=100)
 
 
 SUGGEST_ROUNDS, SUGGEST_BATCH, SUGGEST_START, SUGGEST_EVALUATION, SUGGEST_STARTS = 4, 100, 20, 80, 3
@@ -504,6 +531,9 @@ def main() -> None:
         else:
             result[check] = literature(embed)
         print(json.dumps(result[check].get("summary", result[check]), indent=2), flush=True)
+        if check == "literature":
+            print("the codebook's agreement block (config/codebook.yaml, `agreement:`):")
+            print(agreement_block(result[check]))
     out_path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(f"wrote {out_path}")
 

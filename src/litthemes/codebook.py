@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,24 @@ class Code(BaseModel):
         return [self.definition, *self.examples]
 
 
+class Agreement(BaseModel):
+    """How the codebook's coding agreed with a person's on passages that person labelled
+    before seeing the coder's output: measured by ``benchmarks/validity.py`` for the
+    codes whose :attr:`Codebook.coding_fingerprint` it records, with litthemes' default
+    coding settings and the embedding model named. The brief quotes it while both still
+    hold (:func:`litthemes.report.brief.codebook_agreement`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    against: str = Field(description="The human coding it was measured against.")
+    passages: int = Field(ge=1)
+    main_theme: float = Field(ge=0, le=1, description="Share of passages whose main theme (rank 1) was the person's.")
+    main_theme_interval: tuple[float, float] = Field(description="Its 95% bootstrap interval over passages.")
+    precision: float = Field(ge=0, le=1, description="Of the themes coded present, the share the person labelled.")
+    recall: float = Field(ge=0, le=1, description="Of the themes the person labelled, the share coded present.")
+    coding_fingerprint: str = Field(description="Codebook.coding_fingerprint of the codes measured.")
+    embedding_model: str = "all-MiniLM-L6-v2"
+
+
 class Codebook(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -72,6 +91,7 @@ class Codebook(BaseModel):
     # interviews.") as examples of no code, so that boilerplate is not coded.
     generic_background: bool = True
     codes: list[Code] = Field(min_length=1)
+    agreement: Agreement | None = None
     source_hash: str = Field("", exclude=True)
 
     @model_validator(mode="after")
@@ -113,6 +133,14 @@ class Codebook(BaseModel):
         """Texts that stand for "none of the codes": the background, and the generic
         research sentences unless ``generic_background`` is off."""
         return [*self.background, *(generic_sentences() if self.generic_background else [])]
+
+    @property
+    def coding_fingerprint(self) -> str:
+        """A hash of what coding depends on (dimensions, background texts, codes), not of
+        the name, version, description, groups or the agreement measured: an edit that
+        changes how passages are coded changes it, a new description does not."""
+        content = self.model_dump(mode="json", include={"dimensions", "background", "generic_background", "codes"})
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def stamp(self) -> str:

@@ -9,6 +9,7 @@ so that a change that makes the coding worse on real text fails here.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,20 @@ def test_training_on_coded_passages_of_the_literature_gains_recall_on_passages_i
         print(split, before, after)
         assert after["present_recall"] > before["present_recall"]
         assert after["top1_by_rank"] >= before["top1_by_rank"] - 1 / len(items)
+
+
+def test_the_codebooks_agreement_is_the_one_measured_for_its_codes() -> None:
+    """config/codebook.yaml quotes its agreement on the held-out passages (the brief prints
+    it): the figures are benchmarks/validity.json's, for these very codes."""
+    measured = json.loads((ROOT / "benchmarks" / "validity.json").read_text())["literature"]
+    agreement = BOOK.agreement
+    assert agreement is not None
+    assert agreement.coding_fingerprint == BOOK.coding_fingerprint == measured["codebook"]["coding_fingerprint"], (
+        "the codes changed since their agreement was measured: run "
+        "`python benchmarks/validity.py --only literature` and paste the agreement block it prints"
+    )
+    holdout = measured["holdout"]
+    assert agreement.passages == holdout["passages"] == sum(p["split"] == "holdout" for p in PASSAGES)
+    assert agreement.main_theme == holdout["top1_by_rank"]
+    assert list(agreement.main_theme_interval) == holdout["interval_95"]["top1_by_rank"]
+    assert (agreement.precision, agreement.recall) == (holdout["present_precision"], holdout["present_recall"])

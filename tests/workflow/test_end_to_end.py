@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from litthemes.captions import FIGURE_CAPTIONS
+from litthemes.codebook import load_codebook
 from workflow_helpers import offline_env, run_snakemake, snakemake_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +34,12 @@ def run(workflow_run: Path) -> Path:
 
 def test_outputs_exist_and_nothing_left_to_do(run: Path) -> None:
     assert (run / "reports" / "brief.html").stat().st_size > 10_000
+    # The shipped codebook with the default coding: its measured agreement is quoted.
+    brief = (run / "reports" / "brief.html").read_text(encoding="utf-8")
+    measured = load_codebook(ROOT / "config" / "codebook.yaml").agreement
+    low, high = (f"{x * 100:.0f}%" for x in measured.main_theme_interval)
+    assert f"the coder's main theme was the person's for {measured.main_theme * 100:.0f}% of them" in brief
+    assert f"(95% interval {low}–{high})" in brief
     pngs = sorted((run / "reports" / "figures").glob("*.png"))
     assert len(pngs) == len(FIGURE_CAPTIONS) and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     pdfs = sorted((run / "reports" / "figures").glob("*.pdf"))

@@ -267,6 +267,41 @@ def quotes_for(theme: str, evidence: pd.DataFrame, records: pd.DataFrame, k: int
     ]
 
 
+# Code settings that the codebook's measured agreement does not depend on.
+NOT_CODING = {"cache_dir", "evidence_per_code", "training", "training_folds", "training_sequence"}
+
+
+def codebook_agreement(book: Codebook, settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The codebook's measured agreement with a person's coding (:class:`Agreement`) for the
+    brief, and whether it holds for this run: not after an edit to the codes, with other
+    coding settings than the defaults it was measured with, or with another embedding
+    model. None without a measurement, or when the coder is trained on human codes (its
+    cross-validation is reported instead)."""
+    from litthemes.config import CodeSettings, EmbedSettings
+
+    measured = book.agreement
+    code = settings.get("code") or {}
+    if measured is None or code.get("training"):
+        return None
+    reasons = []
+    if measured.coding_fingerprint != book.coding_fingerprint:
+        reasons.append("the codes have been edited since it was measured")
+    defaults = CodeSettings().model_dump()
+    changed = sorted(k for k, v in code.items() if k in defaults and k not in NOT_CODING and v != defaults[k])
+    if changed:
+        reasons.append("this run changes " + ", ".join(f"code.{k}" for k in changed))
+    model = (settings.get("embed") or {}).get("model", EmbedSettings().model)
+    if model != measured.embedding_model:
+        reasons.append(f"this run embeds with {model}, not {measured.embedding_model}")
+    return {
+        "measured": measured,
+        "holds": not reasons,
+        "reasons": reasons,
+        "main_theme": percent(measured.main_theme),
+        "interval": "–".join(percent(x) for x in measured.main_theme_interval),
+    }
+
+
 def run(
     records_path: str,
     flow_path: str,
@@ -359,6 +394,7 @@ def run(
         topics=_with_trend(topics[topics["topic"] >= 0], t["topic_trends"]).to_dict("records"),
         topic_summary=topic_summary,
         training=training,
+        agreement=codebook_agreement(book, settings),
         fit=fit,
         emergent=topics[topics["emergent"]].to_dict("records"),
         claims=claims,

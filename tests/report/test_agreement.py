@@ -1,0 +1,47 @@
+"""The brief quotes the codebook's measured agreement with a person's coding only while
+it holds: the same codes, the default coding settings, the same embedding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litthemes.codebook import load_codebook
+from litthemes.config import CodeSettings, EmbedSettings
+from litthemes.report.brief import codebook_agreement
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOK = load_codebook(ROOT / "config" / "codebook.yaml")
+DEFAULTS = {"code": CodeSettings().model_dump(), "embed": EmbedSettings().model_dump()}
+
+
+def test_the_shipped_codebook_with_default_settings_quotes_its_agreement() -> None:
+    agreement = codebook_agreement(BOOK, DEFAULTS)
+    assert agreement is not None and agreement["holds"] and not agreement["reasons"]
+    assert agreement["main_theme"] == f"{BOOK.agreement.main_theme * 100:.0f}%"
+    # Settings that do not change the coding leave it standing.
+    quiet = {**DEFAULTS, "code": {**DEFAULTS["code"], "cache_dir": "elsewhere", "evidence_per_code": 5}}
+    assert codebook_agreement(BOOK, quiet)["holds"]
+
+
+def test_an_edit_to_the_codes_or_the_settings_says_why_it_no_longer_holds() -> None:
+    codes = [code.model_copy(deep=True) for code in BOOK.codes]
+    codes[0].include.terms.append("virtual museum")
+    edited = BOOK.model_copy(update={"codes": codes})
+    assert edited.coding_fingerprint != BOOK.coding_fingerprint
+    reasons = codebook_agreement(edited, DEFAULTS)["reasons"]
+    assert not codebook_agreement(edited, DEFAULTS)["holds"] and reasons == [
+        "the codes have been edited since it was measured"
+    ]
+    # A new version number or description is no edit to the coding.
+    renamed = BOOK.model_copy(update={"version": "9.9.9", "description": "another text"})
+    assert renamed.coding_fingerprint == BOOK.coding_fingerprint
+    tuned = {**DEFAULTS, "code": {**DEFAULTS["code"], "semantic_weight": 3.0}}
+    assert codebook_agreement(BOOK, tuned)["reasons"] == ["this run changes code.semantic_weight"]
+    other_model = {**DEFAULTS, "embed": {**DEFAULTS["embed"], "model": "all-mpnet-base-v2"}}
+    assert "all-mpnet-base-v2" in codebook_agreement(BOOK, other_model)["reasons"][0]
+
+
+def test_nothing_is_quoted_without_a_measurement_or_for_a_trained_coder() -> None:
+    assert codebook_agreement(BOOK.model_copy(update={"agreement": None}), DEFAULTS) is None
+    trained = {**DEFAULTS, "code": {**DEFAULTS["code"], "training": "coded.csv"}}
+    assert codebook_agreement(BOOK, trained) is None
