@@ -59,6 +59,13 @@ def test_main_theme_and_presence_agree_with_the_labels(split: str, embed_cache: 
     # The interval is the passages' own spread: it holds the figure and is not a point.
     for name, (low, high) in scores["interval_95"].items():
         assert low <= scores[name] <= high and low < high, (name, low, high)
+    if split == "holdout":
+        # What the brief quotes (the codebook's agreement block) is what the coder does today,
+        # within a borderline passage flipping with the machine's arithmetic.
+        measured, n = BOOK.agreement, scores["passages"]
+        assert abs(scores["top1_by_rank"] - measured.main_theme) <= 1.5 / n
+        assert abs(scores["present_precision"] - measured.precision) <= 0.02
+        assert abs(scores["present_recall"] - measured.recall) <= 0.02
 
 
 def test_intervals_resample_passages_with_a_fixed_seed() -> None:
