@@ -348,10 +348,17 @@ def test_added_records_are_the_only_ones_coded(
     ordered = settings.model_copy(update={"training_sequence": 0.4})
     code_run.cached_codes(seg, vectors, book, ordered, embed, nlp)
     assert seen[-1] == []
-    # A codebook edit is another cache: everything is coded again.
+    # A new version, description or measured agreement changes nothing that codes a passage.
     edited = tmp_path / "codebook.yaml"
     data = yaml.safe_load(CODEBOOK.read_text())
     data["version"] = data["version"] + "-edited"
+    data["description"] = "Another description."
+    data.pop("agreement", None)
+    edited.write_text(yaml.safe_dump(data, sort_keys=False))
+    code_run.cached_codes(seg, vectors, load_codebook(edited), settings, embed, nlp)
+    assert seen[-1] == []
+    # An edit to a code is another cache: everything is coded again.
+    data["codes"][0]["definition"] += " Also this."
     edited.write_text(yaml.safe_dump(data, sort_keys=False))
     code_run.cached_codes(seg, vectors, load_codebook(edited), settings, embed, nlp)
     assert seen[-1] == ["r0", "r1", "r2", "r9"]

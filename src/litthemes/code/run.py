@@ -168,7 +168,9 @@ def cached_codes(
         )
     keys = record_keys(segments)
     namespace = {
-        "codebook": book.source_hash,
+        # What coding depends on, not the file's bytes: a new version number, description or
+        # measured agreement codes nothing again (the outputs still carry the file's hash).
+        "codebook": book.coding_fingerprint,
         "code": settings.model_dump(
             exclude={
                 "cache_dir",
