@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from litthemes.agree import agreement, read_units  # noqa: E402
 from litthemes.agree.suggest import uncertain_passages  # noqa: E402
-from litthemes.code.evaluate import passages_as_training, score_passages  # noqa: E402
+from litthemes.code.evaluate import measure_agreement, passages_as_training, score_passages  # noqa: E402
 from litthemes.code.score import code_segments  # noqa: E402
 from litthemes.code.train import (  # noqa: E402
     TrainedClassifier,
@@ -356,6 +356,13 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
     split = {name: [p for p in passages if p["split"] == name] for name in ("dev", "validation", "holdout")}
     for name, items in split.items():
         out[name] = score_passages(items, book, embed, settings)
+    # The held-out figures as the codebook states them (its `agreement:` block, which the brief quotes).
+    against = (
+        f"{len(split['holdout'])} held-out passages quoted from the micro-credential literature "
+        "(tests/code/literature_passages.yaml), each labelled by a person with a main theme and the others "
+        "present, from the definitions and before any coder output"
+    )
+    _, agreement = measure_agreement(split["holdout"], book, embed, settings, against)
     # What a study gains by coding passages of its own literature and training on them
     # (code.training): the coder trained on the development passages' labels, scored on
     # passages it never saw; on development itself, 5-fold cross-validation grouped by source.
@@ -386,11 +393,7 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
         "protocol": "code.training with the development passages as human codes (a unit per passage, its main "
         "and other themes as codes); the codebook's cues and examples as without training",
     }
-    out["codebook"] = {
-        "version": book.version,
-        "coding_fingerprint": book.coding_fingerprint,
-        "embedding_model": embed.model,
-    }
+    out["codebook"] = {"version": book.version, "agreement": agreement.model_dump(mode="json")}
     out["protocol"] = {
         "passages": "real passages (short quotations) from the micro-credential literature, labelled with a main "
         "theme and the others clearly present, from the codebook's definitions, before any coder output",
@@ -405,22 +408,7 @@ def agreement_block(literature_result: dict[str, Any]) -> str:
     """The codebook's ``agreement`` entry for these figures (the held-out passages), as YAML."""
     import yaml
 
-    holdout = literature_result["holdout"]
-    block = {
-        "agreement": {
-            "against": f"{holdout['passages']} held-out passages quoted from the micro-credential literature "
-            "(tests/code/literature_passages.yaml), each labelled by a person with a main theme and the others "
-            "present, from the definitions and before any coder output",
-            "passages": holdout["passages"],
-            "main_theme": holdout["top1_by_rank"],
-            "main_theme_interval": holdout["interval_95"]["top1_by_rank"],
-            "precision": holdout["present_precision"],
-            "recall": holdout["present_recall"],
-            "coding_fingerprint": literature_result["codebook"]["coding_fingerprint"],
-            "embedding_model": literature_result["codebook"]["embedding_model"],
-        }
-    }
-    return yaml.safe_dump(block, sort_keys=False, width=100)
+    return yaml.safe_dump({"agreement": literature_result["codebook"]["agreement"]}, sort_keys=False, width=100)
 
 
 SUGGEST_ROUNDS, SUGGEST_BATCH, SUGGEST_START, SUGGEST_EVALUATION, SUGGEST_STARTS = 4, 100, 20, 80, 3

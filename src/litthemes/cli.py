@@ -621,7 +621,7 @@ def claims(records: str, segments: str, out: str, config: str | None, settings_j
 
 @main.group("codebook")
 def codebook_group() -> None:
-    """Codebooks: draft one from the topics."""
+    """Codebooks: draft one from the topics, measure one against labelled passages."""
 
 
 @codebook_group.command("draft")
@@ -659,6 +659,42 @@ def codebook_draft(config: str, out: str, extend: bool, merge_similarity: float,
     except FileNotFoundError as error:
         raise click.UsageError(f"{error}: run the workflow with this config first") from None
     click.echo(f"wrote {out}: {n} drafted codes; edit it, then point `codebook:` in the config at it", err=True)
+
+
+@codebook_group.command("measure")
+@click.argument("passages", type=click.Path(exists=True, dir_okay=False))
+@click.option("--codebook", "codebook_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="take the code and embed settings from it")
+@click.option("--against", default="", help="what the passages are, for the brief (default: their count and file)")
+@click.option("--write", is_flag=True, help="put the result into the codebook as its agreement block")
+def codebook_measure(passages: str, codebook_path: str, config: str | None, against: str, write: bool) -> None:
+    """How the codebook's coding agrees with passages a person labelled with a main theme and
+    the others present (YAML or CSV with text, main, others): main theme right, with its 95%
+    interval, precision and recall of the themes present. Label them from the definitions,
+    before looking at the coder's output, and keep them out of the codebook's examples."""
+    import yaml
+
+    from litthemes.code.evaluate import measure_agreement, read_labelled_passages
+    from litthemes.codebook import load_codebook, write_agreement
+    from litthemes.config import CodeSettings, EmbedSettings
+
+    book = load_codebook(codebook_path)
+    items = read_labelled_passages(passages, book)
+    code = CodeSettings.model_validate(_section(config, None, "code")).model_copy(update={"cache_dir": ""})
+    embed = EmbedSettings.model_validate(_section(config, None, "embed"))
+    description = against or f"{len(items)} passages labelled by a person ({passages})"
+    scores, agreement = measure_agreement(items, book, embed, code, description)
+    low, high = agreement.main_theme_interval
+    click.echo(
+        f"{agreement.passages} passages: main theme right {agreement.main_theme:.1%} (95% interval "
+        f"{low:.1%}-{high:.1%}), within the top three {scores['top3_by_rank']:.1%}; themes present: "
+        f"precision {agreement.precision:.3f}, recall {agreement.recall:.3f}"
+    )
+    if write:
+        write_agreement(codebook_path, agreement)
+        click.echo(f"wrote the agreement block into {codebook_path}", err=True)
+    else:
+        click.echo(yaml.safe_dump({"agreement": agreement.model_dump(mode="json")}, sort_keys=False, width=100))
 
 
 @main.command("fit-check")

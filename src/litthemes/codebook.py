@@ -75,6 +75,9 @@ class Agreement(BaseModel):
     recall: float = Field(ge=0, le=1, description="Of the themes the person labelled, the share coded present.")
     coding_fingerprint: str = Field(description="Codebook.coding_fingerprint of the codes measured.")
     embedding_model: str = "all-MiniLM-L6-v2"
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="The coding settings measured with that differ from litthemes' defaults."
+    )
 
 
 class Codebook(BaseModel):
@@ -166,9 +169,36 @@ def codebook_json_schema() -> dict[str, Any]:
     return schema
 
 
+def write_agreement(path: str | Path, agreement: Agreement) -> None:
+    """Put ``agreement`` into the codebook file at ``path`` as its top-level ``agreement:``
+    block, replacing the one there (the rest of the file, comments included, is kept)."""
+    path = Path(path)
+    block = yaml.safe_dump({"agreement": agreement.model_dump(mode="json")}, sort_keys=False, width=100)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith("agreement:")), None)
+    if start is None:
+        text = "".join(lines).rstrip("\n") + "\n" + block
+    else:
+        # The block runs to the next top-level key or comment (a line that does not start indented).
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].strip() and not lines[i][0].isspace()), len(lines)
+        )
+        text = "".join(lines[:start]) + block + "".join(lines[end:])
+    load_codebook_text(text, path)  # never leave a codebook that does not load
+    path.write_text(text, encoding="utf-8")
+
+
+def load_codebook_text(text: str, path: str | Path) -> Codebook:
+    """:func:`load_codebook` of a codebook's text (``path`` names it in errors)."""
+    return _validated(text.encode("utf-8"), path)
+
+
 def load_codebook(path: str | Path) -> Codebook:
     """Load and validate a codebook; errors name the code and the key."""
-    raw = Path(path).read_bytes()
+    return _validated(Path(path).read_bytes(), path)
+
+
+def _validated(raw: bytes, path: str | Path) -> Codebook:
     try:
         data = load_yaml(raw) or {}
     except yaml.YAMLError as exc:

@@ -119,7 +119,14 @@ Made by `litthemes init`. Run every command from the folder `init` ran in.
 
    Edit labels, definitions, cues and examples, rename the file to `codebook.yaml`
    (or point `codebook:` in the config at it), bump its version, and run step 2 again.
-4. Explore the results in Jupyter:
+4. Measure the codebook against a person: label 50-100 passages with a main theme and
+   the others present (a CSV with text, main, others), from the definitions and before
+   looking at the coder's output, then
+
+       litthemes codebook measure labelled.csv --codebook {folder}/codebook.yaml --config {folder}/config.yaml --write
+
+   The brief quotes the figures while the codes and settings stay as measured.
+5. Explore the results in Jupyter:
 
        LITTHEMES_CONFIG={folder}/config.yaml jupyter lab notebooks/
 """

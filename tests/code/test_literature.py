@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -116,16 +117,72 @@ def test_training_on_coded_passages_of_the_literature_gains_recall_on_passages_i
 
 def test_the_codebooks_agreement_is_the_one_measured_for_its_codes() -> None:
     """config/codebook.yaml quotes its agreement on the held-out passages (the brief prints
-    it): the figures are benchmarks/validity.json's, for these very codes."""
+    it): the block is benchmarks/validity.json's, for these very codes."""
     measured = json.loads((ROOT / "benchmarks" / "validity.json").read_text())["literature"]
     agreement = BOOK.agreement
     assert agreement is not None
-    assert agreement.coding_fingerprint == BOOK.coding_fingerprint == measured["codebook"]["coding_fingerprint"], (
+    assert agreement.coding_fingerprint == BOOK.coding_fingerprint, (
         "the codes changed since their agreement was measured: run "
-        "`python benchmarks/validity.py --only literature` and paste the agreement block it prints"
+        "`python benchmarks/validity.py --only literature` and paste the agreement block it prints "
+        "(or `litthemes codebook measure ... --write`)"
     )
-    holdout = measured["holdout"]
-    assert agreement.passages == holdout["passages"] == sum(p["split"] == "holdout" for p in PASSAGES)
-    assert agreement.main_theme == holdout["top1_by_rank"]
-    assert list(agreement.main_theme_interval) == holdout["interval_95"]["top1_by_rank"]
-    assert (agreement.precision, agreement.recall) == (holdout["present_precision"], holdout["present_recall"])
+    assert agreement.model_dump(mode="json") == measured["codebook"]["agreement"]
+    assert agreement.passages == sum(p["split"] == "holdout" for p in PASSAGES)
+
+
+def test_a_study_measures_its_codebook_on_its_own_labelled_passages(tmp_path: Path, embed_cache: str) -> None:
+    """`litthemes codebook measure`: labelled passages in (YAML or CSV), the agreement block
+    written into the codebook, which the brief then quotes; bad labels refused on one line."""
+    from click.testing import CliRunner
+
+    from litthemes.cli import main
+    from litthemes.codebook import load_codebook
+    from litthemes.report.brief import codebook_agreement
+
+    book_path = tmp_path / "codebook.yaml"
+    data = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text())
+    del data["agreement"]
+    book_path.write_text("# A study's codebook, not yet measured.\n" + yaml.safe_dump(data, sort_keys=False))
+    text = book_path.read_text()
+    assert load_codebook(book_path).agreement is None
+    items = [p for p in PASSAGES if p["split"] == "validation"][:20]
+    table = tmp_path / "labelled.csv"
+    pd.DataFrame(
+        {
+            "text": [p["text"] for p in items],
+            "main": [p["main"] for p in items],
+            "others": ["; ".join(p["others"]) for p in items],
+        }
+    ).to_csv(table, index=False)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"inputs": ["x.csv"], "embed": {"cache_dir": embed_cache}}))
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["codebook", "measure", str(table), "--codebook", str(book_path), "--config", str(config), "--write"]
+    )
+    assert result.exit_code == 0, result.output
+    measured = load_codebook(book_path).agreement
+    expected = score_passages(items, BOOK, EmbedSettings(cache_dir=embed_cache), CodeSettings(cache_dir=""))
+    assert measured.passages == 20 and measured.main_theme == expected["top1_by_rank"]
+    assert measured.recall == expected["present_recall"] and measured.settings == {}
+    assert book_path.read_text().startswith(text)  # the rest of the file, comments included, kept
+    holds = codebook_agreement(load_codebook(book_path), {"code": CodeSettings().model_dump(), "embed": {}})
+    assert holds is not None and holds["holds"]
+    # Measured again: the block is replaced, not repeated.
+    runner.invoke(
+        main, ["codebook", "measure", str(table), "--codebook", str(book_path), "--config", str(config), "--write"]
+    )
+    assert book_path.read_text().count("\nagreement:") == 1
+    # The same passages as YAML, a theme named by its label instead of its id.
+    from litthemes.code.evaluate import read_labelled_passages
+
+    as_yaml = tmp_path / "labelled.yaml"
+    labelled = [{"text": p["text"], "main": p["main"], "others": p["others"]} for p in items]
+    labelled[0]["main"] = BOOK.code(items[0]["main"]).label
+    as_yaml.write_text(yaml.safe_dump(labelled, allow_unicode=True))
+    assert [p["main"] for p in read_labelled_passages(as_yaml, BOOK)] == [p["main"] for p in items]
+    # A theme the codebook does not have: one line naming the file and the passage.
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("text,main,others\nBadges for teachers.,badge_economics,\n")
+    refused = runner.invoke(main, ["codebook", "measure", str(wrong), "--codebook", str(book_path)])
+    assert refused.exit_code == 2 and "wrong.csv: passage 1" in refused.output and "badge_economics" in refused.output

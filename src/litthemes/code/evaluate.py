@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,12 +12,13 @@ import pandas as pd
 from litthemes.code.score import aggregate, code_segments
 from litthemes.code.semantic import SegmentClassifier
 from litthemes.codebook import Codebook
-from litthemes.config import CodeSettings, EmbedSettings
+from litthemes.config import NOT_CODING_SETTINGS, CodeSettings, EmbedSettings
 from litthemes.embed import embed_texts
 from litthemes.segment import segment
 
 if TYPE_CHECKING:
     from litthemes.code.train import TrainingSet
+    from litthemes.codebook import Agreement
 
 
 def passages_as_training(items: list[dict[str, Any]], source: str = "labelled passages") -> TrainingSet:
@@ -122,3 +125,76 @@ def passage_intervals(counts: np.ndarray, resamples: int = 2000, seed: int = 7) 
     low, high = result.confidence_interval
     names = ("top1_by_rank", "present_precision", "present_recall")
     return {name: [round(float(lo), 4), round(float(hi), 4)] for name, lo, hi in zip(names, low, high, strict=True)}
+
+
+def read_labelled_passages(path: str | Path, book: Codebook) -> list[dict[str, Any]]:
+    """Passages a person labelled with the codebook's themes: a YAML list of mappings with
+    ``text``, ``main`` and ``others`` (as ``tests/code/literature_passages.yaml``), or a CSV /
+    TSV table with those columns (``others`` separated by ';' or '|'). Themes are named by id
+    or label. Errors name the file, the passage and the problem."""
+    import yaml
+
+    from litthemes.config import ConfigError, load_yaml
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            rows = load_yaml(path.read_bytes())
+        else:
+            frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+            rows = frame.to_dict("records")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, pd.errors.ParserError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read labelled passages ({' '.join(str(exc).split())})") from None
+    if not isinstance(rows, list) or not rows:
+        raise ConfigError(f"{path}: expected a list of passages with text, main and others")
+    theme_of = {c.id: c.id for c in book.themes} | {c.label.lower(): c.id for c in book.themes}
+    passages = []
+    for n, row in enumerate(rows, start=1):
+        if not isinstance(row, dict) or not str(row.get("text") or "").strip():
+            raise ConfigError(f"{path}: passage {n} has no text")
+        others = row.get("others") or []
+        if isinstance(others, str):
+            others = [o for o in re.split(r"\s*[;|]\s*", others) if o]
+        names = [str(row.get("main") or ""), *map(str, others)]
+        unknown = [name for name in names if name.lower() not in theme_of and name not in theme_of]
+        if unknown:
+            raise ConfigError(f"{path}: passage {n} names themes that are not in the codebook: {unknown}")
+        main, *rest = [theme_of.get(name, theme_of.get(name.lower(), name)) for name in names]
+        passages.append(
+            {
+                "id": str(row.get("id") or f"p{n}"),
+                "text": str(row["text"]),
+                "main": main,
+                "others": sorted(set(rest) - {main}),
+            }
+        )
+    return passages
+
+
+def measure_agreement(
+    items: list[dict[str, Any]], book: Codebook, embed: EmbedSettings, settings: CodeSettings, against: str
+) -> tuple[dict[str, Any], Agreement]:
+    """Score the coder on labelled passages (:func:`score_passages`) and state it as the
+    codebook's :class:`~litthemes.codebook.Agreement`, with the coding settings used that
+    differ from the defaults, so that the brief can tell whether a run matches them."""
+    from litthemes.codebook import Agreement
+
+    scores = score_passages(items, book, embed, settings)
+    defaults = CodeSettings().model_dump()
+    changed = {
+        key: value
+        for key, value in settings.model_dump().items()
+        if key not in NOT_CODING_SETTINGS and value != defaults[key]
+    }
+    agreement = Agreement(
+        against=against,
+        passages=scores["passages"],
+        main_theme=scores["top1_by_rank"],
+        main_theme_interval=tuple(scores["interval_95"]["top1_by_rank"]),
+        precision=scores["present_precision"],
+        recall=scores["present_recall"],
+        coding_fingerprint=book.coding_fingerprint,
+        embedding_model=embed.model,
+        settings=changed,
+    )
+    return scores, agreement

@@ -267,17 +267,13 @@ def quotes_for(theme: str, evidence: pd.DataFrame, records: pd.DataFrame, k: int
     ]
 
 
-# Code settings that the codebook's measured agreement does not depend on.
-NOT_CODING = {"cache_dir", "evidence_per_code", "training", "training_folds", "training_sequence"}
-
-
 def codebook_agreement(book: Codebook, settings: dict[str, Any]) -> dict[str, Any] | None:
     """The codebook's measured agreement with a person's coding (:class:`Agreement`) for the
     brief, and whether it holds for this run: not after an edit to the codes, with other
-    coding settings than the defaults it was measured with, or with another embedding
-    model. None without a measurement, or when the coder is trained on human codes (its
-    cross-validation is reported instead)."""
-    from litthemes.config import CodeSettings, EmbedSettings
+    coding settings than those it was measured with (the defaults, unless it names others),
+    or with another embedding model. None without a measurement, or when the coder is
+    trained on human codes (its cross-validation is reported instead)."""
+    from litthemes.config import NOT_CODING_SETTINGS, CodeSettings, EmbedSettings
 
     measured = book.agreement
     code = settings.get("code") or {}
@@ -286,8 +282,8 @@ def codebook_agreement(book: Codebook, settings: dict[str, Any]) -> dict[str, An
     reasons = []
     if measured.coding_fingerprint != book.coding_fingerprint:
         reasons.append("the codes have been edited since it was measured")
-    defaults = CodeSettings().model_dump()
-    changed = sorted(k for k, v in code.items() if k in defaults and k not in NOT_CODING and v != defaults[k])
+    expected = CodeSettings().model_dump() | measured.settings
+    changed = sorted(k for k, v in code.items() if k in expected and k not in NOT_CODING_SETTINGS and v != expected[k])
     if changed:
         reasons.append("this run changes " + ", ".join(f"code.{k}" for k in changed))
     model = (settings.get("embed") or {}).get("model", EmbedSettings().model)
