@@ -186,3 +186,14 @@ def test_a_study_measures_its_codebook_on_its_own_labelled_passages(tmp_path: Pa
     wrong.write_text("text,main,others\nBadges for teachers.,badge_economics,\n")
     refused = runner.invoke(main, ["codebook", "measure", str(wrong), "--codebook", str(book_path)])
     assert refused.exit_code == 2 and "wrong.csv: passage 1" in refused.output and "badge_economics" in refused.output
+    from litthemes.config import ConfigError
+
+    too_few = tmp_path / "few.csv"
+    too_few.write_text("text,main,others\nBadges for teachers.,digital_divide_access,\n")
+    no_main = tmp_path / "nomain.csv"
+    no_main.write_text("text,main\nBadges for teachers.,\n")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    for path, reason in ((too_few, "needs at least 10"), (no_main, "passage 1 has no main theme"), (binary, "binary")):
+        with pytest.raises(ConfigError, match=reason):
+            read_labelled_passages(path, BOOK)

@@ -148,30 +148,34 @@ def _table_text(path: Path) -> str:
         raise CodingError(_reason(exc)) from None
 
 
+def read_table_file(path: Path) -> pd.DataFrame:
+    """A CSV, TSV or Parquet table of strings (booleans kept), checked as every coding file
+    is: bounded size, text not binary, any encoding a spreadsheet saves; comma- or
+    tab-separated by its name or its header line."""
+    size = path.stat().st_size
+    if size > MAX_TABLE_BYTES:
+        raise CodingError(f"{path}: larger than {MAX_TABLE_BYTES} bytes")
+    if path.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(path)
+        return frame.astype({c: str for c in frame.columns if frame[c].dtype != bool})
+    content = _table_text(path)
+    first_line = content.split("\n", 1)[0]
+    # Excel's "Unicode text" is tab-separated whatever the file is called.
+    tabbed = path.suffix.lower() in (".tsv", ".tab") or first_line.count("\t") > first_line.count(",")
+    sep = "\t" if tabbed else ","
+    try:
+        return pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CodingError(f"{path}: not a readable {'TSV' if tabbed else 'CSV'} table ({_reason(exc)})") from None
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """CSV/TSV/Parquet with a unit column and a code column (text, document, position optional).
 
     With a ``present`` column, rows where it is false only say the unit was coded; a
     code cell may hold several codes separated by ';'.
     """
-    size = path.stat().st_size
-    if size > MAX_TABLE_BYTES:
-        raise CodingError(f"{path}: larger than {MAX_TABLE_BYTES} bytes")
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-        frame = frame.astype({c: str for c in frame.columns if frame[c].dtype != bool})
-    else:
-        content = _table_text(path)
-        first_line = content.split("\n", 1)[0]
-        # Excel's "Unicode text" is tab-separated whatever the file is called.
-        tabbed = path.suffix.lower() in (".tsv", ".tab") or first_line.count("\t") > first_line.count(",")
-        sep = "\t" if tabbed else ","
-        try:
-            frame = pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise CodingError(
-                f"{path}: not a readable {'TSV' if sep == chr(9) else 'CSV'} table ({_reason(exc)})"
-            ) from None
+    frame = read_table_file(path)
     columns = {c.strip().lower(): c for c in frame.columns}
     unit = next((columns[c] for c in UNIT_COLUMNS if c in columns), None)
     code = next((columns[c] for c in CODE_COLUMNS if c in columns), None)

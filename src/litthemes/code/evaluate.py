@@ -127,6 +127,10 @@ def passage_intervals(counts: np.ndarray, resamples: int = 2000, seed: int = 7) 
     return {name: [round(float(lo), 4), round(float(hi), 4)] for name, lo, hi in zip(names, low, high, strict=True)}
 
 
+# Fewer labelled passages than this say next to nothing about the coder.
+MIN_MEASURED = 10
+
+
 def read_labelled_passages(path: str | Path, book: Codebook) -> list[dict[str, Any]]:
     """Passages a person labelled with the codebook's themes: a YAML list of mappings with
     ``text``, ``main`` and ``others`` (as ``tests/code/literature_passages.yaml``), or a CSV /
@@ -134,6 +138,7 @@ def read_labelled_passages(path: str | Path, book: Codebook) -> list[dict[str, A
     or label. Errors name the file, the passage and the problem."""
     import yaml
 
+    from litthemes.agree.readers import CodingError, read_table_file
     from litthemes.config import ConfigError, load_yaml
 
     path = Path(path)
@@ -141,9 +146,10 @@ def read_labelled_passages(path: str | Path, book: Codebook) -> list[dict[str, A
         if path.suffix.lower() in (".yaml", ".yml"):
             rows = load_yaml(path.read_bytes())
         else:
-            frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
-            rows = frame.to_dict("records")
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, pd.errors.ParserError, ValueError) as exc:
+            rows = read_table_file(path).to_dict("records")
+    except CodingError as exc:  # names the file already
+        raise ConfigError(f"labelled passages: {exc}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read labelled passages ({' '.join(str(exc).split())})") from None
     if not isinstance(rows, list) or not rows:
         raise ConfigError(f"{path}: expected a list of passages with text, main and others")
@@ -152,6 +158,8 @@ def read_labelled_passages(path: str | Path, book: Codebook) -> list[dict[str, A
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, dict) or not str(row.get("text") or "").strip():
             raise ConfigError(f"{path}: passage {n} has no text")
+        if not str(row.get("main") or "").strip():
+            raise ConfigError(f"{path}: passage {n} has no main theme")
         others = row.get("others") or []
         if isinstance(others, str):
             others = [o for o in re.split(r"\s*[;|]\s*", others) if o]
@@ -167,6 +175,11 @@ def read_labelled_passages(path: str | Path, book: Codebook) -> list[dict[str, A
                 "main": main,
                 "others": sorted(set(rest) - {main}),
             }
+        )
+    if len(passages) < MIN_MEASURED:
+        raise ConfigError(
+            f"{path}: {len(passages)} labelled passages; a measure needs at least {MIN_MEASURED} "
+            "(50-100 give an interval of about +-0.1)"
         )
     return passages
 
