@@ -45,3 +45,11 @@ def test_nothing_is_quoted_without_a_measurement_or_for_a_trained_coder() -> Non
     assert codebook_agreement(BOOK.model_copy(update={"agreement": None}), DEFAULTS) is None
     trained = {**DEFAULTS, "code": {**DEFAULTS["code"], "training": "coded.csv"}}
     assert codebook_agreement(BOOK, trained) is None
+
+
+def test_a_measurement_made_with_other_settings_holds_for_runs_with_those() -> None:
+    measured = BOOK.agreement.model_copy(update={"settings": {"semantic_weight": 3.0}})
+    book = BOOK.model_copy(update={"agreement": measured})
+    tuned = {**DEFAULTS, "code": {**DEFAULTS["code"], "semantic_weight": 3.0}}
+    assert codebook_agreement(book, tuned)["holds"]
+    assert codebook_agreement(book, DEFAULTS)["reasons"] == ["this run changes code.semantic_weight"]
