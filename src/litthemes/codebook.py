@@ -169,6 +169,31 @@ def codebook_json_schema() -> dict[str, Any]:
     return schema
 
 
+def agreement_reasons(book: Codebook, settings: dict[str, Any]) -> list[str] | None:
+    """Why the codebook's measured agreement does not hold for a run with these settings
+    (a run's config as a dict; empty: it holds): the codes edited since, other coding
+    settings than those it was measured with (the defaults, unless it names others), or
+    another embedding model. None without a measurement, or when the coder is trained on
+    human codes (its own cross-validation is what to report)."""
+    from litthemes.config import NOT_CODING_SETTINGS, CodeSettings, EmbedSettings
+
+    measured = book.agreement
+    code = settings.get("code") or {}
+    if measured is None or code.get("training"):
+        return None
+    reasons = []
+    if measured.coding_fingerprint != book.coding_fingerprint:
+        reasons.append("the codes have been edited since it was measured")
+    expected = CodeSettings().model_dump() | measured.settings
+    changed = sorted(k for k, v in code.items() if k in expected and k not in NOT_CODING_SETTINGS and v != expected[k])
+    if changed:
+        reasons.append("this run changes " + ", ".join(f"code.{k}" for k in changed))
+    model = (settings.get("embed") or {}).get("model", EmbedSettings().model)
+    if model != measured.embedding_model:
+        reasons.append(f"this run embeds with {model}, not {measured.embedding_model}")
+    return reasons
+
+
 def write_agreement(path: str | Path, agreement: Agreement) -> None:
     """Put ``agreement`` into the codebook file at ``path`` as its top-level ``agreement:``
     block, replacing the one there (the rest of the file, comments included, is kept)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from litthemes.codebook import Codebook, load_codebook
+from litthemes.codebook import Codebook, agreement_reasons, load_codebook
 from litthemes.config import Settings, load
 
 
@@ -97,6 +97,16 @@ class Results:
     def trend(self, name: str) -> pd.DataFrame:
         """One of the trend tables (see litthemes.trends.run.TREND_TABLES)."""
         return self._parquet("trends", name)
+
+    def agreement(self) -> dict[str, Any] | None:
+        """How far to trust the coding: the codebook's measured agreement with a person's
+        (main theme right, its 95% interval, precision, recall, on what) and whether it
+        holds for this study's settings, with the reasons where it does not; None where the
+        codebook carries no measurement (``litthemes codebook measure`` makes one)."""
+        reasons = agreement_reasons(self.codebook, self.settings.model_dump(mode="json"))
+        if reasons is None or self.codebook.agreement is None:
+            return None
+        return {**self.codebook.agreement.model_dump(mode="json"), "holds": not reasons, "reasons": reasons}
 
     def label(self, code_id: str) -> str:
         return self.codebook.code(code_id).label

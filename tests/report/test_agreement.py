@@ -53,3 +53,16 @@ def test_a_measurement_made_with_other_settings_holds_for_runs_with_those() -> N
     tuned = {**DEFAULTS, "code": {**DEFAULTS["code"], "semantic_weight": 3.0}}
     assert codebook_agreement(book, tuned)["holds"]
     assert codebook_agreement(book, DEFAULTS)["reasons"] == ["this run changes code.semantic_weight"]
+
+
+def test_the_notebooks_see_the_same_agreement(tmp_path: Path) -> None:
+    from litthemes.config import load
+    from litthemes.explore import Results
+
+    settings = load(ROOT / "config" / "config.yaml")
+    shown = Results(root=tmp_path, settings=settings, codebook=BOOK).agreement()
+    assert shown is not None and shown["holds"] and shown["passages"] == BOOK.agreement.passages
+    tuned = settings.model_copy(update={"code": settings.code.model_copy(update={"min_share": 0.3})})
+    assert Results(root=tmp_path, settings=tuned, codebook=BOOK).agreement()["reasons"] == [
+        "this run changes code.min_share"
+    ]

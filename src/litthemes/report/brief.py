@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from litthemes.captions import FIGURE_CAPTIONS
 from litthemes.cite import citation
-from litthemes.codebook import Codebook, load_codebook
+from litthemes.codebook import Codebook, agreement_reasons, load_codebook
 from litthemes.report.fit import percent
 from litthemes.report.fonts import FONT_PACKAGES, uncovered
 from litthemes.tables import (
@@ -268,27 +268,13 @@ def quotes_for(theme: str, evidence: pd.DataFrame, records: pd.DataFrame, k: int
 
 
 def codebook_agreement(book: Codebook, settings: dict[str, Any]) -> dict[str, Any] | None:
-    """The codebook's measured agreement with a person's coding (:class:`Agreement`) for the
-    brief, and whether it holds for this run: not after an edit to the codes, with other
-    coding settings than those it was measured with (the defaults, unless it names others),
-    or with another embedding model. None without a measurement, or when the coder is
-    trained on human codes (its cross-validation is reported instead)."""
-    from litthemes.config import NOT_CODING_SETTINGS, CodeSettings, EmbedSettings
-
-    measured = book.agreement
-    code = settings.get("code") or {}
-    if measured is None or code.get("training"):
+    """The codebook's measured agreement with a person's coding for the brief, and whether it
+    holds for this run (:func:`litthemes.codebook.agreement_reasons`); None where there is
+    nothing to quote."""
+    reasons = agreement_reasons(book, settings)
+    if reasons is None or book.agreement is None:
         return None
-    reasons = []
-    if measured.coding_fingerprint != book.coding_fingerprint:
-        reasons.append("the codes have been edited since it was measured")
-    expected = CodeSettings().model_dump() | measured.settings
-    changed = sorted(k for k, v in code.items() if k in expected and k not in NOT_CODING_SETTINGS and v != expected[k])
-    if changed:
-        reasons.append("this run changes " + ", ".join(f"code.{k}" for k in changed))
-    model = (settings.get("embed") or {}).get("model", EmbedSettings().model)
-    if model != measured.embedding_model:
-        reasons.append(f"this run embeds with {model}, not {measured.embedding_model}")
+    measured = book.agreement
     return {
         "measured": measured,
         "holds": not reasons,
