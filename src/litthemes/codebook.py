@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from litthemes.config import ConfigError, describe_errors, load_yaml
+from litthemes.versions import CODING_MODEL
 
 # The dimension whose codes are the themes (the others describe credential types,
 # stakeholders and settings).
@@ -75,6 +76,9 @@ class Agreement(BaseModel):
     recall: float = Field(ge=0, le=1, description="Of the themes the person labelled, the share coded present.")
     coding_fingerprint: str = Field(description="Codebook.coding_fingerprint of the codes measured.")
     embedding_model: str = "all-MiniLM-L6-v2"
+    coding_model: int = Field(
+        CODING_MODEL, description="litthemes' coding model measured (litthemes.versions.CODING_MODEL)."
+    )
     settings: dict[str, Any] = Field(
         default_factory=dict, description="The coding settings measured with that differ from litthemes' defaults."
     )
@@ -184,6 +188,8 @@ def agreement_reasons(book: Codebook, settings: dict[str, Any]) -> list[str] | N
     reasons = []
     if measured.coding_fingerprint != book.coding_fingerprint:
         reasons.append("the codes have been edited since it was measured")
+    if measured.coding_model != CODING_MODEL:
+        reasons.append(f"it was measured with litthemes' coding model {measured.coding_model}, this is {CODING_MODEL}")
     expected = CodeSettings().model_dump() | measured.settings
     changed = sorted(k for k, v in code.items() if k in expected and k not in NOT_CODING_SETTINGS and v != expected[k])
     if changed:

@@ -66,3 +66,11 @@ def test_the_notebooks_see_the_same_agreement(tmp_path: Path) -> None:
     assert Results(root=tmp_path, settings=tuned, codebook=BOOK).agreement()["reasons"] == [
         "this run changes code.min_share"
     ]
+
+
+def test_a_measurement_of_another_coding_model_does_not_hold() -> None:
+    """After an upgrade of litthemes that changes how passages are coded, the figures are old."""
+    from litthemes.versions import CODING_MODEL
+
+    older = BOOK.model_copy(update={"agreement": BOOK.agreement.model_copy(update={"coding_model": CODING_MODEL - 1})})
+    assert "coding model" in codebook_agreement(older, DEFAULTS)["reasons"][0]
