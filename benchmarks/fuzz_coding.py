@@ -1,6 +1,6 @@
 """Fuzz the commands that read people's coding files and print how many inputs escaped.
 
-    python benchmarks/fuzz_coding.py [--inputs 2000] [--train-every 20] [--seed 1]
+    python benchmarks/fuzz_coding.py [--inputs 2000] [--train-every 20] [--measure-every 20] [--seed 1]
 
 Inputs are mutations of small valid coding files of every kind ``litthemes agree`` and
 ``litthemes train`` read: a CSV and a TSV table (unit, document, position, text, code),
@@ -10,7 +10,9 @@ that bend a coding file's own structure (several codes in one cell, empty codes,
 repeated units, annotation markers). An input passes when the reader returns its units
 or raises CodingError naming the file, and when ``agree`` (the input against a valid
 file, both ways) and, every ``--train-every``-th input, ``train`` exit with 0 or with
-2 and a one-line error, never a traceback.
+2 and a one-line error, never a traceback. The same for the passages a person labelled for
+``litthemes codebook measure`` (YAML and CSV with text, main, others): read or refused
+with ConfigError, and the command, every ``--measure-every``-th input, exits 0 or 2.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from click.testing import CliRunner
 
 from litthemes.agree.readers import UNITS, CodingError, read_units
 from litthemes.agree.refi import write_project
 from litthemes.cli import main as cli
+from litthemes.code.evaluate import read_labelled_passages
 from litthemes.codebook import load_codebook
+from litthemes.config import ConfigError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fuzz_readers import mutate
@@ -52,6 +57,21 @@ def table_seed(separator: str) -> bytes:
             text = f"Sentence {position} of paper {document} on {theme.replace('_', ' ')}"
             rows.append(separator.join([f"u{document}.{position}", f"d{document}", str(position), text, theme]))
     return ("\n".join(rows) + "\n").encode()
+
+
+def labelled_seeds() -> dict[str, bytes]:
+    """Twelve passages labelled with a main theme and others, as YAML and as CSV."""
+    rows = [
+        {
+            "text": f"Passage {k}: what {THEMES[k % len(THEMES)].replace('_', ' ')} means for badges.",
+            "main": THEMES[k % len(THEMES)],
+            "others": [THEMES[(k + 1) % len(THEMES)]] if k % 3 == 0 else [],
+        }
+        for k in range(12)
+    ]
+    table = pd.DataFrame({**{key: [r[key] for r in rows] for key in ("text", "main")}})
+    table["others"] = ["; ".join(r["others"]) for r in rows]
+    return {"labelled-yaml": yaml.safe_dump(rows).encode(), "labelled-csv": table.to_csv(index=False).encode()}
 
 
 def qdpx_seed(folder: Path) -> bytes:
@@ -157,6 +177,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inputs", type=int, default=2000)
     parser.add_argument("--train-every", type=int, default=20)
+    parser.add_argument("--measure-every", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -204,11 +225,39 @@ def main() -> int:
                 if where:
                     failures[f"{kind}: {command[0]} {where}"] += 1
                     first_output.setdefault(f"{kind}: {command[0]} {where}", result.output[-600:])
+        book = load_codebook(CODEBOOK)
+        labelled = labelled_seeds()
+        config = folder / "config.yaml"
+        config.write_text(yaml.safe_dump({"inputs": ["x.csv"], "embed": {"cache_dir": str(folder / "embeddings")}}))
+        for i in range(args.inputs):
+            kind = ("labelled-yaml", "labelled-csv")[i % 2]
+            data = labelled[kind]
+            path = folder / f"labelled{i % 5}{'.yaml' if kind == 'labelled-yaml' else '.csv'}"
+            path.write_bytes(mutate(bend(data, rng), rng) if rng.random() < 0.7 else bend(data, rng))
+            try:
+                read_labelled_passages(path, book)
+                outcomes["labelled read"] += 1
+            except ConfigError as exc:
+                outcomes["labelled refused"] += 1
+                if path.name not in str(exc) or "\n" in str(exc):
+                    failures[f"{kind}: error does not name the file on one line"] += 1
+            except Exception as exc:
+                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                failures[f"{kind}: {type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"] += 1
+            if args.measure_every and i % args.measure_every == 0:
+                command = ["codebook", "measure", str(path), "--codebook", str(CODEBOOK), "--config", str(config)]
+                result = runner.invoke(cli, command)
+                outcomes["measure runs"] += 1
+                where = escaped(result)
+                if where:
+                    failures[f"{kind}: measure {where}"] += 1
+                    first_output.setdefault(f"{kind}: measure {where}", result.output[-600:])
     total = sum(failures.values())
     print(
         f"inputs {args.inputs}  read {outcomes['read']}  refused {outcomes['refused']}  "
-        f"agree runs {outcomes['agree runs']}  train runs {outcomes['train runs']}  "
-        f"escapes {total}  ({time.perf_counter() - started:.1f} s)"
+        f"agree runs {outcomes['agree runs']}  train runs {outcomes['train runs']}; labelled passages: read "
+        f"{outcomes['labelled read']}  refused {outcomes['labelled refused']}  measure runs "
+        f"{outcomes['measure runs']}; escapes {total}  ({time.perf_counter() - started:.1f} s)"
     )
     for where, n in failures.most_common(10):
         print(f"    {n:5d} x {where}")
