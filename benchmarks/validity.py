@@ -66,7 +66,7 @@ from litthemes.code.train import (  # noqa: E402
     machine_coding,
     units_as_segments,
 )
-from litthemes.codebook import Codebook, load_codebook  # noqa: E402
+from litthemes.codebook import Agreement, Codebook, load_codebook  # noqa: E402
 from litthemes.config import CodeSettings, EmbedSettings  # noqa: E402
 from litthemes.embed import embed_texts  # noqa: E402
 
@@ -406,9 +406,7 @@ def literature(embed: EmbedSettings) -> dict[str, Any]:
 
 def agreement_block(literature_result: dict[str, Any]) -> str:
     """The codebook's ``agreement`` entry for these figures (the held-out passages), as YAML."""
-    import yaml
-
-    return yaml.safe_dump({"agreement": literature_result["codebook"]["agreement"]}, sort_keys=False, width=100)
+    return Agreement.model_validate(literature_result["codebook"]["agreement"]).as_yaml()
 
 
 SUGGEST_ROUNDS, SUGGEST_BATCH, SUGGEST_START, SUGGEST_EVALUATION, SUGGEST_STARTS = 4, 100, 20, 80, 3

@@ -672,15 +672,13 @@ def codebook_measure(passages: str, codebook_path: str, config: str | None, agai
     the others present (YAML or CSV with text, main, others): main theme right, with its 95%
     interval, precision and recall of the themes present. Label them from the definitions,
     before looking at the coder's output, and keep them out of the codebook's examples."""
-    import yaml
-
     from litthemes.code.evaluate import measure_agreement, read_labelled_passages
     from litthemes.codebook import load_codebook, write_agreement
     from litthemes.config import CodeSettings, EmbedSettings
 
     book = load_codebook(codebook_path)
     items = read_labelled_passages(passages, book)
-    code = CodeSettings.model_validate(_section(config, None, "code")).model_copy(update={"cache_dir": ""})
+    code = CodeSettings.model_validate(_section(config, None, "code"))
     embed = EmbedSettings.model_validate(_section(config, None, "embed"))
     description = against or f"{len(items)} passages labelled by a person ({passages})"
     scores, agreement = measure_agreement(items, book, embed, code, description)
@@ -694,7 +692,7 @@ def codebook_measure(passages: str, codebook_path: str, config: str | None, agai
         write_agreement(codebook_path, agreement)
         click.echo(f"wrote the agreement block into {codebook_path}", err=True)
     else:
-        click.echo(yaml.safe_dump({"agreement": agreement.model_dump(mode="json")}, sort_keys=False, width=100))
+        click.echo(agreement.as_yaml())
 
 
 @main.command("fit-check")

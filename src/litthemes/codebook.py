@@ -11,7 +11,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from litthemes.config import ConfigError, describe_errors, load_yaml
+from litthemes.config import (
+    NOT_CODING_SETTINGS,
+    CodeSettings,
+    ConfigError,
+    EmbedSettings,
+    describe_errors,
+    load_yaml,
+)
 from litthemes.versions import CODING_MODEL
 
 # The dimension whose codes are the themes (the others describe credential types,
@@ -62,10 +69,11 @@ class Code(BaseModel):
 
 class Agreement(BaseModel):
     """How the codebook's coding agreed with a person's on passages that person labelled
-    before seeing the coder's output: measured by ``benchmarks/validity.py`` for the
-    codes whose :attr:`Codebook.coding_fingerprint` it records, with litthemes' default
-    coding settings and the embedding model named. The brief quotes it while both still
-    hold (:func:`litthemes.report.brief.codebook_agreement`)."""
+    before seeing the coder's output: measured by ``litthemes codebook measure`` (and
+    ``benchmarks/validity.py`` for the shipped codebook) for the codes whose
+    :attr:`Codebook.coding_fingerprint` it records, with the coding settings, embedding
+    model and coding model it names. The brief quotes it while they still hold
+    (:func:`agreement_reasons`)."""
 
     model_config = ConfigDict(extra="forbid")
     against: str = Field(description="The human coding it was measured against.")
@@ -82,6 +90,10 @@ class Agreement(BaseModel):
     settings: dict[str, Any] = Field(
         default_factory=dict, description="The coding settings measured with that differ from litthemes' defaults."
     )
+
+    def as_yaml(self) -> str:
+        """The codebook's ``agreement:`` block, as it stands in a codebook file."""
+        return yaml.safe_dump({"agreement": self.model_dump(mode="json")}, sort_keys=False, width=100)
 
 
 class Codebook(BaseModel):
@@ -129,6 +141,11 @@ class Codebook(BaseModel):
     def by_dimension(self, dimension: str) -> list[Code]:
         return [c for c in self.codes if c.dimension == dimension]
 
+    def code_id(self, name: str) -> str | None:
+        """The id of the code named ``name`` (its id or its label, in any case); None if none."""
+        folded = name.lower()
+        return next((c.id for c in self.codes if folded in (c.id, c.label.lower())), None)
+
     def code(self, code_id: str) -> Code:
         for code in self.codes:
             if code.id == code_id:
@@ -173,14 +190,18 @@ def codebook_json_schema() -> dict[str, Any]:
     return schema
 
 
+def changed_coding_settings(code: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    """The code settings in ``code`` that change how passages are coded and differ from
+    ``reference`` (caches, quotes kept and training options left out)."""
+    return {k: v for k, v in code.items() if k in reference and k not in NOT_CODING_SETTINGS and v != reference[k]}
+
+
 def agreement_reasons(book: Codebook, settings: dict[str, Any]) -> list[str] | None:
     """Why the codebook's measured agreement does not hold for a run with these settings
     (a run's config as a dict; empty: it holds): the codes edited since, other coding
     settings than those it was measured with (the defaults, unless it names others), or
     another embedding model. None without a measurement, or when the coder is trained on
     human codes (its own cross-validation is what to report)."""
-    from litthemes.config import NOT_CODING_SETTINGS, CodeSettings, EmbedSettings
-
     measured = book.agreement
     code = settings.get("code") or {}
     if measured is None or code.get("training"):
@@ -190,8 +211,7 @@ def agreement_reasons(book: Codebook, settings: dict[str, Any]) -> list[str] | N
         reasons.append("the codes have been edited since it was measured")
     if measured.coding_model != CODING_MODEL:
         reasons.append(f"it was measured with litthemes' coding model {measured.coding_model}, this is {CODING_MODEL}")
-    expected = CodeSettings().model_dump() | measured.settings
-    changed = sorted(k for k, v in code.items() if k in expected and k not in NOT_CODING_SETTINGS and v != expected[k])
+    changed = sorted(changed_coding_settings(code, CodeSettings().model_dump() | measured.settings))
     if changed:
         reasons.append("this run changes " + ", ".join(f"code.{k}" for k in changed))
     model = (settings.get("embed") or {}).get("model", EmbedSettings().model)
@@ -204,7 +224,7 @@ def write_agreement(path: str | Path, agreement: Agreement) -> None:
     """Put ``agreement`` into the codebook file at ``path`` as its top-level ``agreement:``
     block, replacing the one there (the rest of the file, comments included, is kept)."""
     path = Path(path)
-    block = yaml.safe_dump({"agreement": agreement.model_dump(mode="json")}, sort_keys=False, width=100)
+    block = agreement.as_yaml()
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.startswith("agreement:")), None)
     if start is None:
@@ -215,13 +235,8 @@ def write_agreement(path: str | Path, agreement: Agreement) -> None:
             (i for i in range(start + 1, len(lines)) if lines[i].strip() and not lines[i][0].isspace()), len(lines)
         )
         text = "".join(lines[:start]) + block + "".join(lines[end:])
-    load_codebook_text(text, path)  # never leave a codebook that does not load
+    _validated(text.encode("utf-8"), path)  # never leave a codebook that does not load
     path.write_text(text, encoding="utf-8")
-
-
-def load_codebook_text(text: str, path: str | Path) -> Codebook:
-    """:func:`load_codebook` of a codebook's text (``path`` names it in errors)."""
-    return _validated(text.encode("utf-8"), path)
 
 
 def load_codebook(path: str | Path) -> Codebook:

@@ -12,7 +12,7 @@ import pandas as pd
 from litthemes.code.score import aggregate, code_segments
 from litthemes.code.semantic import SegmentClassifier
 from litthemes.codebook import Codebook
-from litthemes.config import NOT_CODING_SETTINGS, CodeSettings, EmbedSettings
+from litthemes.config import CodeSettings, EmbedSettings
 from litthemes.embed import embed_texts
 from litthemes.segment import segment
 
@@ -153,7 +153,7 @@ def read_labelled_passages(path: str | Path, book: Codebook) -> list[dict[str, A
         raise ConfigError(f"{path}: cannot read labelled passages ({' '.join(str(exc).split())})") from None
     if not isinstance(rows, list) or not rows:
         raise ConfigError(f"{path}: expected a list of passages with text, main and others")
-    theme_of = {c.id: c.id for c in book.themes} | {c.label.lower(): c.id for c in book.themes}
+    themes = {c.id for c in book.themes}
     passages = []
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, dict) or not str(row.get("text") or "").strip():
@@ -163,11 +163,12 @@ def read_labelled_passages(path: str | Path, book: Codebook) -> list[dict[str, A
         others = row.get("others") or []
         if isinstance(others, str):
             others = [o for o in re.split(r"\s*[;|]\s*", others) if o]
-        names = [str(row.get("main") or ""), *map(str, others)]
-        unknown = [name for name in names if name.lower() not in theme_of and name not in theme_of]
+        names = [str(row["main"]), *map(str, others)]
+        ids = [book.code_id(name) for name in names]
+        unknown = [name for name, code_id in zip(names, ids, strict=True) if code_id not in themes]
         if unknown:
             raise ConfigError(f"{path}: passage {n} names themes that are not in the codebook: {unknown}")
-        main, *rest = [theme_of.get(name, theme_of.get(name.lower(), name)) for name in names]
+        main, *rest = [str(code_id) for code_id in ids]
         passages.append(
             {
                 "id": str(row.get("id") or f"p{n}"),
@@ -190,15 +191,9 @@ def measure_agreement(
     """Score the coder on labelled passages (:func:`score_passages`) and state it as the
     codebook's :class:`~litthemes.codebook.Agreement`, with the coding settings used that
     differ from the defaults, so that the brief can tell whether a run matches them."""
-    from litthemes.codebook import Agreement
+    from litthemes.codebook import Agreement, changed_coding_settings
 
     scores = score_passages(items, book, embed, settings)
-    defaults = CodeSettings().model_dump()
-    changed = {
-        key: value
-        for key, value in settings.model_dump().items()
-        if key not in NOT_CODING_SETTINGS and value != defaults[key]
-    }
     agreement = Agreement(
         against=against,
         passages=scores["passages"],
@@ -208,6 +203,6 @@ def measure_agreement(
         recall=scores["present_recall"],
         coding_fingerprint=book.coding_fingerprint,
         embedding_model=embed.model,
-        settings=changed,
+        settings=changed_coding_settings(settings.model_dump(), CodeSettings().model_dump()),
     )
     return scores, agreement

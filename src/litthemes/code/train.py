@@ -74,13 +74,8 @@ def load_training(path: str | Path, codebook: Codebook) -> TrainingSet:
             f"code.training: {path} has no passages with text to learn from "
             "(a table needs a text column; a .qdpx its source texts)"
         )
-    by_label = {c.label.lower(): c.id for c in codebook.codes}
     ids = {c.id for c in codebook.codes}
-
-    def resolve(code: str) -> str:
-        return code if code in ids or not code else by_label.get(code.lower(), code)
-
-    long = long.assign(code=long["code"].map(resolve))
+    long = long.assign(code=long["code"].map(lambda code: (codebook.code_id(code) or code) if code else code))
     unknown = sorted(set(long["code"]) - ids - {""})
     if unknown:
         raise ConfigError(f"code.training: {path} uses codes that are not in the codebook: {unknown[:10]}")
