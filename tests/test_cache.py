@@ -159,6 +159,26 @@ def test_entries_of_every_cache_are_found_with_their_kind_and_size(tmp_path: Pat
     assert len(find_entries({**roots, "all": tmp_path}, inputs)) == len(entries)
 
 
+def test_tuned_encoders_are_entries_and_the_unused_ones_go_whole(tmp_path: Path) -> None:
+    """Encoders tuned on human codes (code.tune_epochs, ~90 MB each) are listed and pruned
+    like the other caches: the one used last stays, an old one goes with all its files."""
+    roots = {"codes": tmp_path / "codes"}
+    now = time.time()
+    folders = []
+    for name, days in (("old", 40), ("last", 35)):
+        folder = roots["codes"] / "encoders" / name
+        (folder / "1_Pooling").mkdir(parents=True)
+        for file in ("modules.json", "model.safetensors", "1_Pooling/config.json"):
+            (folder / file).write_text("{}", encoding="utf-8")
+        _age(folder, days, now)
+        folders.append(folder)
+    entries = find_entries(roots)
+    assert [(e.kind, e.path.name, e.files) for e in entries] == [("encoders", "last", 3), ("encoders", "old", 3)]
+    removed = prune(entries, 30, now)
+    assert [e.path for e in removed] == [folders[0]]
+    assert not folders[0].exists() and (folders[1] / "model.safetensors").exists()
+
+
 def test_prune_removes_what_no_run_used_for_the_period_but_keeps_each_stages_last_entry(tmp_path: Path) -> None:
     from litthemes.embed import EmbeddingCache
     from litthemes.ingest import read_normalized

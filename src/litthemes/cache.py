@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY = "_record_key"
+# The folder of a code cache that holds the encoders tuned on human codes.
+ENCODERS = "encoders"
 # A folder's smallest part files are merged when a job's own part makes more than this.
 # A codebook edited daily adds one part per shard each time, and every coding job reads
 # every part: after a few hundred edits the reading would cost more than the coding.
@@ -243,6 +246,10 @@ def find_entries(roots: dict[str, Path], inputs: Iterable[str] = ()) -> list[Cac
                 list(folder.iterdir()),
                 folder.parent,
             )
+        # Encoders tuned on human codes (litthemes.code.tune): a folder each, the
+        # alternatives of one code cache.
+        for model in sorted(root.rglob(f"{ENCODERS}/*/modules.json")):
+            add(ENCODERS, model.parent, [f for f in model.parent.rglob("*") if f.is_file()], model.parent.parent)
         if stage == "ingest":
             for entry in sorted((root / "ingest").rglob("*.json")):
                 add("ingest", entry, [entry], entry.parent if entry.parent.name in current else None)
@@ -279,7 +286,10 @@ def prune(
     if dry_run:
         return stale
     for entry in stale:
-        if entry.path.is_dir():
+        if entry.kind == ENCODERS:
+            # Every file of a tuned encoder's folder was written by litthemes.code.tune.
+            shutil.rmtree(entry.path, ignore_errors=True)
+        elif entry.path.is_dir():
             for file in [*entry.path.glob("part-*.parquet"), *entry.path.glob(".part-*.tmp")]:
                 file.unlink(missing_ok=True)
             try:

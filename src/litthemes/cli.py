@@ -294,6 +294,32 @@ def train(
 
 
 @main.command()
+@click.argument("training")
+@click.option("--codebook", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", help="a JSON note of the tuned encoder (its folder, passages, epochs) to write.")
+@config_option
+@click.option("--settings", "settings_json", help="code settings as JSON (tune_epochs, cache_dir).")
+@click.option("--embed-settings", "embed_json", help="embed settings as JSON (the encoder to tune).")
+def tune(
+    training: str,
+    codebook: str,
+    out: str | None,
+    config: str | None,
+    settings_json: str | None,
+    embed_json: str | None,
+) -> None:
+    """Fine-tune the sentence encoder on human-coded passages (code.tune_epochs) into the code cache."""
+    from litthemes.code.tune import tune_note
+
+    note = tune_note(training, codebook, _section(config, settings_json, "code"), _section(config, embed_json, "embed"))
+    if out:
+        from litthemes.tables import write_json
+
+        write_json(note, out)
+    click.echo(f"encoder tuned on {note['passages']} passages for {note['epochs']} epochs: {note['encoder']}", err=True)
+
+
+@main.command()
 @click.argument("records")
 @click.argument("segments")
 @click.argument("document_vectors")

@@ -141,3 +141,34 @@ def test_rerun_gives_identical_tables(run: Path) -> None:
     result = snakemake(run, "--forcerun", "code")
     assert result.returncode == 0, result.stderr[-3000:]
     assert digest(tables) == before
+
+
+def test_a_tuned_encoder_is_one_job_before_every_coding_shard(run: Path) -> None:
+    """code.tune_epochs: one `tune` job (2 threads) ahead of the sharded coding jobs, which
+    find its encoder in the code cache, and it reruns only for what the encoder depends on."""
+    import json
+    import shlex
+
+    import yaml
+
+    config = yaml.safe_load((run / "config" / "config.yaml").read_text())
+    config["shards"] = 2
+    config["code"].update(training="coded.csv", tune_epochs=1)
+    tuned = run / "config" / "tuned.yaml"
+    coded = run / "coded.csv"
+    try:
+        tuned.write_text(yaml.safe_dump(config))
+        coded.write_text("unit,text,code\nu1,Employers do not trust badges.,employer_acceptance\n")
+        dry = snakemake(run, "-n", "-p", "--configfile", str(tuned))
+        out = dry.stdout + dry.stderr
+        assert dry.returncode == 0, out
+        shell = [
+            line[line.index("litthemes ") :] for line in out.splitlines() if re.search(r"litthemes (tune|code) ", line)
+        ]
+        assert [command.split()[1] for command in shell] == ["tune", "code", "code"], out
+        words = shlex.split(shell[0])
+        assert set(json.loads(words[words.index("--settings") + 1])) == {"tune_epochs", "cache_dir"}
+        assert re.search(r"rule tune:\n(.*\n)*?\s+threads: 2", out), out
+    finally:
+        tuned.unlink(missing_ok=True)
+        coded.unlink(missing_ok=True)

@@ -1,6 +1,10 @@
 # Human-coded passages the semantic model learns from (code.training), if any.
 TRAINING = CFG["code"]["training"]
 TRAINING_INPUT = {"training": TRAINING} if TRAINING else {}
+# With code.tune_epochs the encoder is tuned on the human codes once, before the (sharded)
+# coding jobs, which then find it in the code cache.
+TUNED = bool(TRAINING) and CFG["code"]["tune_epochs"] > 0
+TUNE_NOTE = f"{PROCESSED}/tuned_encoder.json"
 TRAINING_REPORT = f"{PROCESSED}/training_report.json"
 CODE_TABLES = ["codes", "dimensions", "segment_codes", "evidence"]
 CODE_FILES = {name: f"{PROCESSED}/{name}.parquet" for name in CODE_TABLES}
@@ -21,7 +25,8 @@ if TRAINING:
             segment=as_json("segment", ["model"]),
         resources:
             mem_mb=4000,
-            runtime=60,
+            # Tuning the encoder once per fold (code.tune_epochs) takes five times one tuning.
+            runtime=300 if TUNED else 60,
         log:
             f"{LOGS}/train.log",
         benchmark:
@@ -32,6 +37,32 @@ if TRAINING:
             " > {log:q} 2>&1"
 
 
+if TUNED:
+
+    rule tune:
+        """The sentence encoder fine-tuned on the human codes (code.tune_epochs), into the code cache."""
+        input:
+            training=TRAINING,
+            codebook=CFG["codebook"],
+        output:
+            note=TUNE_NOTE,
+        params:
+            # Only what the encoder depends on: other coding settings do not tune it again.
+            settings=as_json("code", ["tune_epochs", "cache_dir"]),
+            embed=EMBED_VECTORS,
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=120,
+        log:
+            f"{LOGS}/tune.log",
+        benchmark:
+            f"{BENCH}/tune.tsv"
+        shell:
+            "litthemes tune {input.training:q} --codebook {input.codebook:q} --out {output.note:q}"
+            " --settings {params.settings:q} --embed-settings {params.embed:q} > {log:q} 2>&1"
+
+
 rule code:
     """Deductive coding with the codebook: segment codes, record codes, dimensions, evidence."""
     input:
@@ -40,6 +71,7 @@ rule code:
         vectors=rules.embed.output.segments,
         codebook=CFG["codebook"],
         **TRAINING_INPUT,
+        **({"tuned": TUNE_NOTE} if TUNED else {}),
     output:
         **{name: per_shard(f"{name}.parquet", CODE_FILES[name]) for name in CODE_TABLES},
     params:

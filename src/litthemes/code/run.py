@@ -16,9 +16,10 @@ from litthemes.cache import KEY, RecordCache, content_key
 from litthemes.code.lexical import CueHit, LexicalCoder, lexical_fingerprint
 from litthemes.code.score import aggregate, code_segments, evidence
 from litthemes.code.semantic import PrototypeClassifier, SegmentClassifier
+from litthemes.code.tune import tuned_settings
 from litthemes.codebook import THEME, Code, Codebook, load_codebook
 from litthemes.config import CodeSettings, EmbedSettings, SegmentSettings
-from litthemes.embed import cache_shape, model_id
+from litthemes.embed import cache_shape, embed_texts, model_id
 from litthemes.segment import load_pipeline, pipeline_id
 from litthemes.shards import select_shard
 from litthemes.tables import (
@@ -162,6 +163,10 @@ def cached_codes(
     with this codebook, these settings and this training set (and, for those, matching
     only the cues the lexical cache has not seen)."""
     classifier = _classifier(book, embed, settings, training)
+    if training is not None and settings.tune_epochs:
+        # The classifier reads the segments as the tuned encoder embeds them (embedded
+        # only for the records to code, through the embedding cache).
+        vectors = partial(_tuned_vectors, embed, settings, training)
     if not settings.cache_dir or segments.empty:
         return code_segments(
             segments, _vectors_of(vectors, segments), book, settings, embed, nlp.model, classifier=classifier()
@@ -180,8 +185,9 @@ def cached_codes(
                 "training_folds",
                 "first_segment_weight",
             }
-            # The order of codes is learnt from human codes only: without them it changes nothing.
-            | ({"training_sequence"} if training is None else set())
+            # The order of codes and the tuned encoder are learnt from human codes only:
+            # without them they change nothing.
+            | ({"training_sequence", "tune_epochs"} if training is None else set())
         ),
         # The segment vectors follow from the texts, the model, the batch shape and arithmetic.
         "embed": [model_id(embed.model), cache_shape(embed)],
@@ -216,10 +222,24 @@ def _classifier(
         from litthemes.code.train import TrainedClassifier
 
         return lambda: TrainedClassifier(
-            book, training, embed, settings.semantic_c, settings.semantic_min_similarity, settings.training_sequence
+            book,
+            training,
+            tuned_settings(training, embed, settings.tune_epochs, settings.cache_dir),
+            settings.semantic_c,
+            settings.semantic_min_similarity,
+            settings.training_sequence,
         )
     return lambda: PrototypeClassifier(
         book, embed, settings.semantic_c, settings.cache_dir, min_similarity=settings.semantic_min_similarity
+    )
+
+
+def _tuned_vectors(
+    embed: EmbedSettings, settings: CodeSettings, training: TrainingSet, segments: pd.DataFrame
+) -> np.ndarray:
+    """The segments' vectors from the encoder tuned on ``training`` (see :mod:`litthemes.code.tune`)."""
+    return embed_texts(
+        segments["text"].tolist(), tuned_settings(training, embed, settings.tune_epochs, settings.cache_dir)
     )
 
 

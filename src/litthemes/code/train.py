@@ -312,10 +312,13 @@ def machine_coding(
 ) -> pd.DataFrame:
     """The coder's codes for ``units`` (unit, code), with a model fitted on ``training``."""
     from litthemes.code.score import code_segments
+    from litthemes.code.tune import tuned_settings
 
     segments = units_as_segments(units)
     # Two passages may share a position in a document (a table without positions): order them.
     segments["segment_index"] = segments.groupby("record_id").cumcount().astype(np.int64)
+    # With code.tune_epochs the encoder is tuned on ``training`` first and reads everything.
+    embed_settings = tuned_settings(training, embed_settings, settings.tune_epochs, settings.cache_dir)
     classifier = TrainedClassifier(
         codebook,
         training,
@@ -366,7 +369,8 @@ def cross_validate(
     human = units.explode("codes").rename(columns={"codes": "code"}).fillna({"code": ""})[["unit", "code"]]
     machine_parts = []
     for train_rows, test_rows in GroupKFold(n_splits=folds).split(units, groups=units["document"]):
-        fold = TrainingSet(units.iloc[train_rows].reset_index(drop=True), training.source, training.digest)
+        fold_units = units.iloc[train_rows].reset_index(drop=True)
+        fold = TrainingSet(fold_units, training.source, units_digest(fold_units))
         machine_parts.append(
             machine_coding(
                 units.iloc[test_rows].reset_index(drop=True), codebook, fold, settings, embed_settings, nlp_model
@@ -412,6 +416,12 @@ def training_report(
         "codebook": book.stamp,
         "protocol": f"{summary['folds']}-fold cross-validation grouped by document: the coder (cues and a model "
         "fitted on the other folds' passages"
+        + (
+            f", on an encoder fine-tuned on those passages for {code_settings.tune_epochs} "
+            + ("epoch" if code_settings.tune_epochs == 1 else "epochs")
+            if code_settings.tune_epochs
+            else ""
+        )
         + (
             f", each document read as a sequence of codes, weight {code_settings.training_sequence:g}"
             if code_settings.training_sequence
