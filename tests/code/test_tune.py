@@ -144,3 +144,20 @@ def test_cross_validation_tunes_once_per_fold_on_qabstracts(corpora: Path, tmp_p
     assert "fine-tuned on those passages for 1 epoch" in cv["protocol"]
     assert len(list((cache / "encoders").iterdir())) == 4
     assert kappa["background"] > 0.5 and kappa["result"] > 0.4 and kappa["h_background"] > 0.8
+
+
+def test_tune_refuses_what_it_cannot_tune_on_with_one_line(tmp_path: Path) -> None:
+    uncoded = tmp_path / "uncoded.csv"
+    uncoded.write_text("unit,text,code\nu1,A sentence nobody coded.,\nu2,Another one.,\n")
+    runner = CliRunner()
+    for settings, expected in (
+        ({"tune_epochs": 1, "cache_dir": str(tmp_path)}, "no passage of"),
+        ({"tune_epochs": 0}, "code.tune_epochs is 0"),
+    ):
+        result = runner.invoke(
+            main, ["tune", str(uncoded), "--codebook", str(QA_CODEBOOK), "--settings", json.dumps(settings)]
+        )
+        assert result.exit_code == 2, result.output
+        # One error line (after the log's lines), no traceback.
+        errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and expected in errors[0] and "Traceback" not in result.output, result.output

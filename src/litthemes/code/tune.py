@@ -72,7 +72,8 @@ def tuned_settings(
     """``embed`` with the encoder tuned on ``training`` (tuned now if not in the cache);
     ``embed`` itself without training or with ``epochs`` 0.
 
-    Without a cache directory the encoder goes to a temporary folder of this process.
+    Without a cache directory the encoder goes to the system's temporary folder (under the
+    same key, so another process with the same passages finds it there).
     """
     if training is None or epochs <= 0:
         return embed
@@ -97,7 +98,7 @@ def tune_encoder(training: TrainingSet, embed: EmbedSettings, epochs: int, folde
     units = training.units
     labels = sorted({code for codes in units["codes"] for code in codes})
     if not labels:
-        raise ValueError(f"{training.source}: no passage carries a code; nothing to tune the encoder on")
+        raise ConfigError(f"code.tune_epochs: no passage of {training.source} carries a code; nothing to tune on")
     targets = np.zeros((len(units), len(labels)), dtype=np.float32)
     for row, codes in enumerate(units["codes"]):
         for code in codes:
@@ -131,7 +132,8 @@ def tune_encoder(training: TrainingSet, embed: EmbedSettings, epochs: int, folde
             loss.backward()
             optimiser.step()
             total += float(loss.detach())
-        log.info("tune: epoch %d of %d, loss %.3f per batch", epoch + 1, epochs, total / max(1, len(order) // BATCH))
+        batches = -(-len(order) // BATCH)
+        log.info("tune: epoch %d of %d, loss %.3f per batch", epoch + 1, epochs, total / max(1, batches))
     model.eval()
     # Written next to its place and moved there whole: a reader never sees half an encoder.
     folder.parent.mkdir(parents=True, exist_ok=True)
