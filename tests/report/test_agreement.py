@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from litthemes.codebook import load_codebook
 from litthemes.config import CodeSettings, EmbedSettings
 from litthemes.report.brief import codebook_agreement
@@ -74,3 +76,39 @@ def test_a_measurement_of_another_coding_model_does_not_hold() -> None:
 
     older = BOOK.model_copy(update={"agreement": BOOK.agreement.model_copy(update={"coding_model": CODING_MODEL - 1})})
     assert "coding model" in codebook_agreement(older, DEFAULTS)["reasons"][0]
+
+
+@pytest.mark.slow
+def test_the_methods_say_when_the_encoder_was_tuned_on_the_human_codes(workflow_run: Path, tmp_path: Path) -> None:
+    import json
+
+    from litthemes.config import load
+    from litthemes.report.brief import run
+
+    if not (workflow_run / "data" / "processed" / "codes.parquet").exists():
+        pytest.skip("the workflow run left no codes")
+    settings = load(workflow_run / "config" / "config.yaml").model_dump(mode="json")
+    settings["code"].update(training="coded.csv", tune_epochs=2)
+    report = tmp_path / "training_report.json"
+    summary = {"passages": 400, "documents": 40, "source": "coded.csv", "mean_kappa": 0.6}
+    summary |= {"krippendorff_alpha": 0.6, "codes": 5, "folds": 5}
+    report.write_text(json.dumps({"summary": summary, "codes": [], "protocol": "5-fold cross-validation"}))
+    processed, interim = workflow_run / "data" / "processed", workflow_run / "data" / "interim"
+    html = tmp_path / "brief.html"
+    run(
+        str(interim / "records.parquet"),
+        str(interim / "flow.json"),
+        str(processed / "codes.parquet"),
+        str(processed / "evidence.parquet"),
+        str(processed / "trends"),
+        str(processed / "topics.parquet"),
+        str(processed / "topic_summary.json"),
+        str(workflow_run / "reports" / "figures"),
+        str(workflow_run / "config" / "codebook.yaml"),
+        str(html),
+        settings,
+        training_report=str(report),
+    )
+    text = html.read_text(encoding="utf-8")
+    assert "400 human-coded passages (coded.csv), the sentences embedded by an encoder fine-tuned" in text
+    assert "encoder fine-tuned on them for 2 epochs" in text
