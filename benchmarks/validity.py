@@ -212,15 +212,22 @@ def _hash(text: str) -> int:
 def qabstracts(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
     """The coder on an encoder tuned on the development codes (the figures reported), and
     on the frozen encoder beside it (``frozen_encoder``)."""
-    tuned = _qabstracts(corpora, embed, QABSTRACTS_TUNED)
-    frozen = _qabstracts(corpora, embed, QABSTRACTS_SETTINGS)
+    # Both coders' files are read once for the two runs.
+    book = load_codebook(ROOT / "benchmarks" / "qabstracts" / "codebook.yaml")
+    units = _qabstracts_units(corpora, book)
+    tuned = _qabstracts(book, units, embed, QABSTRACTS_TUNED)
+    frozen = _qabstracts(book, units, embed, QABSTRACTS_SETTINGS)
     tuned["frozen_encoder"] = {key: frozen[key] for key in ("summary", "development_cv", "protocol")}
     return tuned
 
 
-def _qabstracts(corpora: Path, embed: EmbedSettings, coder_settings: dict[str, Any]) -> dict[str, Any]:
-    book = load_codebook(ROOT / "benchmarks" / "qabstracts" / "codebook.yaml")
-    units_a, units_b, test_docs = _qabstracts_units(corpora, book)
+def _qabstracts(
+    book: Codebook,
+    units: tuple[pd.DataFrame, pd.DataFrame, set[str]],
+    embed: EmbedSettings,
+    coder_settings: dict[str, Any],
+) -> dict[str, Any]:
+    units_a, units_b, test_docs = units
     dev = units_a[~units_a["document"].isin(test_docs)].reset_index(drop=True)
     test = units_a[units_a["document"].isin(test_docs)].reset_index(drop=True)
     # No code cache: tuned encoders go to the system's temporary folder, keyed by their passages.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +136,44 @@ def segment_and_embed(records: Path, embed_cache: str) -> tuple[str, str]:
     )
     assert done.exit_code == 0, done.output
     return segments, vectors
+
+
+def abstracts_as_records(path: Path, abstracts: dict[str, str]) -> Path:
+    """A record table at ``path`` of included records, one per ``abstracts`` entry (id -> text)."""
+    from litthemes.tables import RECORDS, write_table
+
+    records = pd.DataFrame([{c: "" for c in RECORDS.names} for _ in abstracts])
+    records["record_id"] = list(abstracts)
+    records["year"] = 2022
+    records["status"] = "included"
+    records["abstract"] = list(abstracts.values())
+    write_table(records, path, RECORDS)
+    return path
+
+
+def trained_code_command(folder: Path, codebook: Path, training: Path, settings: str, embed_cache: str) -> list[str]:
+    """`litthemes code --train` on folder/records.parquet and the segment and embed stages'
+    outputs there (see :func:`segment_and_embed`), writing codes and segment codes to folder."""
+    return [
+        "code",
+        str(folder / "records.parquet"),
+        "--codebook",
+        str(codebook),
+        "--out",
+        str(folder / "codes.parquet"),
+        "--train",
+        str(training),
+        "--segments",
+        str(folder / "segments.parquet"),
+        "--vectors",
+        str(folder / "segment_vectors.parquet"),
+        "--segment-codes-out",
+        str(folder / "segment_codes.parquet"),
+        "--settings",
+        settings,
+        "--embed-settings",
+        json.dumps({"cache_dir": embed_cache}),
+    ]
 
 
 BUILD_ABSTRACT = (

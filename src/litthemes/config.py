@@ -168,7 +168,9 @@ EMBED_VECTOR_KEYS = (
 
 # Code settings that do not change how a passage is coded (caches, quotes kept, and the
 # training options, which a coder without human codes does not use).
-NOT_CODING_SETTINGS = frozenset({"cache_dir", "evidence_per_code", "training", "training_folds", "training_sequence"})
+NOT_CODING_SETTINGS = frozenset(
+    {"cache_dir", "evidence_per_code", "training", "training_folds", "training_sequence", "tune_epochs"}
+)
 
 
 class CodeSettings(_Section):

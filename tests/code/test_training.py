@@ -15,8 +15,8 @@ from litthemes.cli import main
 from litthemes.code.train import load_training
 from litthemes.codebook import load_codebook
 from litthemes.config import ConfigError
-from litthemes.tables import CODES, RECORDS, read_table, write_table
-from workflow_helpers import coded_abstracts_csv, segment_and_embed
+from litthemes.tables import CODES, read_table
+from workflow_helpers import abstracts_as_records, coded_abstracts_csv, segment_and_embed, trained_code_command
 
 ROOT = Path(__file__).resolve().parents[2]
 QA_CODEBOOK = ROOT / "benchmarks" / "qabstracts" / "codebook.yaml"
@@ -132,36 +132,9 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
 
     # New abstracts as records, coded with the trained model.
     new = coded[coded["document"].isin(new_docs)].drop_duplicates("unit").sort_values(["document", "position"])
-    records = pd.DataFrame([{c: "" for c in RECORDS.names} for _ in new_docs])
-    records["record_id"] = new_docs
-    records["year"] = 2022
-    records["status"] = "included"
-    records["abstract"] = [" ".join(new.loc[new["document"] == d, "text"]) for d in new_docs]
-    write_table(records, tmp_path / "records.parquet", RECORDS)
-    segments, vectors = segment_and_embed(tmp_path / "records.parquet", embed_cache)
-    result = runner.invoke(
-        main,
-        [
-            "code",
-            str(tmp_path / "records.parquet"),
-            "--codebook",
-            str(QA_CODEBOOK),
-            "--out",
-            str(tmp_path / "codes.parquet"),
-            "--train",
-            str(train_csv),
-            "--segments",
-            segments,
-            "--vectors",
-            vectors,
-            "--segment-codes-out",
-            str(tmp_path / "segment_codes.parquet"),
-            "--settings",
-            settings,
-            "--embed-settings",
-            embed,
-        ],
-    )
+    abstracts = {d: " ".join(new.loc[new["document"] == d, "text"]) for d in new_docs}
+    segment_and_embed(abstracts_as_records(tmp_path / "records.parquet", abstracts), embed_cache)
+    result = runner.invoke(main, trained_code_command(tmp_path, QA_CODEBOOK, train_csv, settings, embed_cache))
     assert result.exit_code == 0, result.output
     codes = read_table(tmp_path / "codes.parquet", CODES)
     assert set(codes.loc[codes["rank"] == 1, "theme"]) & {"background", "result", "method", "design"}

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -17,8 +16,14 @@ from litthemes.code.train import TrainingSet, load_training
 from litthemes.codebook import load_codebook
 from litthemes.config import EmbedSettings
 from litthemes.embed import embed_texts
-from litthemes.tables import CODES, RECORDS, SEGMENT_CODES, read_table, write_table
-from workflow_helpers import BUILD_ABSTRACT, coded_abstracts_csv, segment_and_embed
+from litthemes.tables import CODES, SEGMENT_CODES, read_table
+from workflow_helpers import (
+    BUILD_ABSTRACT,
+    abstracts_as_records,
+    coded_abstracts_csv,
+    segment_and_embed,
+    trained_code_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 QA_CODEBOOK = ROOT / "benchmarks" / "qabstracts" / "codebook.yaml"
@@ -66,35 +71,11 @@ def test_code_stage_reads_segments_with_the_tuned_encoder(tmp_path: Path, embed_
     and codes new abstracts written like the training ones by their roles."""
     coded = coded_abstracts_csv(tmp_path / "coded.csv", 8)
     new_docs = [f"new{i}" for i in range(3)]
-    records = pd.DataFrame([{c: "" for c in RECORDS.names} for _ in new_docs])
-    records["record_id"] = new_docs
-    records["year"] = 2022
-    records["status"] = "included"
-    records["abstract"] = [" ".join(text.format(i=100 + i) for _, text in BUILD_ABSTRACT) for i in range(3)]
-    write_table(records, tmp_path / "records.parquet", RECORDS)
-    segments, vectors = segment_and_embed(tmp_path / "records.parquet", embed_cache)
+    abstracts = {d: " ".join(text.format(i=100 + i) for _, text in BUILD_ABSTRACT) for i, d in enumerate(new_docs)}
+    segment_and_embed(abstracts_as_records(tmp_path / "records.parquet", abstracts), embed_cache)
     cache = tmp_path / "codes-cache"
     settings = json.dumps({"cache_dir": str(cache), "tune_epochs": 2})
-    args = [
-        "code",
-        str(tmp_path / "records.parquet"),
-        "--codebook",
-        str(QA_CODEBOOK),
-        "--out",
-        str(tmp_path / "codes.parquet"),
-        "--train",
-        str(coded),
-        "--segments",
-        segments,
-        "--vectors",
-        vectors,
-        "--segment-codes-out",
-        str(tmp_path / "segment_codes.parquet"),
-        "--settings",
-        settings,
-        "--embed-settings",
-        json.dumps({"cache_dir": embed_cache}),
-    ]
+    args = trained_code_command(tmp_path, QA_CODEBOOK, coded, settings, embed_cache)
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert len(list((cache / "encoders").iterdir())) == 1
