@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,15 @@ def test_code_stage_reads_segments_with_the_tuned_encoder(tmp_path: Path, embed_
         assert (coded_here["code"] == code).all(), coded_here
     codes = read_table(tmp_path / "codes.parquet", CODES)
     assert set(codes["record_id"]) == set(new_docs)
+
+    # A rerun finds every record's codes in the cache: no encoder is asked for, so a pruned
+    # encoder is not tuned again, and the tables are the same.
+    shutil.rmtree(cache / "encoders")
+    before = (tmp_path / "segment_codes.parquet").read_bytes()
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert not (cache / "encoders").exists() or not any((cache / "encoders").iterdir())
+    assert (tmp_path / "segment_codes.parquet").read_bytes() == before
 
 
 @pytest.mark.slow

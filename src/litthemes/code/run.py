@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -162,11 +163,14 @@ def cached_codes(
     """:func:`code_segments`, computing only records whose segments the cache has not seen
     with this codebook, these settings and this training set (and, for those, matching
     only the cues the lexical cache has not seen)."""
-    classifier = _classifier(book, embed, settings, training)
+    # The encoder the classifier reads: tuned on the human codes with code.tune_epochs, asked
+    # for once and only when a record is left to code (tuning is slow; the cache may hold all).
+    encoder = functools.cache(partial(tuned_settings, training, embed, settings.tune_epochs, settings.cache_dir))
+    classifier = _classifier(book, encoder, embed, settings, training)
     if training is not None and settings.tune_epochs:
         # The classifier reads the segments as the tuned encoder embeds them (embedded
         # only for the records to code, through the embedding cache).
-        vectors = partial(_tuned_vectors, embed, settings, training)
+        vectors = partial(_tuned_vectors, encoder)
     if not settings.cache_dir or segments.empty:
         return code_segments(
             segments, _vectors_of(vectors, segments), book, settings, embed, nlp.model, classifier=classifier()
@@ -215,16 +219,21 @@ def cached_codes(
 
 
 def _classifier(
-    book: Codebook, embed: EmbedSettings, settings: CodeSettings, training: TrainingSet | None
+    book: Codebook,
+    encoder: Callable[[], EmbedSettings],
+    embed: EmbedSettings,
+    settings: CodeSettings,
+    training: TrainingSet | None,
 ) -> Callable[[], SegmentClassifier]:
-    """A function that fits the semantic model: on the human codes if given, else on the prototypes."""
+    """A function that fits the semantic model: on the human codes if given (read through
+    ``encoder()``), else on the prototypes (read through ``embed``)."""
     if training is not None:
         from litthemes.code.train import TrainedClassifier
 
         return lambda: TrainedClassifier(
             book,
             training,
-            tuned_settings(training, embed, settings.tune_epochs, settings.cache_dir),
+            encoder(),
             settings.semantic_c,
             settings.semantic_min_similarity,
             settings.training_sequence,
@@ -234,13 +243,12 @@ def _classifier(
     )
 
 
-def _tuned_vectors(
-    embed: EmbedSettings, settings: CodeSettings, training: TrainingSet, segments: pd.DataFrame
-) -> np.ndarray:
-    """The segments' vectors from the encoder tuned on ``training`` (see :mod:`litthemes.code.tune`)."""
-    return embed_texts(
-        segments["text"].tolist(), tuned_settings(training, embed, settings.tune_epochs, settings.cache_dir)
-    )
+def _tuned_vectors(encoder: Callable[[], EmbedSettings], segments: pd.DataFrame) -> np.ndarray:
+    """The segments' vectors from the encoder tuned on the human codes (see :mod:`litthemes.code.tune`)."""
+    if segments.empty:
+        # Nothing to code: the encoder is not asked for (it might have to be tuned first).
+        return np.zeros((0, 0), np.float32)
+    return embed_texts(segments["text"].tolist(), encoder())
 
 
 def _segment_vectors(vectors_path: str, segments: pd.DataFrame) -> np.ndarray:
