@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import zipfile
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     )
     (tmp / "not-a-zip.qdpx").write_text("this is plain text")
     (tmp / "binary.csv").write_bytes(bytes(range(256)) * 20)
+    # Random bytes without a NUL decode in an 8-bit encoding: their control characters give them away.
+    draw = random.Random(3)
+    noise = bytes(draw.randrange(1, 256) for _ in range(300))
+    (tmp / "noise.csv").write_bytes(noise)
     (tmp / "broken-utf16.csv").write_bytes(b"\xff\xfeu\x00n\x00i\x00t\x00\x00\xd8")
     (tmp / "empty.csv").write_bytes(b"")
     (tmp / "folder").mkdir()
@@ -55,6 +60,7 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
             "larger than",
         ),
         "binary CSV": (tmp / "binary.csv", "binary file"),
+        "binary CSV without a NUL": (tmp / "noise.csv", "binary file"),
         "broken UTF-16 CSV": (tmp / "broken-utf16.csv", "broken UTF-16"),
         "empty CSV": (tmp / "empty.csv", "file is empty"),
         "binary annotated file": (tmp / "folder", "binary file"),
@@ -118,3 +124,12 @@ def test_a_parser_message_spanning_lines_is_told_on_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["agree", str(ragged), str(ragged)])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [result.output.strip()] and "Expected 3 fields" in result.output
+
+
+def test_a_table_without_the_columns_names_a_few_of_them_briefly(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(["x" * 100] + [f"column{i}" for i in range(20)]) + "\n" + "," * 20 + "\n")
+    with pytest.raises(CodingError) as info:
+        read_units(wide)
+    message = str(info.value)
+    assert "needs a unit column" in message and "and 13 more" in message and "x" * 41 not in message

@@ -143,9 +143,16 @@ def _table_text(path: Path) -> str:
     if b"\x00" in raw[:65536] and not raw.startswith(UTF16_BOMS):
         raise CodingError(f"{path}: a binary file, not a CSV or TSV table")
     try:
-        return decode(raw, str(path))[0]
+        text = decode(raw, str(path))[0]
     except UnreadableFile as exc:
         raise CodingError(_reason(exc)) from None
+    # Bytes without a NUL still decode in an 8-bit encoding; a table's text has next to no
+    # control characters (a line break from Word, \x0b, now and then), random bytes one in eight.
+    sample = text[:65536]
+    controls = sum(1 for char in sample if char < " " and char not in "\t\n\r")
+    if controls > max(2, len(sample) // 100):
+        raise CodingError(f"{path}: a binary file, not a CSV or TSV table ({controls} control characters)")
+    return text
 
 
 def read_table_file(path: Path) -> pd.DataFrame:
@@ -169,6 +176,13 @@ def read_table_file(path: Path) -> pd.DataFrame:
         raise CodingError(f"{path}: not a readable {'TSV' if tabbed else 'CSV'} table ({_reason(exc)})") from None
 
 
+def _column_list(columns: pd.Index, most: int = 8, width: int = 40) -> str:
+    """Column names for an error line: the first ``most``, each cut at ``width`` characters."""
+    names = [repr(name if len(str(name)) <= width else f"{str(name)[:width]}...") for name in columns[:most]]
+    more = f" and {len(columns) - most} more" if len(columns) > most else ""
+    return f"[{', '.join(names)}]{more}"
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """CSV/TSV/Parquet with a unit column and a code column (text, document, position optional).
 
@@ -182,7 +196,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     if unit is None or code is None:
         raise CodingError(
             f"{path}: needs a unit column ({', '.join(UNIT_COLUMNS)}) and a code column "
-            f"({', '.join(CODE_COLUMNS)}); found {list(frame.columns)}"
+            f"({', '.join(CODE_COLUMNS)}); found {_column_list(frame.columns)}"
         )
     text_column = next((columns[c] for c in TEXT_COLUMNS if c in columns), None)
     document = next((columns[c] for c in DOCUMENT_COLUMNS if c in columns and columns[c] != unit), None)
