@@ -85,7 +85,7 @@ def test_readers_refuse_hostile_files_with_the_reason(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("project.qde")) and not (tmp_path / "sources").exists()
 
 
-def test_agree_and_train_give_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_agree_train_and_tune_give_one_line_and_exit_2(tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text("unit,code,text\nu1,x,some text\n")
     runner = CliRunner()
@@ -95,11 +95,16 @@ def test_agree_and_train_give_one_line_and_exit_2(tmp_path: Path) -> None:
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:") and reason in lines[0], (name, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
-        trained = runner.invoke(main, ["train", str(path), "--codebook", str(ROOT / "config" / "codebook.yaml")])
-        assert trained.exit_code == 2 and "error:" in trained.output and reason in trained.output, (
-            name,
-            trained.output,
-        )
+        for command in ("train", "tune"):
+            settings = ["--settings", '{"tune_epochs": 1, "cache_dir": ""}'] if command == "tune" else []
+            result = runner.invoke(
+                main, [command, str(path), "--codebook", str(ROOT / "config" / "codebook.yaml"), *settings]
+            )
+            assert result.exit_code == 2 and "error:" in result.output and reason in result.output, (
+                command,
+                name,
+                result.output,
+            )
 
 
 def test_tables_saved_by_spreadsheets_in_other_encodings_are_read(tmp_path: Path) -> None:
