@@ -138,3 +138,10 @@ def test_a_table_without_the_columns_names_a_few_of_them_briefly(tmp_path: Path)
         read_units(wide)
     message = str(info.value)
     assert "needs a unit column" in message and "and 13 more" in message and "x" * 41 not in message
+
+
+def test_a_few_line_breaks_from_word_do_not_make_a_table_binary(tmp_path: Path) -> None:
+    """Text pasted from Word carries its manual line break (a vertical tab) now and then."""
+    pasted = tmp_path / "pasted.csv"
+    pasted.write_text("unit,code,text\nu1,privacy,First line\x0bsecond line\nu2,privacy,One\x0bTwo\x0bThree\n")
+    assert read_units(pasted)["text"].tolist() == ["First line\x0bsecond line", "One\x0bTwo\x0bThree"]

@@ -146,10 +146,11 @@ def _table_text(path: Path) -> str:
         text = decode(raw, str(path))[0]
     except UnreadableFile as exc:
         raise CodingError(_reason(exc)) from None
-    # Bytes without a NUL still decode in an 8-bit encoding; a table's text has next to no
-    # control characters (a line break from Word, \x0b, now and then), random bytes one in eight.
+    # Bytes without a NUL still decode in an 8-bit encoding; a table's text has no control
+    # characters but white space (Word's manual line break is a vertical tab), random bytes
+    # one in nine.
     sample = text[:65536]
-    controls = sum(1 for char in sample if char < " " and char not in "\t\n\r")
+    controls = sum(1 for char in sample if char < " " and char not in "\t\n\r\x0b\x0c")
     if controls > max(2, len(sample) // 100):
         raise CodingError(f"{path}: a binary file, not a CSV or TSV table ({controls} control characters)")
     return text
