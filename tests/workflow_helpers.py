@@ -176,6 +176,24 @@ def trained_code_command(folder: Path, codebook: Path, training: Path, settings:
     ]
 
 
+def train_command(
+    training: Path, codebook: Path, report: Path, settings: dict[str, object], embed_cache: str
+) -> list[str]:
+    """`litthemes train` (cross-validated agreement) on ``training``, its report written to ``report``."""
+    return [
+        "train",
+        str(training),
+        "--codebook",
+        str(codebook),
+        "--out",
+        str(report),
+        "--settings",
+        json.dumps(settings),
+        "--embed-settings",
+        json.dumps({"cache_dir": embed_cache}),
+    ]
+
+
 BUILD_ABSTRACT = (
     ("background", "Software teams increasingly rely on continuous integration {i}."),
     ("objective", "This paper studies how teams configure their build pipelines {i}."),

@@ -16,7 +16,13 @@ from litthemes.code.train import load_training
 from litthemes.codebook import load_codebook
 from litthemes.config import ConfigError
 from litthemes.tables import CODES, read_table
-from workflow_helpers import abstracts_as_records, coded_abstracts_csv, segment_and_embed, trained_code_command
+from workflow_helpers import (
+    abstracts_as_records,
+    coded_abstracts_csv,
+    segment_and_embed,
+    train_command,
+    trained_code_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 QA_CODEBOOK = ROOT / "benchmarks" / "qabstracts" / "codebook.yaml"
@@ -102,25 +108,10 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
     training = coded[coded["document"].isin(train_docs)]
     train_csv = tmp_path / "coded.csv"
     training.to_csv(train_csv, index=False)
-    settings = json.dumps({"cache_dir": "", "lexical_weight": 0.3, "training_folds": 4, "training_sequence": 0.4})
-    embed = json.dumps({"cache_dir": embed_cache})
+    settings = {"cache_dir": "", "lexical_weight": 0.3, "training_folds": 4, "training_sequence": 0.4}
     runner = CliRunner()
     report = tmp_path / "report.json"
-    result = runner.invoke(
-        main,
-        [
-            "train",
-            str(train_csv),
-            "--codebook",
-            str(QA_CODEBOOK),
-            "--out",
-            str(report),
-            "--settings",
-            settings,
-            "--embed-settings",
-            embed,
-        ],
-    )
+    result = runner.invoke(main, train_command(train_csv, QA_CODEBOOK, report, settings, embed_cache))
     assert result.exit_code == 0, result.output
     cv = json.loads(report.read_text())
     kappa = {row["code"]: row["kappa"] for row in cv["codes"]}
@@ -134,7 +125,9 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
     new = coded[coded["document"].isin(new_docs)].drop_duplicates("unit").sort_values(["document", "position"])
     abstracts = {d: " ".join(new.loc[new["document"] == d, "text"]) for d in new_docs}
     segment_and_embed(abstracts_as_records(tmp_path / "records.parquet", abstracts), embed_cache)
-    result = runner.invoke(main, trained_code_command(tmp_path, QA_CODEBOOK, train_csv, settings, embed_cache))
+    result = runner.invoke(
+        main, trained_code_command(tmp_path, QA_CODEBOOK, train_csv, json.dumps(settings), embed_cache)
+    )
     assert result.exit_code == 0, result.output
     codes = read_table(tmp_path / "codes.parquet", CODES)
     assert set(codes.loc[codes["rank"] == 1, "theme"]) & {"background", "result", "method", "design"}
@@ -173,8 +166,7 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
             suggestions[["unit", "document", "position", "text", "code"]],
         ]
     ).to_csv(grown, index=False)
-    result = runner.invoke(
-        main, ["train", str(grown), "--codebook", str(QA_CODEBOOK), "--settings", settings, "--embed-settings", embed]
-    )
+    again = tmp_path / "report-more.json"
+    result = runner.invoke(main, train_command(grown, QA_CODEBOOK, again, settings, embed_cache))
     assert result.exit_code == 0, result.output
     assert "mean kappa" in result.output

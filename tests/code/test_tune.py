@@ -23,6 +23,7 @@ from workflow_helpers import (
     abstracts_as_records,
     coded_abstracts_csv,
     segment_and_embed,
+    train_command,
     trained_code_command,
 )
 
@@ -113,21 +114,7 @@ def test_cross_validation_tunes_once_per_fold_on_qabstracts(corpora: Path, tmp_p
     cache = tmp_path / "codes-cache"
     settings = {"cache_dir": str(cache), "lexical_weight": 0.3, "training_folds": 4, "tune_epochs": 1}
     report = tmp_path / "report.json"
-    result = CliRunner().invoke(
-        main,
-        [
-            "train",
-            str(train_csv),
-            "--codebook",
-            str(QA_CODEBOOK),
-            "--out",
-            str(report),
-            "--settings",
-            json.dumps(settings),
-            "--embed-settings",
-            json.dumps({"cache_dir": embed_cache}),
-        ],
-    )
+    result = CliRunner().invoke(main, train_command(train_csv, QA_CODEBOOK, report, settings, embed_cache))
     assert result.exit_code == 0, result.output
     cv = json.loads(report.read_text())
     kappa = {row["code"]: row["kappa"] for row in cv["codes"]}
