@@ -71,6 +71,38 @@ def test_uncertain_passages_are_those_near_a_decision() -> None:
     assert (picked["uncertainty"] > 0.9).all()
 
 
+def test_small_shares_of_faint_themes_are_not_uncertain() -> None:
+    """A passage with a little evidence for every theme gives each a small share, near
+    ``min_share``; far below the score threshold, none of them is close to being coded."""
+    segments = pd.DataFrame(
+        {"record_id": ["faint", "sequence"], "segment_index": [0, 0], "text": ["faint everywhere", "by sequence"]}
+    )
+    faint = [("faint", 0, f"t{k}", 0.05, 0.1, False) for k in range(10)]
+    # Coded by the record's sequence of codes below the cue rule's threshold: the score's
+    # distance to it (0.2) is how sure that is.
+    chosen = [("sequence", 0, "x", 0.3, 0.15, True)]
+    codes = pd.DataFrame(faint + chosen, columns=["record_id", "segment_index", "code", "score", "share", "present"])
+    codes["dimension"] = "theme"
+    picked = uncertain_passages(segments, codes, 2, 0.5, 0.2).set_index("text")
+    assert picked.loc["faint everywhere", "uncertainty"] == pytest.approx(0.1)
+    assert picked.loc["faint everywhere", "uncertain_codes"] == ""
+    assert picked.loc["by sequence", "uncertainty"] == pytest.approx(0.6)
+    assert picked.loc["by sequence", "uncertain_codes"] == "x"
+    assert picked.index.tolist() == ["by sequence", "faint everywhere"]
+
+
+def test_the_same_sentence_is_suggested_once_whatever_its_punctuation() -> None:
+    """A second version of a paper repeats its sentences with other hyphens and spaces;
+    a passage coded already may come back with other white space."""
+    texts = ["Verified-certificate tracks.", "Verified certificate  tracks", "Coded  before.", "Other."]
+    segments = pd.DataFrame({"record_id": ["a", "b", "c", "d"], "segment_index": [0, 0, 0, 0], "text": texts})
+    rows = [(r, 0, "x", score, 0.9, True) for r, score in zip("abcd", [0.51, 0.52, 0.5, 0.6], strict=True)]
+    codes = pd.DataFrame(rows, columns=["record_id", "segment_index", "code", "score", "share", "present"])
+    codes["dimension"] = "theme"
+    picked = uncertain_passages(segments, codes, 10, 0.5, 0.2, exclude_texts={"coded before"})
+    assert picked["text"].tolist() == ["Verified-certificate tracks.", "Other."]
+
+
 def test_codes_too_rare_to_learn_keep_their_codebook_evidence(tmp_path: Path, embed_cache: str) -> None:
     """A code with fewer human-coded passages than a model needs is scored from its
     definition and examples, as without training, instead of never being coded."""

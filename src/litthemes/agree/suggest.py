@@ -1,8 +1,13 @@
 """The passages to code by hand next: where the coder is least sure (uncertainty sampling).
 
-A segment's coding is uncertain where some theme is close to a decision boundary: its
-score close to ``code.present_threshold``, or its share of the segment's evidence close
-to ``code.min_share``. The N most uncertain segments (at most ``per_record`` from one
+A segment's coding is uncertain where some theme is close to a decision boundary. A theme
+is coded through its cues when its score reaches ``code.present_threshold`` and its share
+of the segment's evidence reaches ``code.min_share``; the distance to that boundary is the
+smaller of the two margins (signed), so a theme far below the threshold is certain
+whatever its share (a segment with little evidence for many themes gives each a small
+share, which says nothing about any of them). Where the coding disagrees with that rule
+(a theme coded by meaning alone, or by a record's sequence of codes), the score's own
+distance to the threshold counts. The N most uncertain segments (at most ``per_record`` from one
 record, so that one long text does not fill the list) are written as a CSV that is
 also a training file once its ``code`` column is filled (several codes separated by
 ';'), and as a REFI-QDA project with one source per passage, to code in NVivo,
@@ -11,6 +16,7 @@ ATLAS.ti, MAXQDA or QualCoder and export back as .qdpx.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +27,10 @@ from litthemes.agree.refi import PROJECT_NS, _codes_element, guid, write_archive
 from litthemes.codebook import THEME, Codebook
 
 SUGGESTION_COLUMNS = ["unit", "document", "position", "text", "machine_codes", "uncertain_codes", "uncertainty", "code"]
+
+
+def _wording(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
 
 
 def uncertain_passages(
@@ -36,7 +46,9 @@ def uncertain_passages(
     rows = segment_codes[segment_codes["dimension"] == THEME].copy()
     if rows.empty or n <= 0:
         return pd.DataFrame(columns=SUGGESTION_COLUMNS)
-    margin = np.minimum((rows["score"] - present_threshold).abs(), (rows["share"] - min_share).abs())
+    score_margin = rows["score"] - present_threshold
+    signed = np.minimum(score_margin, rows["share"] - min_share)
+    margin = np.where((signed >= 0) == rows["present"], signed.abs(), score_margin.abs())
     rows["uncertainty"] = np.round(1.0 - 2.0 * np.clip(margin, 0.0, 0.5), 6)
     by_segment = rows.groupby(["record_id", "segment_index"], sort=True)
     uncertainty = by_segment["uncertainty"].max().rename("uncertainty")
@@ -50,11 +62,16 @@ def uncertain_passages(
     table = table.reset_index().merge(
         segments[["record_id", "segment_index", "text"]], on=["record_id", "segment_index"], how="inner"
     )
+    # Compared as words only: a passage coded already, or the same sentence in a second
+    # version of a paper ("verified-certificate" / "verified certificate"), is not asked twice.
+    wording = table["text"].map(_wording)
     if exclude_texts:
-        table = table[~table["text"].str.strip().isin(exclude_texts)]
-    table = table.sort_values(
+        keep = ~wording.isin({_wording(text) for text in exclude_texts})
+        table, wording = table[keep], wording[keep]
+    table = table.assign(wording=wording).sort_values(
         ["uncertainty", "record_id", "segment_index"], ascending=[False, True, True], kind="stable"
     )
+    table = table.drop_duplicates("wording")
     table = table.groupby("record_id", sort=False).head(per_record).head(n)
     return pd.DataFrame(
         {
