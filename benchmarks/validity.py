@@ -60,8 +60,10 @@ from litthemes.agree.suggest import uncertain_passages  # noqa: E402
 from litthemes.code.evaluate import measure_agreement, passages_as_training, score_passages  # noqa: E402
 from litthemes.code.score import code_segments  # noqa: E402
 from litthemes.code.train import (  # noqa: E402
+    LEXICAL_WEIGHTS,
     TrainedClassifier,
     TrainingSet,
+    best_lexical_weight,
     cross_validate,
     machine_coding,
     units_as_segments,
@@ -270,6 +272,40 @@ def _qabstracts(
     return result
 
 
+def _lexical_weight_nested(
+    book: Codebook, units: pd.DataFrame, settings: CodeSettings, embed: EmbedSettings, codes: list[str]
+) -> dict[str, Any]:
+    """The coder with ``code.lexical_weight`` chosen as ``litthemes train
+    --compare-lexical-weights`` advises, scored honestly: in each of 5 outer folds the
+    weight is chosen by a 4-fold cross-validation on the training folds alone."""
+    from sklearn.model_selection import GroupKFold
+
+    parts, chosen = [], []
+    for train_rows, test_rows in GroupKFold(n_splits=5).split(units, groups=units["document"]):
+        inner = units.iloc[train_rows].reset_index(drop=True)
+        training = TrainingSet(inner, "comp-data-sci resolved", units_digest(inner))
+        _, summary = cross_validate(book, training, settings, embed, 4, codes=codes, lexical_weights=LEXICAL_WEIGHTS)
+        weight = best_lexical_weight(summary["by_lexical_weight"], settings.lexical_weight)
+        chosen.append(weight)
+        parts.append(
+            machine_coding(
+                units.iloc[test_rows].reset_index(drop=True),
+                book,
+                training,
+                settings.model_copy(update={"lexical_weight": weight}),
+                embed,
+            )
+        )
+    table, summary = agreement(_pairs(units), pd.concat(parts, ignore_index=True), codes)
+    return {
+        "mean_kappa_machine_vs_resolved": round(float(np.nanmean(table["kappa"])), 4),
+        "krippendorff_alpha_machine": round(float(summary["krippendorff_alpha"]), 4),
+        "weights_chosen": chosen,
+        "protocol": "5-fold cross-validation grouped by record; in each fold code.lexical_weight is the best of "
+        f"{list(LEXICAL_WEIGHTS)} in a 4-fold cross-validation on that fold's training records alone",
+    }
+
+
 CONTENT_AREAS = {"educational technology": "education technology"}
 
 
@@ -325,6 +361,7 @@ def comp_data_sci(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
     )
     human_table, _ = agreement(as_pairs(first), as_pairs(second), codes)
     merged = cv_table.merge(human_table[["code", "kappa", "alpha"]], on="code", suffixes=("_machine", "_human"))
+    nested = _lexical_weight_nested(book, units, settings, embed, codes)
     return {
         "summary": {
             "records": len(units),
@@ -333,6 +370,7 @@ def comp_data_sci(corpora: Path, embed: EmbedSettings) -> dict[str, Any]:
             "mean_kappa_reviewer_vs_reviewer": round(float(np.nanmean(merged["kappa_human"])), 4),
             "krippendorff_alpha_machine": round(float(cv_summary["krippendorff_alpha"]), 4),
         },
+        "lexical_weight_chosen": nested,
         "codes": _rows(
             merged[
                 [

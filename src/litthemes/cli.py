@@ -262,6 +262,11 @@ def code(
 @click.option("--settings", "settings_json", help="code settings as JSON.")
 @click.option("--embed-settings", "embed_json", help="embed settings as JSON.")
 @click.option("--segment-settings", "segment_json", help="segment settings as JSON.")
+@click.option(
+    "--compare-lexical-weights",
+    is_flag=True,
+    help="also score the same folds with the cues weighing 0 to 0.8 of a passage's score (code.lexical_weight).",
+)
 def train(
     training: str,
     codebook: str,
@@ -271,18 +276,22 @@ def train(
     settings_json: str | None,
     embed_json: str | None,
     segment_json: str | None,
+    compare_lexical_weights: bool,
 ) -> None:
     """Cross-validate the coder on human-coded passages: agreement per code on held-out documents."""
     from litthemes.code.train import training_report
+    from litthemes.config import CodeSettings
 
+    code_settings = _section(config, settings_json, "code")
     report = training_report(
         training,
         codebook,
-        _section(config, settings_json, "code"),
+        code_settings,
         _section(config, embed_json, "embed"),
         _section(config, segment_json, "segment"),
         folds,
         out,
+        compare_lexical_weights,
     )
     click.echo(report["table_text"])
     summary = report["summary"]
@@ -291,6 +300,20 @@ def train(
         f"mean kappa {summary['mean_kappa']:.3f}, Krippendorff's alpha {summary['krippendorff_alpha']:.3f}",
         err=True,
     )
+    if compare_lexical_weights:
+        configured = CodeSettings.model_validate(code_settings or {}).lexical_weight
+        click.echo("lexical_weight  mean kappa  alpha")
+        for row in summary["by_lexical_weight"]:
+            mark = "  (configured)" if row["lexical_weight"] == configured else ""
+            weight, kappa, alpha = row["lexical_weight"], row["mean_kappa"], row["krippendorff_alpha"]
+            click.echo(f"{weight:>14g}  {kappa:>10.3f}  {alpha:>5.3f}{mark}")
+        best = summary["best_lexical_weight"]
+        if best != configured:
+            click.echo(
+                f"best on these folds: code.lexical_weight: {best:g} (chosen on the very folds it is scored on, "
+                "so its kappa is a little optimistic)",
+                err=True,
+            )
 
 
 @main.command()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from litthemes.agree import read_units
 from litthemes.agree.suggest import uncertain_passages
 from litthemes.cli import main
-from litthemes.code.train import load_training
+from litthemes.code.train import LEXICAL_WEIGHTS, best_lexical_weight, load_training
 from litthemes.codebook import load_codebook
 from litthemes.config import ConfigError
 from litthemes.tables import CODES, read_table
@@ -199,6 +199,30 @@ def test_training_loop_on_qabstracts(corpora: Path, tmp_path: Path, embed_cache:
         ]
     ).to_csv(grown, index=False)
     again = tmp_path / "report-more.json"
-    result = runner.invoke(main, train_command(grown, QA_CODEBOOK, again, settings, embed_cache))
+    result = runner.invoke(
+        main, [*train_command(grown, QA_CODEBOOK, again, settings, embed_cache), "--compare-lexical-weights"]
+    )
     assert result.exit_code == 0, result.output
     assert "mean kappa" in result.output
+    # The same folds at every lexical weight: the configured one is the figure reported.
+    summary = json.loads(again.read_text())["summary"]
+    by_weight = {row["lexical_weight"]: row["mean_kappa"] for row in summary["by_lexical_weight"]}
+    assert sorted(by_weight) == list(LEXICAL_WEIGHTS)
+    assert by_weight[0.3] == pytest.approx(summary["mean_kappa"], abs=1e-6)
+    assert len({round(kappa, 4) for kappa in by_weight.values()}) > 1
+    assert by_weight[summary["best_lexical_weight"]] == pytest.approx(max(by_weight.values()), abs=1e-3)
+    assert "0.3  " in result.output and "(configured)" in result.output
+
+
+def test_best_lexical_weight_prefers_the_configured_one_when_tied() -> None:
+    rows = [
+        {"lexical_weight": 0.0, "mean_kappa": 0.41},
+        {"lexical_weight": 0.3, "mean_kappa": 0.5},
+        {"lexical_weight": 0.45, "mean_kappa": 0.5001},
+        {"lexical_weight": 0.6, "mean_kappa": 0.5},
+        {"lexical_weight": 0.8, "mean_kappa": float("nan")},
+    ]
+    assert best_lexical_weight(rows, 0.6) == 0.6
+    assert best_lexical_weight(rows, 0.0) == 0.3
+    assert best_lexical_weight(rows[:1], 0.6) == 0.0
+    assert best_lexical_weight(rows[4:], 0.6) == 0.6

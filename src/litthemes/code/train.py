@@ -311,6 +311,22 @@ def machine_coding(
     nlp_model: str = "auto",
 ) -> pd.DataFrame:
     """The coder's codes for ``units`` (unit, code), with a model fitted on ``training``."""
+    weight = settings.lexical_weight
+    return machine_codings(units, codebook, training, settings, embed_settings, nlp_model, [weight])[weight]
+
+
+def machine_codings(
+    units: pd.DataFrame,
+    codebook: Codebook,
+    training: TrainingSet,
+    settings: CodeSettings,
+    embed_settings: EmbedSettings,
+    nlp_model: str,
+    lexical_weights: list[float],
+) -> dict[float, pd.DataFrame]:
+    """:func:`machine_coding` at each of ``lexical_weights`` (``code.lexical_weight``, the
+    cues' share of a passage's score), from one fitted model: the weight only changes
+    how its probabilities and the cues are combined."""
     from litthemes.code.score import code_segments
     from litthemes.code.tune import tuned_settings
 
@@ -328,21 +344,36 @@ def machine_coding(
         settings.training_sequence,
     )
     vectors = embed_texts(segments["text"].tolist(), embed_settings)
-    coded = code_segments(
-        segments.drop(columns="unit"), vectors, codebook, settings, embed_settings, nlp_model, classifier=classifier
-    )
-    present = coded[coded["present"]]
     unit_of = dict(
         zip(zip(segments["record_id"], segments["segment_index"], strict=True), segments["unit"], strict=True)
     )
-    pairs = pd.DataFrame(
-        {
-            "unit": [unit_of[(r, int(i))] for r, i in zip(present["record_id"], present["segment_index"], strict=True)],
-            "code": present["code"].to_numpy(),
-        }
-    )
-    empty = sorted(set(units["unit"]) - set(pairs["unit"]))
-    return pd.concat([pairs, pd.DataFrame({"unit": empty, "code": ""})], ignore_index=True)
+    out = {}
+    for weight in lexical_weights:
+        coded = code_segments(
+            segments.drop(columns="unit"),
+            vectors,
+            codebook,
+            settings.model_copy(update={"lexical_weight": weight}),
+            embed_settings,
+            nlp_model,
+            classifier=classifier,
+        )
+        present = coded[coded["present"]]
+        pairs = pd.DataFrame(
+            {
+                "unit": [
+                    unit_of[(r, int(i))] for r, i in zip(present["record_id"], present["segment_index"], strict=True)
+                ],
+                "code": present["code"].to_numpy(),
+            }
+        )
+        empty = sorted(set(units["unit"]) - set(pairs["unit"]))
+        out[weight] = pd.concat([pairs, pd.DataFrame({"unit": empty, "code": ""})], ignore_index=True)
+    return out
+
+
+# The cues' share of a passage's score compared by ``litthemes train --compare-lexical-weights``.
+LEXICAL_WEIGHTS = (0.0, 0.15, 0.3, 0.45, 0.6, 0.8)
 
 
 def cross_validate(
@@ -353,8 +384,13 @@ def cross_validate(
     folds: int = 5,
     nlp_model: str = "auto",
     codes: list[str] | None = None,
+    lexical_weights: tuple[float, ...] = (),
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Agreement of the coder with the human codes on held-out documents (k-fold, grouped)."""
+    """Agreement of the coder with the human codes on held-out documents (k-fold, grouped).
+
+    With ``lexical_weights`` the summary also gives, in ``by_lexical_weight``, the mean
+    kappa and alpha the same folds reach at each of those weights (one model per fold).
+    """
     from sklearn.model_selection import GroupKFold
 
     from litthemes.agree import agreement
@@ -367,20 +403,52 @@ def cross_validate(
             f"{folds}-fold cross-validation needs at least {folds}"
         )
     human = units.explode("codes").rename(columns={"codes": "code"}).fillna({"code": ""})[["unit", "code"]]
-    machine_parts = []
+    weights = sorted({settings.lexical_weight, *lexical_weights})
+    parts: dict[float, list[pd.DataFrame]] = {weight: [] for weight in weights}
     for train_rows, test_rows in GroupKFold(n_splits=folds).split(units, groups=units["document"]):
         fold_units = units.iloc[train_rows].reset_index(drop=True)
         fold = TrainingSet(fold_units, training.source, units_digest(fold_units))
-        machine_parts.append(
-            machine_coding(
-                units.iloc[test_rows].reset_index(drop=True), codebook, fold, settings, embed_settings, nlp_model
-            )
-        )
-    machine = pd.concat(machine_parts, ignore_index=True)
+        held_out = units.iloc[test_rows].reset_index(drop=True)
+        for weight, coded in machine_codings(
+            held_out, codebook, fold, settings, embed_settings, nlp_model, weights
+        ).items():
+            parts[weight].append(coded)
     wanted = codes or sorted({c for cs in units["codes"] for c in cs})
-    table, summary = agreement(human, machine, wanted)
+    table, summary = agreement(human, pd.concat(parts[settings.lexical_weight], ignore_index=True), wanted)
     summary.update({"folds": folds, "documents": int(n_docs), "passages": len(units), "source": training.source})
+    if lexical_weights:
+        summary["by_lexical_weight"] = []
+        for weight in weights:
+            _, at_weight = agreement(human, pd.concat(parts[weight], ignore_index=True), wanted)
+            summary["by_lexical_weight"].append(
+                {
+                    "lexical_weight": weight,
+                    "mean_kappa": at_weight["mean_kappa"],
+                    "krippendorff_alpha": at_weight["krippendorff_alpha"],
+                }
+            )
     return table, summary
+
+
+def best_lexical_weight(by_weight: list[dict[str, Any]], configured: float) -> float:
+    """The weight with the highest mean kappa; the configured one where it is as high
+    (to the 3rd decimal), else the nearest to it among the best."""
+    scored = [row for row in by_weight if not np.isnan(row["mean_kappa"])]
+    if not scored:
+        return configured
+    best = max(round(row["mean_kappa"], 3) for row in scored)
+    tied = [row["lexical_weight"] for row in scored if round(row["mean_kappa"], 3) == best]
+    return float(min(tied, key=lambda weight: (abs(weight - configured), weight)))
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    return value
 
 
 def training_report(
@@ -391,9 +459,12 @@ def training_report(
     segment_settings: dict[str, Any] | None = None,
     folds: int | None = None,
     out: str | None = None,
+    compare_lexical_weights: bool = False,
 ) -> dict[str, Any]:
     """Cross-validated agreement of the coder with the human codes in ``training_path``;
-    written as JSON to ``out`` (what the brief's methods section shows)."""
+    written as JSON to ``out`` (what the brief's methods section shows). With
+    ``compare_lexical_weights`` the same folds are also scored at each of
+    ``LEXICAL_WEIGHTS`` (``summary.by_lexical_weight``, ``summary.best_lexical_weight``)."""
     from litthemes.codebook import load_codebook
     from litthemes.config import SegmentSettings
     from litthemes.tables import write_json
@@ -404,11 +475,19 @@ def training_report(
     nlp = SegmentSettings.model_validate(segment_settings or {})
     training = load_training(training_path, book)
     table, summary = cross_validate(
-        book, training, code_settings, embed, folds or code_settings.training_folds, nlp.model
+        book,
+        training,
+        code_settings,
+        embed,
+        folds or code_settings.training_folds,
+        nlp.model,
+        lexical_weights=LEXICAL_WEIGHTS if compare_lexical_weights else (),
     )
+    if compare_lexical_weights:
+        summary["best_lexical_weight"] = best_lexical_weight(summary["by_lexical_weight"], code_settings.lexical_weight)
     table = table.sort_values(["a", "code"], ascending=[False, True]).reset_index(drop=True)
     report = {
-        "summary": {key: (round(value, 6) if isinstance(value, float) else value) for key, value in summary.items()},
+        "summary": {key: _rounded(value) for key, value in summary.items()},
         "codes": [
             {key: (round(value, 6) if isinstance(value, float) else value) for key, value in row.items()}
             for row in table.to_dict(orient="records")
