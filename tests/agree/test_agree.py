@@ -166,3 +166,47 @@ def test_codebook_qdc_lists_every_code_with_its_definition() -> None:
     descriptions = [c.findtext("c:Description", namespaces=ns) for c in codable]
     assert all(d.startswith("[") for d in descriptions)
     assert np.all([len(d) > 20 for d in descriptions])
+
+
+def test_coded_suggestions_read_back_keep_their_record_and_place(tmp_path: Path) -> None:
+    """The passages `agree --suggest` writes as a .qdpx, coded in a QDA program and read
+    back, belong to their records at their places; a user's own source names do not."""
+    from litthemes.agree.readers import read_units
+    from litthemes.agree.suggest import SUGGESTION_COLUMNS, write_suggestion_project
+
+    passages = pd.DataFrame(
+        [
+            ["r0123456789ab#4", "r0123456789ab", 4, "Employers doubt badges.", "", "", 0.9, ""],
+            ["r0123456789ab#9", "r0123456789ab", 9, "Badges stack into degrees.", "", "", 0.8, ""],
+            ["rfedcba987654-2#0", "rfedcba987654-2", 0, "Learners want short courses.", "", "", 0.7, ""],
+            ["Interview #3", "Interview #3", 0, "We never hire on badges.", "", "", 0.6, ""],
+        ],
+        columns=SUGGESTION_COLUMNS,
+    )
+    out = tmp_path / "suggestions.qdpx"
+    write_suggestion_project(BOOK, passages, out)
+    # A person codes every passage whole with one code, as a QDA program would export it.
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    with zipfile.ZipFile(out) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    root = etree.fromstring(members["project.qde"])
+    code = next(c for c in root.iterfind(".//q:CodeBook//q:Code", ns) if c.get("isCodable") == "true")
+    code_guid = code.get("guid")
+    for k, source in enumerate(root.iterfind(".//q:TextSource", ns)):
+        length = len(members["sources/" + source.get("plainTextPath").removeprefix("internal://")].decode())
+        selection = etree.SubElement(
+            source, f"{{{ns['q']}}}PlainTextSelection", guid=f"s{k}", startPosition="0", endPosition=str(length)
+        )
+        coding = etree.SubElement(selection, f"{{{ns['q']}}}Coding", guid=f"c{k}")
+        etree.SubElement(coding, f"{{{ns['q']}}}CodeRef", targetGUID=code_guid)
+    members["project.qde"] = etree.tostring(root)
+    coded = tmp_path / "coded.qdpx"
+    with zipfile.ZipFile(coded, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    units = read_units(coded).set_index("text")
+    assert units.loc["Employers doubt badges.", ["document", "position"]].tolist() == ["r0123456789ab", 4]
+    assert units.loc["Badges stack into degrees.", ["document", "position"]].tolist() == ["r0123456789ab", 9]
+    assert units.loc["Learners want short courses.", "document"] == "rfedcba987654-2"
+    assert units.loc["We never hire on badges.", ["document", "position"]].tolist() == ["Interview #3", 0]
+    assert units["code"].nunique() == 1 and units["code"].iloc[0] in {c.id for c in BOOK.codes}

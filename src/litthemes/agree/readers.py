@@ -40,6 +40,10 @@ MAX_TEXT_FILE_BYTES = 20_000_000
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 _ANNOTATION = re.compile(r"^\{\{(.*)\}\}\s*$")
+# A source named by a litthemes unit id ('<record id>#<segment index>', as the passages that
+# `litthemes agree --suggest` writes are): read back, its passages keep their record (for the
+# folds) and their place in it (for the sequence of codes) instead of being a document each.
+_UNIT_ID_NAME = re.compile(r"(r[0-9a-f]{12}(?:-\d{1,9})?)#(\d{1,9})")
 # Several codes in one table cell: 'a; b' (the suggestion CSV's form) or 'a|b'.
 _CODE_SEPARATORS = re.compile(r"\s*[;|]\s*")
 
@@ -292,16 +296,21 @@ def _read_qdpx(path: Path) -> pd.DataFrame:
                 source.iterfind("q:PlainTextSelection", ns),
                 key=lambda s: (_int(s.get("startPosition")), _int(s.get("endPosition"))),
             )
-            for position, selection in enumerate(selections):
+            unit_id = _UNIT_ID_NAME.fullmatch(name)
+            document = unit_id[1] if unit_id else name
+            for index, selection in enumerate(selections):
                 start, end = _int(selection.get("startPosition")), _int(selection.get("endPosition"))
                 unit = f"{name}:{start}-{end}"
+                position = int(unit_id[2]) if unit_id else index
                 passage = text[start:end] if text is not None else ""
                 refs = [
                     code_names.get(ref.get("targetGUID", ""), "")
                     for ref in selection.iterfind("q:Coding/q:CodeRef", ns)
                 ]
                 for code in [r for r in refs if r] or [""]:
-                    rows.append({"unit": unit, "document": name, "position": position, "text": passage, "code": code})
+                    rows.append(
+                        {"unit": unit, "document": document, "position": position, "text": passage, "code": code}
+                    )
     return pd.DataFrame(rows, columns=UNITS)
 
 
