@@ -280,13 +280,11 @@ def train(
 ) -> None:
     """Cross-validate the coder on human-coded passages: agreement per code on held-out documents."""
     from litthemes.code.train import training_report
-    from litthemes.config import CodeSettings
 
-    code_settings = _section(config, settings_json, "code")
     report = training_report(
         training,
         codebook,
-        code_settings,
+        _section(config, settings_json, "code"),
         _section(config, embed_json, "embed"),
         _section(config, segment_json, "segment"),
         folds,
@@ -301,7 +299,7 @@ def train(
         err=True,
     )
     if compare_lexical_weights:
-        configured = CodeSettings.model_validate(code_settings or {}).lexical_weight
+        configured = summary["lexical_weight"]
         click.echo("lexical_weight  mean kappa  alpha")
         for row in summary["by_lexical_weight"]:
             mark = "  (configured)" if row["lexical_weight"] == configured else ""
@@ -970,7 +968,7 @@ def _suggest(
         raise click.UsageError(
             "--suggest needs --out-dir and --segments, --segment-codes and --codebook (or --config of the run)"
         )
-    done = set(read_units(coded)["text"].str.strip()) if coded else set()
+    done = set(read_units(coded)["text"]) if coded else set()
     passages = uncertain_passages(
         read_table(segments, SEGMENTS),
         read_table(segment_codes, SEGMENT_CODES),

@@ -57,7 +57,8 @@ def _reason(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _normalise_text(text: str) -> str:
+def normalise_text(text: str) -> str:
+    """A passage's words only: lower case, any run of other characters one space."""
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
@@ -121,7 +122,7 @@ def _read_annotated_folder(folder: Path) -> pd.DataFrame:
                 continue
             text = " ".join(buffer)
             buffer = []
-            key = _normalise_text(text)
+            key = normalise_text(text)
             if not key:
                 continue
             n = seen.get(key, 0)

@@ -16,21 +16,17 @@ ATLAS.ti, MAXQDA or QualCoder and export back as .qdpx.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from lxml import etree
 
+from litthemes.agree.readers import normalise_text
 from litthemes.agree.refi import PROJECT_NS, _codes_element, guid, write_archive
 from litthemes.codebook import THEME, Codebook
 
 SUGGESTION_COLUMNS = ["unit", "document", "position", "text", "machine_codes", "uncertain_codes", "uncertainty", "code"]
-
-
-def _wording(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
 
 
 def uncertain_passages(
@@ -64,14 +60,12 @@ def uncertain_passages(
     )
     # Compared as words only: a passage coded already, or the same sentence in a second
     # version of a paper ("verified-certificate" / "verified certificate"), is not asked twice.
-    wording = table["text"].map(_wording)
+    table = table.assign(wording=table["text"].map(normalise_text))
     if exclude_texts:
-        keep = ~wording.isin({_wording(text) for text in exclude_texts})
-        table, wording = table[keep], wording[keep]
-    table = table.assign(wording=wording).sort_values(
+        table = table[~table["wording"].isin({normalise_text(text) for text in exclude_texts})]
+    table = table.sort_values(
         ["uncertainty", "record_id", "segment_index"], ascending=[False, True, True], kind="stable"
-    )
-    table = table.drop_duplicates("wording")
+    ).drop_duplicates("wording")
     table = table.groupby("record_id", sort=False).head(per_record).head(n)
     return pd.DataFrame(
         {

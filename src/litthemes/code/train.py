@@ -414,19 +414,18 @@ def cross_validate(
         ).items():
             parts[weight].append(coded)
     wanted = codes or sorted({c for cs in units["codes"] for c in cs})
-    table, summary = agreement(human, pd.concat(parts[settings.lexical_weight], ignore_index=True), wanted)
+    scored = {weight: agreement(human, pd.concat(parts[weight], ignore_index=True), wanted) for weight in weights}
+    table, summary = scored[settings.lexical_weight]
     summary.update({"folds": folds, "documents": int(n_docs), "passages": len(units), "source": training.source})
     if lexical_weights:
-        summary["by_lexical_weight"] = []
-        for weight in weights:
-            _, at_weight = agreement(human, pd.concat(parts[weight], ignore_index=True), wanted)
-            summary["by_lexical_weight"].append(
-                {
-                    "lexical_weight": weight,
-                    "mean_kappa": at_weight["mean_kappa"],
-                    "krippendorff_alpha": at_weight["krippendorff_alpha"],
-                }
-            )
+        summary["by_lexical_weight"] = [
+            {
+                "lexical_weight": weight,
+                "mean_kappa": at_weight["mean_kappa"],
+                "krippendorff_alpha": at_weight["krippendorff_alpha"],
+            }
+            for weight, (_, at_weight) in scored.items()
+        ]
     return table, summary
 
 
@@ -464,7 +463,8 @@ def training_report(
     """Cross-validated agreement of the coder with the human codes in ``training_path``;
     written as JSON to ``out`` (what the brief's methods section shows). With
     ``compare_lexical_weights`` the same folds are also scored at each of
-    ``LEXICAL_WEIGHTS`` (``summary.by_lexical_weight``, ``summary.best_lexical_weight``)."""
+    ``LEXICAL_WEIGHTS`` (``summary.by_lexical_weight``, ``summary.best_lexical_weight``, beside
+    the configured ``summary.lexical_weight``)."""
     from litthemes.codebook import load_codebook
     from litthemes.config import SegmentSettings
     from litthemes.tables import write_json
@@ -484,13 +484,13 @@ def training_report(
         lexical_weights=LEXICAL_WEIGHTS if compare_lexical_weights else (),
     )
     if compare_lexical_weights:
+        summary["lexical_weight"] = code_settings.lexical_weight
         summary["best_lexical_weight"] = best_lexical_weight(summary["by_lexical_weight"], code_settings.lexical_weight)
     table = table.sort_values(["a", "code"], ascending=[False, True]).reset_index(drop=True)
     report = {
         "summary": {key: _rounded(value) for key, value in summary.items()},
         "codes": [
-            {key: (round(value, 6) if isinstance(value, float) else value) for key, value in row.items()}
-            for row in table.to_dict(orient="records")
+            {key: _rounded(value) for key, value in row.items()} for row in table.to_dict(orient="records")
         ],
         "codebook": book.stamp,
         "protocol": f"{summary['folds']}-fold cross-validation grouped by document: the coder (cues and a model "
