@@ -167,6 +167,22 @@ class Codebook(BaseModel):
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
+    def semantic_fingerprint(self) -> str:
+        """A hash of what coding depends on besides the cues' matches: the codes, their
+        dimensions and the texts the semantic model learns from (definitions, examples,
+        background). A codebook edit that changes terms, patterns, labels or colours only
+        leaves it as it was, so records whose matches did not change keep their coding."""
+        content = self.model_dump(
+            mode="json",
+            include={
+                "background": True,
+                "generic_background": True,
+                "codes": {"__all__": {"id", "dimension", "definition", "semantic", "examples"}},
+            },
+        )
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
     def stamp(self) -> str:
         return f"{self.name} v{self.version} ({self.source_hash[:12]})"
 

@@ -444,6 +444,77 @@ def test_codebook_edit_runs_only_the_edited_codes_cues(
     pd.testing.assert_frame_equal(got, code_segments(seg, vectors, book, settings, embed, nlp.model))
 
 
+def test_a_cue_edit_codes_again_only_the_records_whose_matches_changed(
+    tmp_path: Path, embed_cache: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import litthemes.code.run as code_run
+    from litthemes.config import CodeSettings, SegmentSettings
+
+    records = pd.DataFrame(
+        [
+            {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
+            for i, (title, abstract) in enumerate(
+                [
+                    ("Stackable micro-credentials", "Learners climb a qualification ladder towards a degree."),
+                    ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
+                    ("Open Badges in libraries", "Librarians issue badges for information literacy."),
+                ]
+            )
+        ]
+    )
+    embed, nlp = EmbedSettings(cache_dir=embed_cache), SegmentSettings()
+    settings = CodeSettings(cache_dir=str(tmp_path / "cache"))
+    seg = segment(records)
+    vectors = embed_texts(seg["text"].tolist(), embed)
+    code_run.cached_codes(seg, vectors, load_codebook(CODEBOOK), settings, embed, nlp)
+    coded: list[list[str]] = []
+    real = code_run.code_segments
+
+    def counting(segments: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
+        coded.append(sorted(set(segments["record_id"])))
+        return real(segments, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(code_run, "code_segments", counting)
+    data = yaml.safe_load(CODEBOOK.read_text())
+    edited = tmp_path / "codebook.yaml"
+
+    def edit_and_code() -> pd.DataFrame:
+        edited.write_text(yaml.safe_dump(data, sort_keys=False))
+        book = load_codebook(edited)
+        got = code_run.cached_codes(seg, vectors, book, settings, embed, nlp)
+        # Whatever came from the cache, the table is the one coding from scratch gives.
+        pd.testing.assert_frame_equal(got, real(seg, vectors, book, settings, embed, nlp.model))
+        return got
+
+    stackable = next(c for c in data["codes"] if c["id"] == "stackable_pathways")
+    # A term found in one record codes that record again, and no other.
+    stackable["include"]["terms"].append("qualification ladder")
+    got = edit_and_code()
+    assert coded[-1] == ["r0"]
+    assert any("qualification ladder" in cue for cue in got.loc[got["code"] == "stackable_pathways", "cue"])
+    # A term found nowhere, a new label or colour: nothing is coded again.
+    stackable["include"]["terms"].append("credit ladder")
+    stackable["label"] = "Stackable learning pathways"
+    stackable["colour"] = "#123456"
+    edit_and_code()
+    assert coded[-1] == []
+    # An exclusion that blocks a theme in one record codes that record again.
+    employer = next(c for c in data["codes"] if c["id"] == "employer_acceptance_trust")
+    employer.setdefault("exclude", {}).setdefault("terms", []).append("hiring manager")
+    edit_and_code()
+    assert coded[-1] == ["r1"]
+    # What the semantic model learns from changes every record's coding.
+    stackable["examples"].append("Short courses add up to a master's degree.")
+    edit_and_code()
+    assert coded[-1] == ["r0", "r1", "r2"]
+    # Coding pruned from the cache while its key is still known is coded again, and right.
+    shutil.rmtree(tmp_path / "cache" / "segment_codes")
+    edit_and_code()
+    assert coded[-1] == ["r0", "r1", "r2"]
+
+
 def test_cue_requirements_skip_only_segments_no_cue_can_match() -> None:
     from litthemes.codebook import Code
     from litthemes.segment import lemma_string

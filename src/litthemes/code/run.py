@@ -137,6 +137,71 @@ def cached_matches(
     return matches
 
 
+# Each record's key in the coding cache (see _coding_keys), kept under the record's
+# content and the cues of every code.
+CODING_KEYS = pa.schema([("coding_key", pa.string())])
+
+# The lexical hits of some segments (whole records), one per row.
+MatchesOf = Callable[[pd.DataFrame], list[dict[str, list[CueHit]]]]
+
+
+def _coding_keys(
+    segments: pd.DataFrame, keys: dict[str, str], book: Codebook, settings: CodeSettings, nlp: SegmentSettings
+) -> tuple[dict[str, str], MatchesOf]:
+    """Each record's key in the coding cache, made of its content and its cues' matches
+    (not the cues themselves), and a function giving the matches of the segments to code.
+
+    A new term that matches nothing in a record leaves the record's key as it was, so
+    after such an edit only the records whose matches changed are coded again. The key
+    of a record is kept in an index under its content and every code's cues, so that a
+    run after adding records matches the cues of the new records only.
+    """
+    assert settings.cache_dir
+    index = RecordCache(
+        settings.cache_dir,
+        "coding_keys",
+        CODING_KEYS,
+        {
+            "cues": [lexical_fingerprint(code) for code in book.codes],
+            "nlp": pipeline_id(nlp.model),
+            "model": CODING_MODEL,
+            "weak": settings.weak_cue_weight,
+        },
+    )
+    indexed, _ = index.load(list(keys.values()))
+    by_content = dict(zip(indexed[KEY].tolist(), indexed["coding_key"].tolist(), strict=True))
+    coding_key = {rid: by_content[key] for rid, key in keys.items() if key in by_content}
+    known: dict[tuple[str, int], dict[str, list[CueHit]]] = {}
+
+    def match(part: pd.DataFrame) -> dict[str, list[list[Any]]]:
+        """Matches ``part``'s segments (whole records), remembers them and returns each
+        record's matches in a form that can be hashed."""
+        part_keys = {rid: keys[rid] for rid in part["record_id"].unique()}
+        found = cached_matches(part, part_keys, book, settings, nlp)
+        by_record: dict[str, list[list[Any]]] = {}
+        for rid, idx, hits in zip(part["record_id"].tolist(), part["segment_index"].tolist(), found, strict=True):
+            known[rid, int(idx)] = hits
+            by_record.setdefault(rid, []).append([int(idx), sorted(hits.items())])
+        return by_record
+
+    unindexed = segments[~segments["record_id"].isin(set(coding_key))].reset_index(drop=True)
+    if len(unindexed):
+        fresh = {rid: content_key(keys[rid], parts) for rid, parts in match(unindexed).items()}
+        coding_key.update(fresh)
+        content = [keys[rid] for rid in fresh]
+        index.add(pd.DataFrame({KEY: content, "coding_key": list(fresh.values())}), content)
+
+    def matches_of(todo: pd.DataFrame) -> list[dict[str, list[CueHit]]]:
+        pairs = list(zip(todo["record_id"].tolist(), todo["segment_index"].astype(int).tolist(), strict=True))
+        # Records indexed earlier whose coding is no longer cached (pruned): matched now.
+        unknown = {rid for rid, idx in pairs if (rid, idx) not in known}
+        if unknown:
+            match(todo[todo["record_id"].isin(unknown)].reset_index(drop=True))
+        return [known[pair] for pair in pairs]
+
+    return coding_key, matches_of
+
+
 # Segment vectors: a matrix with a row per segment, or a function that gives the rows of
 # the segments it is handed (so that only the segments to code are read or embedded).
 SegmentVectors = np.ndarray | Callable[[pd.DataFrame], np.ndarray]
@@ -160,9 +225,10 @@ def cached_codes(
     nlp: SegmentSettings,
     training: TrainingSet | None = None,
 ) -> pd.DataFrame:
-    """:func:`code_segments`, computing only records whose segments the cache has not seen
-    with this codebook, these settings and this training set (and, for those, matching
-    only the cues the lexical cache has not seen)."""
+    """:func:`code_segments`, computing only records whose segments and cue matches the
+    cache has not seen with this codebook's semantic part (:attr:`Codebook.semantic_fingerprint`),
+    these settings and this training set; matching only the cues the lexical cache has not
+    seen."""
     # The encoder the classifier reads: tuned on the human codes with code.tune_epochs, asked
     # for once and only when a record is left to code (tuning is slow; the cache may hold all).
     encoder = functools.cache(partial(tuned_settings, training, embed, settings.tune_epochs, settings.cache_dir))
@@ -177,9 +243,10 @@ def cached_codes(
         )
     keys = record_keys(segments)
     namespace = {
-        # What coding depends on, not the file's bytes: a new version number, description or
-        # measured agreement codes nothing again (the outputs still carry the file's hash).
-        "codebook": book.coding_fingerprint,
+        # What coding depends on besides the cues' matches, not the file's bytes: a new term,
+        # version number, label or measured agreement codes again only the records whose
+        # matches changed (the outputs still carry the file's hash).
+        "codebook": book.semantic_fingerprint,
         "code": settings.model_dump(
             exclude={
                 "cache_dir",
@@ -200,18 +267,19 @@ def cached_codes(
         "training": training.digest if training else "",
     }
     cache = RecordCache(settings.cache_dir, "segment_codes", SEGMENT_CODES, namespace)
-    cached, found = cache.load(list(keys.values()))
-    todo = segments["record_id"].map(lambda rid: keys[rid] not in found).to_numpy(bool)
+    coding_key, matches_of = _coding_keys(segments, keys, book, settings, nlp)
+    cached, found = cache.load(list(coding_key.values()))
+    todo = segments["record_id"].map(lambda rid: coding_key[rid] not in found).to_numpy(bool)
     todo_segments = segments[todo].reset_index(drop=True)
     todo_keys = {rid: keys[rid] for rid in todo_segments["record_id"].unique()}
-    matches = cached_matches(todo_segments, todo_keys, book, settings, nlp)
+    matches = matches_of(todo_segments)
     # Fitted only when some record is to be coded (a rerun with nothing new needs no model).
     model = classifier() if len(todo_segments) else None
     new = code_segments(
         todo_segments, _vectors_of(vectors, segments, todo), book, settings, embed, nlp.model, matches, classifier=model
     )
-    new_keys = sorted(todo_keys.values())
-    cache.add(new.assign(**{KEY: new["record_id"].map(keys)}), new_keys)
+    new_keys = sorted(coding_key[rid] for rid in todo_keys)
+    cache.add(new.assign(**{KEY: new["record_id"].map(coding_key)}), new_keys)
     log.info("code: %d records from the cache, %d coded", len(keys) - len(new_keys), len(new_keys))
     frames = [f for f in (cached.drop(columns=KEY), new) if len(f)]
     merged = pd.concat(frames, ignore_index=True) if frames else new

@@ -489,9 +489,7 @@ def training_report(
     table = table.sort_values(["a", "code"], ascending=[False, True]).reset_index(drop=True)
     report = {
         "summary": {key: _rounded(value) for key, value in summary.items()},
-        "codes": [
-            {key: _rounded(value) for key, value in row.items()} for row in table.to_dict(orient="records")
-        ],
+        "codes": [{key: _rounded(value) for key, value in row.items()} for row in table.to_dict(orient="records")],
         "codebook": book.stamp,
         "protocol": f"{summary['folds']}-fold cross-validation grouped by document: the coder (cues and a model "
         "fitted on the other folds' passages"
