@@ -271,14 +271,13 @@ def cached_codes(
     cached, found = cache.load(list(coding_key.values()))
     todo = segments["record_id"].map(lambda rid: coding_key[rid] not in found).to_numpy(bool)
     todo_segments = segments[todo].reset_index(drop=True)
-    todo_keys = {rid: keys[rid] for rid in todo_segments["record_id"].unique()}
     matches = matches_of(todo_segments)
     # Fitted only when some record is to be coded (a rerun with nothing new needs no model).
     model = classifier() if len(todo_segments) else None
     new = code_segments(
         todo_segments, _vectors_of(vectors, segments, todo), book, settings, embed, nlp.model, matches, classifier=model
     )
-    new_keys = sorted(coding_key[rid] for rid in todo_keys)
+    new_keys = sorted({coding_key[rid] for rid in todo_segments["record_id"]})
     cache.add(new.assign(**{KEY: new["record_id"].map(coding_key)}), new_keys)
     log.info("code: %d records from the cache, %d coded", len(keys) - len(new_keys), len(new_keys))
     frames = [f for f in (cached.drop(columns=KEY), new) if len(f)]
