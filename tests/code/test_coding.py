@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from litthemes.cli import main
 from litthemes.code import LexicalCoder, aggregate, code_segments, evidence
 from litthemes.codebook import load_codebook
-from litthemes.config import CodeSettings, ConfigError, EmbedSettings
+from litthemes.config import CodeSettings, ConfigError, EmbedSettings, SegmentSettings
 from litthemes.embed import embed_texts
 from litthemes.segment import load_pipeline, segment
 from litthemes.tables import CODES, RECORDS, SEGMENT_CODES, read_table, write_table
@@ -291,37 +291,64 @@ def test_cli_code_contract(tmp_path: Path, embed_cache: str) -> None:
     assert top["x1"] == "stackable_pathways" and top["x2"] == "privacy_data_security"
 
 
+# Records the cue-edit tests code: a term can be added that only the first one has.
+LADDER_RECORDS = [
+    ("Stackable micro-credentials", "Learners climb a qualification ladder towards a degree."),
+    ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
+    ("Open Badges in libraries", "Librarians issue badges for information literacy."),
+]
+
+
+def _coded_once(
+    tmp_path: Path, embed_cache: str, titled: list[tuple[str, str]]
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, CodeSettings, EmbedSettings, SegmentSettings]:
+    """Records r0, r1, ... (title, abstract), their segments and vectors, coded once with
+    the shipped codebook into a cache under ``tmp_path``; and the settings used."""
+    import litthemes.code.run as code_run
+
+    records = pd.DataFrame(
+        [
+            {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
+            for i, (title, abstract) in enumerate(titled)
+        ]
+    )
+    embed, nlp = EmbedSettings(cache_dir=embed_cache), SegmentSettings()
+    settings = CodeSettings(cache_dir=str(tmp_path / "cache"))
+    seg = segment(records)
+    vectors = embed_texts(seg["text"].tolist(), embed)
+    code_run.cached_codes(seg, vectors, load_codebook(CODEBOOK), settings, embed, nlp)
+    return records, seg, vectors, settings, embed, nlp
+
+
+def _records_coded(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """From now on, the records each call of ``code_segments`` in the code stage codes."""
+    import litthemes.code.run as code_run
+
+    calls: list[list[str]] = []
+    real = code_run.code_segments
+
+    def counting(segments: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append(sorted(set(segments["record_id"])))
+        return real(segments, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(code_run, "code_segments", counting)
+    return calls
+
+
 def test_added_records_are_the_only_ones_coded(
     tmp_path: Path, embed_cache: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import litthemes.code.run as code_run
-    from litthemes.config import CodeSettings, SegmentSettings
 
     book = load_codebook(CODEBOOK)
-    base = pd.DataFrame(
-        [
-            {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
-            for i, (title, abstract) in enumerate(
-                [
-                    ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
-                    ("Stackable micro-credentials", "Credits stack into a degree."),
-                    ("A note", ""),
-                ]
-            )
-        ]
-    )
-    embed, nlp = EmbedSettings(cache_dir=embed_cache), SegmentSettings()
-    settings = CodeSettings(cache_dir=str(tmp_path))
-    seg = segment(base)
-    code_run.cached_codes(seg, embed_texts(seg["text"].tolist(), embed), book, settings, embed, nlp)
-    seen: list[list[str]] = []
+    titled = [
+        ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
+        ("Stackable micro-credentials", "Credits stack into a degree."),
+        ("A note", ""),
+    ]
+    base, seg, _, settings, embed, nlp = _coded_once(tmp_path, embed_cache, titled)
+    seen = _records_coded(monkeypatch)
     real = code_run.code_segments
-
-    def counting(segments: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
-        seen.append(sorted(set(segments["record_id"])))
-        return real(segments, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(code_run, "code_segments", counting)
     grown = pd.concat(
         [
             base,
@@ -368,24 +395,8 @@ def test_codebook_edit_runs_only_the_edited_codes_cues(
     tmp_path: Path, embed_cache: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import litthemes.code.run as code_run
-    from litthemes.config import CodeSettings, SegmentSettings
 
-    records = pd.DataFrame(
-        [
-            {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
-            for i, (title, abstract) in enumerate(
-                [
-                    ("Stackable micro-credentials", "Learners climb a qualification ladder towards a degree."),
-                    ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
-                ]
-            )
-        ]
-    )
-    embed, nlp = EmbedSettings(cache_dir=embed_cache), SegmentSettings()
-    settings = CodeSettings(cache_dir=str(tmp_path / "cache"))
-    seg = segment(records)
-    vectors = embed_texts(seg["text"].tolist(), embed)
-    code_run.cached_codes(seg, vectors, load_codebook(CODEBOOK), settings, embed, nlp)
+    records, seg, vectors, settings, embed, nlp = _coded_once(tmp_path, embed_cache, LADDER_RECORDS[:2])
 
     runs: list[tuple[list[str], list[str]]] = []
     real_coder = code_run.LexicalCoder
@@ -450,33 +461,10 @@ def test_a_cue_edit_codes_again_only_the_records_whose_matches_changed(
     import shutil
 
     import litthemes.code.run as code_run
-    from litthemes.config import CodeSettings, SegmentSettings
 
-    records = pd.DataFrame(
-        [
-            {"record_id": f"r{i}", "title": title, "status": "included", "abstract": abstract, "fulltext": ""}
-            for i, (title, abstract) in enumerate(
-                [
-                    ("Stackable micro-credentials", "Learners climb a qualification ladder towards a degree."),
-                    ("Employer perceptions of digital badges", "Hiring managers doubted the value of badges."),
-                    ("Open Badges in libraries", "Librarians issue badges for information literacy."),
-                ]
-            )
-        ]
-    )
-    embed, nlp = EmbedSettings(cache_dir=embed_cache), SegmentSettings()
-    settings = CodeSettings(cache_dir=str(tmp_path / "cache"))
-    seg = segment(records)
-    vectors = embed_texts(seg["text"].tolist(), embed)
-    code_run.cached_codes(seg, vectors, load_codebook(CODEBOOK), settings, embed, nlp)
-    coded: list[list[str]] = []
+    _, seg, vectors, settings, embed, nlp = _coded_once(tmp_path, embed_cache, LADDER_RECORDS)
     real = code_run.code_segments
-
-    def counting(segments: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
-        coded.append(sorted(set(segments["record_id"])))
-        return real(segments, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(code_run, "code_segments", counting)
+    coded = _records_coded(monkeypatch)
     data = yaml.safe_load(CODEBOOK.read_text())
     edited = tmp_path / "codebook.yaml"
 
