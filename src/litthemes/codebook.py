@@ -163,8 +163,7 @@ class Codebook(BaseModel):
         """A hash of what coding depends on (dimensions, background texts, codes), not of
         the name, version, description, groups or the agreement measured: an edit that
         changes how passages are coded changes it, a new description does not."""
-        content = self.model_dump(mode="json", include={"dimensions", "background", "generic_background", "codes"})
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+        return self._hash_of({"dimensions": True, "background": True, "generic_background": True, "codes": True})
 
     @property
     def semantic_fingerprint(self) -> str:
@@ -172,14 +171,16 @@ class Codebook(BaseModel):
         dimensions and the texts the semantic model learns from (definitions, examples,
         background). A codebook edit that changes terms, patterns, labels or colours only
         leaves it as it was, so records whose matches did not change keep their coding."""
-        content = self.model_dump(
-            mode="json",
-            include={
+        return self._hash_of(
+            {
                 "background": True,
                 "generic_background": True,
                 "codes": {"__all__": {"id", "dimension", "definition", "semantic", "examples"}},
-            },
+            }
         )
+
+    def _hash_of(self, include: dict[str, Any]) -> str:
+        content = self.model_dump(mode="json", include=include)
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
     @property

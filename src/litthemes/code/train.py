@@ -327,8 +327,10 @@ def machine_codings(
     """:func:`machine_coding` at each of ``lexical_weights`` (``code.lexical_weight``, the
     cues' share of a passage's score), from one fitted model: the weight only changes
     how its probabilities and the cues are combined."""
+    from litthemes.code.lexical import LexicalCoder
     from litthemes.code.score import code_segments
     from litthemes.code.tune import tuned_settings
+    from litthemes.segment import load_pipeline
 
     segments = units_as_segments(units)
     # Two passages may share a position in a document (a table without positions): order them.
@@ -344,6 +346,10 @@ def machine_codings(
         settings.training_sequence,
     )
     vectors = embed_texts(segments["text"].tolist(), embed_settings)
+    # The cues' matches do not depend on the weight: matched once for all of them.
+    matches = LexicalCoder(codebook, load_pipeline(nlp_model), settings.weak_cue_weight).match_all(
+        segments["lemmas"].tolist()
+    )
     unit_of = dict(
         zip(zip(segments["record_id"], segments["segment_index"], strict=True), segments["unit"], strict=True)
     )
@@ -356,6 +362,7 @@ def machine_codings(
             settings.model_copy(update={"lexical_weight": weight}),
             embed_settings,
             nlp_model,
+            matches,
             classifier=classifier,
         )
         present = coded[coded["present"]]
