@@ -10,6 +10,7 @@ import pytest
 from litthemes.config import IngestSettings, ScreeningSettings
 from litthemes.ingest import ingest
 from litthemes.ingest.clean import (
+    clean_text,
     normalize_abstract,
     normalize_doc_type,
     normalize_doi,
@@ -46,6 +47,32 @@ def test_a_closing_publisher_notice_is_not_part_of_the_abstract(notice: str) -> 
     body = "Badges motivated learners to complete the course. Completion rose by a third."
     assert normalize_abstract(f"{body} {notice}") == body
     assert normalize_abstract(notice) == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        # Shapes found in the shared corpora (Web of Science and OpenAlex titles).
+        ("Towards an archaeology <i>in</i> and <i>of</i> the present", "Towards an archaeology in and of the present"),
+        ("Fallow deer (<i>Dama dama dama</i>) management", "Fallow deer (Dama dama dama) management"),
+        # The database dropped the space before the tag: the words stay apart.
+        ("Safety analysis of<scp>rFVII</scp>a with emicizumab", "Safety analysis of rFVIIa with emicizumab"),
+        ("an area of 5 m<sup>2</sup> and H<sub>2</sub>O", "an area of 5 m2 and H2O"),
+        (
+            "<jats:title>Abstract</jats:title><jats:p>Badges are &lt;i&gt;new&lt;/i&gt;.</jats:p>",
+            "Abstract Badges are new.",
+        ),
+        ("<mml:math><mml:mi>x</mml:mi></mml:math> rises", "x rises"),
+        # PubMed's section heads and cross-references (OpenAlex), Scopus subscripts.
+        ("<h3>Background</h3> Fears fade. <h3>Methods</h3> Rats", "Background Fears fade. Methods Rats"),
+        ('a task (<xref ref-type="bibr" rid="bib26">Yoo and Lee, 2017</xref>).', "a task (Yoo and Lee, 2017)."),
+        ("CO<inf>2</inf> <SUP>14</SUP>C", "CO2 14C"),
+        # Comparisons are not tags.
+        ("p<0.05 and a < b > c", "p<0.05 and a < b > c"),
+    ],
+)
+def test_inline_markup_is_dropped(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
 
 
 def test_copyright_words_inside_the_text_are_kept() -> None:
@@ -121,6 +148,9 @@ def test_unreadable_file_is_reported_not_raised(tmp_path: Path) -> None:
     assert len(records) == 1
     failed = [f for f in flow["files"] if f["error"]]
     assert len(failed) == 1 and "empty" in failed[0]["error"] and failed[0]["file"].endswith("empty.ris")
+    # The reader's error names the file; the flow's note says so once.
+    (note,) = [n for n in flow["notes"] if n.startswith("unreadable")]
+    assert note.count("empty.ris") == 1
 
 
 def test_record_ids_are_stable_and_unique(tmp_path: Path) -> None:

@@ -138,3 +138,13 @@ def test_benchmark_corpus_counts(corpora: Path) -> None:
     assert sum(len(r.records) for r in results) == 12000
     assert sum(bool(normalize_abstract(x.fields.get("abstract"))) for r in results for x in r.records) == 6715
     assert not any(r.quarantined for r in results)
+
+
+def test_markup_in_real_titles_and_abstracts_is_dropped(corpora: Path) -> None:
+    # One Web of Science export of the archaeology corpus: 98 inline tags (<i>, <sup>) in it.
+    path = corpora / "benchmark-wos-archaeology" / "savedrecs21.txt"
+    assert "<i>" in path.read_text(encoding="utf-8-sig")
+    records, _ = ingest([str(path)])
+    text = records["title"] + " " + records["abstract"]
+    assert not text.str.contains(r"</?(?:i|sup|sub|scp)>", regex=True).any()
+    assert records["title"].str.startswith("The UNESCO Convention on the Protection of the Underwater").any()

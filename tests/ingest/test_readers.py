@@ -177,8 +177,10 @@ def test_column_map_overrides_and_names_missing_columns(tmp_path: Path) -> None:
     path = write(tmp_path, "odd.csv", "Heading,Body\nA title,Text\n")
     result = read_file(path, column_map={"title": "Heading", "abstract": "Body"})
     assert result.records[0].fields["title"] == "A title"
-    with pytest.raises(UnreadableFile, match="not in the header"):
+    with pytest.raises(UnreadableFile, match="not in the header") as raised:
         read_file(path, column_map={"title": "Missing"})
+    # The error names the file, as every reader's does.
+    assert str(raised.value).startswith(f"{path}: ")
 
 
 def test_latin1_file_is_decoded(tmp_path: Path) -> None:

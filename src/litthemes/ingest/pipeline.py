@@ -200,7 +200,7 @@ def ingest_files(
         "totals": totals,
         "excluded_by_rule": dict(sorted(excluded_by.items())),
         "quarantine": [q.as_dict() for r in results for q in r.quarantined],
-        "notes": [n for r in results for n in r.notes] + [f"unreadable: {f['file']}: {f['error']}" for f in failed],
+        "notes": [n for r in results for n in r.notes] + [f"unreadable: {f['error']}" for f in failed],
         "fields": field_availability(df[df["status"] == "included"]),
         "enrichment": enrichment,
     }

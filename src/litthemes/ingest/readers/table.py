@@ -110,7 +110,10 @@ def read_table(path: str, data: bytes, column_map: dict[str, str] | None = None,
         result.format = "wos_tab"
         mapping = {WOS_TAGS[h]: h for h in header if h in WOS_TAGS}
     else:
-        mapping = _resolve_columns(header, column_map or {})
+        try:
+            mapping = _resolve_columns(header, column_map or {})
+        except UnreadableFile as exc:
+            raise UnreadableFile(f"{path}: {exc}") from None
     if "title" not in mapping and "abstract" not in mapping:
         raise UnreadableFile(
             f"{path}: no title or abstract column among {header[:15]}; "
