@@ -62,7 +62,7 @@ def study_settings(folder: str, study: str, inputs: list[str]) -> Settings:
     """The settings of a new study in ``folder`` (as the user will pass it to Snakemake)."""
     base = folder.rstrip("/") or "."
     settings = Settings.model_validate({"inputs": inputs or [f"{base}/exports"]}).model_dump(mode="json")
-    for key, value in {**NEUTRAL, "study": study}.items():
+    for key, value in {**NEUTRAL, "study": study, "report.title": f"{study}: what the literature says"}.items():
         _set(settings, key, value)
     paths = {
         "codebook": "codebook.yaml",

@@ -47,6 +47,7 @@ def test_init_writes_a_valid_study_whose_every_output_is_inside_it(
     assert all(p.startswith("studies/mine/") for p in paths), paths
     # Nothing of the micro-credentials study carries over.
     assert settings.ingest.openalex.query == "" and settings.topics.extra_stop_words == []
+    assert settings.report.title == "mine: what the literature says"
     assert load_codebook("studies/mine/codebook.yaml").name == "mine"
     assert "snakemake --cores 2 --configfile studies/mine/config.yaml" in Path("studies/mine/README.md").read_text()
     again = CliRunner().invoke(main, ["init", "studies/mine"])

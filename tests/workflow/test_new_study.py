@@ -65,6 +65,13 @@ def test_a_new_study_from_init_to_notebook(corpora: Path, tmp_path: Path, embed_
     assert second.returncode == 0, second.stderr[-4000:]
     fit = yaml.safe_load((tmp_path / "dse" / "reports" / "fit_check.json").read_text())
     assert fit["documents_in_domain"] > 0.5 and fit["emergent_topics"] < fit["topics"] / 2
+    # The brief is this study's: its title, and no figure of a dimension or group the
+    # drafted codebook (themes only) does not have.
+    brief = (tmp_path / "dse" / "reports" / "brief.html").read_text()
+    assert "<title>dse: what the literature says</title>" in brief
+    assert "fig-theme_prevalence" in brief and "The themes together" in brief
+    for absent in ("theme_by_credential_type", "theme_by_stakeholder", "terminology_shift", "opportunity_risk"):
+        assert f"fig-{absent}" not in brief
 
     # 3. A notebook opens this study's results (LITTHEMES_CONFIG), not the sample's.
     import nbformat

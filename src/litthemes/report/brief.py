@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from litthemes.captions import FIGURE_CAPTIONS
 from litthemes.cite import citation
-from litthemes.codebook import Codebook, agreement_reasons, load_codebook
+from litthemes.codebook import THEME, Codebook, agreement_reasons, load_codebook
 from litthemes.report.fit import percent
 from litthemes.report.fonts import FONT_PACKAGES, uncovered
 from litthemes.tables import (
@@ -76,6 +76,38 @@ def _image(path: Path) -> str:
 def _figures(figures_dir: str | Path) -> dict[str, str]:
     """Data URIs of the figures' PNGs (the HTML brief)."""
     return {p.stem: _image(p) for p in sorted(Path(figures_dir).glob("*.png"))}
+
+
+def shown_figures(book: Codebook) -> set[str]:
+    """The figures that say something about ``book``'s codes. The workflow draws every
+    figure; those that read a dimension or a group the codebook lacks (a study's own
+    codebook often has themes only) would stand empty in its brief and are left out."""
+    dimensions = {code.dimension for code in book.codes}
+    groups = {code.group for code in book.themes}
+    needs = {
+        "terminology_shift": "credential_type" in dimensions,
+        "theme_by_credential_type": "credential_type" in dimensions,
+        "theme_by_stakeholder": "stakeholder" in dimensions,
+        "theme_by_setting": "setting" in dimensions,
+        "opportunity_risk": {"trends", "challenges"} <= groups,
+        "challenge_cooccurrence": "challenges" in groups,
+        "challenge_network": "challenges" in groups,
+    }
+    return {name for name in FIGURE_CAPTIONS if needs.get(name, True)}
+
+
+def cross_heading(book: Codebook) -> str:
+    """The heading of the brief's section on the themes across the codebook's other
+    dimensions ("Themes by credential type, stakeholder and setting")."""
+    labels = [
+        label if label[1:2].isupper() else label[:1].lower() + label[1:]
+        for dimension, label in book.dimensions.items()
+        if dimension != THEME and any(code.dimension == dimension for code in book.codes)
+    ]
+    if not labels:
+        return "The themes together"
+    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"Themes by {listed}"
 
 
 _BLANK = "litthemes-blank-"
@@ -383,6 +415,7 @@ def run(
         n_claims=len(t["claims"]),
         label=label,
         codebook=book,
+        cross_heading=cross_heading(book),
         codebook_stamp=book.stamp,
         records=len(included),
         software=software_versions(),
@@ -392,10 +425,14 @@ def run(
         n_codes=int(codes["present"].sum()),
     )
     template = env.get_template("brief.html.j2")
+    shown = shown_figures(book)
     if out:
-        write_text(template.render(figures=_figures(figures_dir), **context), out)
+        figures = {name: uri for name, uri in _figures(figures_dir).items() if name in shown}
+        write_text(template.render(figures=figures, **context), out)
     if pdf_out:
         images, placed = _pdf_figures(figures_dir)
+        images = {name: image for name, image in images.items() if name in shown}
+        placed = {name: path for name, path in placed.items() if name in shown}
         _write_pdf(template.render(figures=images, **context), out or pdf_out, pdf_out, placed)
     return out or str(pdf_out)
 
