@@ -178,11 +178,12 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
             }
         )
     groups = t["prevalence"][t["prevalence"]["theme"].str.startswith("group:")].sort_values("share", ascending=False)
-    if len(groups) and groups["coded"].sum() > 0:
+    # With one group there is nothing to compare.
+    if len(groups) > 1 and groups["coded"].sum() > 0:
         g = groups.iloc[0]
         out.append(
             {
-                "text": f"Of the four groups, {g.label.lower()} are raised most often: "
+                "text": f"Of the {len(groups)} groups of themes, {g.label.lower()} are raised most often: "
                 f"in {percent(g.share)} of records.",
                 "figure": "theme_prevalence",
                 "theme": "",
@@ -197,6 +198,14 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
             for r in moving.head(3).itertuples()
         ]
         out.append({"text": "; ".join(parts) + ".", "figure": "theme_trends", "theme": str(moving["theme"].iloc[0])})
+    elif t["prevalence_by_year"].empty:
+        out.append(
+            {
+                "text": "No record carries a publication year, so no trend over the years can be measured.",
+                "figure": "theme_trends",
+                "theme": "",
+            }
+        )
     else:
         tested = int(tests["q_value"].notna().sum())
         out.append(

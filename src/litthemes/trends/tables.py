@@ -132,7 +132,10 @@ def prevalence_by_year(
             presence, records, list(group), settings.min_records_per_year
         )
     ]
-    return pd.DataFrame(rows)
+    # The columns are named even without rows (a corpus without years has none).
+    return pd.DataFrame(
+        rows, columns=["theme", "group", "year", "records", "coded", "share", "ci_low", "ci_high", "enough_records"]
+    )
 
 
 def _shares_by_year(
@@ -298,7 +301,7 @@ def terminology(dims: pd.DataFrame, records: pd.DataFrame, settings: TrendSettin
             presence, records, list(presence.columns), settings.min_records_per_year
         )
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["year", "credential_type", "records", "coded", "share", "ci_low", "ci_high"])
 
 
 def cooccurrence(codes: pd.DataFrame, theme_ids: list[str], settings: TrendSettings) -> pd.DataFrame:
@@ -354,7 +357,7 @@ def cross_matrix(codes: pd.DataFrame, dims: pd.DataFrame, dimension: str) -> pd.
                     "share_of_theme": both / t.sum() if t.sum() else 0.0,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["theme", dimension, "records", "theme_records", "share_of_theme"])
 
 
 def callon_map(incidence: pd.DataFrame, cluster_of: dict[str, str]) -> pd.DataFrame:
@@ -468,7 +471,7 @@ def opportunity_risk(
                 "enough_records": n >= settings.min_records_per_year,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["year", "records", "opportunity", "risk", "balance", "enough_records"])
 
 
 def topics_over(doc_topics: pd.DataFrame, records: pd.DataFrame, dims: pd.DataFrame) -> dict[str, pd.DataFrame]:
