@@ -16,7 +16,7 @@ from litthemes.config import Settings, load
 from litthemes.report.fit import fit_checks
 from litthemes.study import commented_yaml
 from litthemes.topics.documents import surface_forms, surface_terms
-from litthemes.topics.draft import background_titles, merge_topics
+from litthemes.topics.draft import merge_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,24 +122,3 @@ def test_fit_checks_warn_of_a_theme_that_every_record_mentions() -> None:
     # Twenty records at least: in a handful of records every theme may be mentioned everywhere.
     few = codes[codes["record_id"].isin(records[:10])].assign(present=True)
     assert fit_checks(10, few, topics, {})["ubiquitous_themes"] == {}
-
-
-def test_the_background_takes_the_title_closest_to_each_topic() -> None:
-    # Topic 0's centroid is the first axis. Record "book" is a congress's abstract book:
-    # its text sits near every topic, but its title ("Accepted Abstracts") near none.
-    pool = pd.DataFrame(
-        {
-            "record_id": ["book", "paper", "other"],
-            "segment_index": [0, 0, 0],
-            "field": ["title", "title", "title"],
-            "text": ["Accepted Abstracts", "Emicizumab prophylaxis in children", "Gene therapy for haemophilia"],
-            "row": [0, 1, 2],
-        }
-    )
-    vectors = np.array([[0.2, 0.2, 0.96], [0.9, 0.1, 0.42], [0.1, 0.95, 0.3]], dtype=np.float32)
-    centroids = {0: np.array([1.0, 0.0, 0.0]), 1: np.array([0.0, 1.0, 0.0])}
-    members = {0: ["book", "paper"], 1: ["book", "other"]}
-    assert background_titles(pool, vectors, members, centroids) == [
-        "Emicizumab prophylaxis in children",
-        "Gene therapy for haemophilia",
-    ]

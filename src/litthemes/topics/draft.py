@@ -3,8 +3,8 @@
 Each topic (outliers aside) becomes a code a researcher edits and promotes: an id and a
 label from its distinctive terms, a definition to rewrite, the terms as cues, and the
 passages of its records closest to the topic as examples. Topics whose centroids are
-near-duplicates are merged into one code. The title closest to each topic becomes a
-background text (what every record is about). With ``extend``, the study's own codebook is
+near-duplicates are merged into one code. The corpus's most central titles become the
+background (what every record is about). With ``extend``, the study's own codebook is
 kept and codes are added for its emergent topics only.
 """
 
@@ -22,7 +22,7 @@ import yaml
 from litthemes.captions import OKABE_ITO
 from litthemes.codebook import THEME, load_codebook
 from litthemes.config import Settings, load
-from litthemes.tables import DOC_TOPICS, SEGMENTS, TOPICS, read_table, read_vectors, write_text
+from litthemes.tables import DOC_TOPICS, RECORDS, SEGMENTS, TOPICS, read_table, read_vectors, write_text
 
 DRAFT_GROUP = "drafted"
 
@@ -74,36 +74,19 @@ def _slug(terms: list[str], taken: set[str]) -> str:
     return slug
 
 
-def _segment_pool(segments: pd.DataFrame, vectors_path: str, record_ids: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
-    """The segments of ``record_ids`` with their row in the vectors, and the vectors, in
-    one read of the vector file."""
+def _example_pool(segments: pd.DataFrame, vectors_path: str, record_ids: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The passages examples are chosen from (abstract and full-text sentences of a
+    readable length, of ``record_ids``) and their vectors, in one read of the vector file."""
     keys, vectors = read_vectors(vectors_path, record_ids)
     row = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["record_id", "segment_index"]]))
-    pool = segments[segments["record_id"].isin(record_ids)]
+    pool = segments[
+        segments["record_id"].isin(record_ids)
+        & (segments["field"] != "title")
+        & segments["text"].str.len().between(60, 400)
+    ]
     rows = row.reindex(pd.MultiIndex.from_frame(pool[["record_id", "segment_index"]]))
-    return pool.assign(row=rows.to_numpy()).dropna(subset=["row"]), vectors
-
-
-def _example_pool(pool: pd.DataFrame) -> pd.DataFrame:
-    """The passages examples are chosen from: abstract and full-text sentences of a readable length."""
-    return pool[(pool["field"] != "title") & pool["text"].str.len().between(60, 400)]
-
-
-def background_titles(
-    pool: pd.DataFrame, vectors: np.ndarray, members: dict[int, list[str]], centroids: dict[int, np.ndarray]
-) -> list[str]:
-    """For each topic, the title closest to its centroid: the background covers every part
-    of the corpus, not only its centre. Titles, not whole records, are compared: a record
-    gathering many abstracts (a congress's abstract book) sits near every centroid under a
-    title that says nothing of them."""
-    titles_pool = pool[pool["field"] == "title"]
-    titles: list[str] = []
-    for topic, ids in sorted(members.items()):
-        if ids:
-            for title in _examples(titles_pool, vectors, ids, centroids[topic], 1):
-                if title not in titles:
-                    titles.append(title)
-    return titles
+    pool = pool.assign(row=rows.to_numpy()).dropna(subset=["row"])
+    return pool, vectors
 
 
 def _examples(pool: pd.DataFrame, vectors: np.ndarray, members: list[str], centroid: np.ndarray, k: int) -> list[str]:
@@ -123,11 +106,12 @@ def draft_codes(
     n_examples: int = 3,
     emergent_only: bool = False,
 ) -> tuple[list[DraftCode], list[str]]:
-    """The drafted codes, and background texts (the title closest to each topic)."""
+    """The drafted codes, and background texts (the corpus's most central titles)."""
     processed, interim = Path(settings.processed_dir), Path(settings.interim_dir)
     topics = read_table(processed / "topics.parquet", TOPICS)
     doc_topics = read_table(processed / "doc_topics.parquet", DOC_TOPICS)
     segments = read_table(interim / "segments.parquet", SEGMENTS)
+    records = read_table(interim / "records.parquet", RECORDS).set_index("record_id")
     keys, doc_vectors = read_vectors(str(interim / "document_embeddings.parquet"))
     position = {rid: i for i, rid in enumerate(keys["record_id"])}
     real = topics[topics["topic"] >= 0]
@@ -139,10 +123,9 @@ def draft_codes(
     }
     centroids = {t: _unit(doc_vectors[[position[r] for r in ids]].mean(axis=0)) for t, ids in members.items() if ids}
     by_topic = real.set_index("topic")
-    passages, segment_vectors = _segment_pool(
+    pool, segment_vectors = _example_pool(
         segments, str(interim / "segment_embeddings.parquet"), {r for ids in members.values() for r in ids}
     )
-    pool = _example_pool(passages)
     codes = []
     for group in merge_topics(centroids, merge_similarity):
         terms: list[str] = []
@@ -169,7 +152,16 @@ def draft_codes(
     for code in codes:
         own = [t for t in code.terms if counts[t] == 1]
         code.terms = own or code.terms
-    titles = background_titles(passages, segment_vectors, members, centroids)
+    # The background: the title of the record nearest each topic's centroid, so that it
+    # covers every part of the corpus, not only its centre.
+    titles: list[str] = []
+    for topic, ids in sorted(members.items()):
+        if ids:
+            rows = [position[r] for r in ids]
+            nearest = ids[int(np.argmax(doc_vectors[rows] @ centroids[topic]))]
+            title = str(records.loc[nearest, "title"])
+            if title and title not in titles:
+                titles.append(title)
     return sorted(codes, key=lambda c: (-c.size, c.topics)), titles
 
 
@@ -236,7 +228,7 @@ def draft_codebook(
             "# Each code comes from one topic, or from near-duplicate topics merged. Before using it:\n"
             "# rename ids and labels, rewrite each definition as what a passage must say to carry the\n"
             "# code, keep the cues that are specific, add examples, and group the codes. The background\n"
-            "# is the title closest to each topic: what every record is about.\n"
+            "# is the corpus's most central titles: what every record is about.\n"
         )
         text = header + yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100) + "codes:\n"
     for i, code in enumerate(codes):
