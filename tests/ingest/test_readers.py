@@ -130,6 +130,17 @@ def test_bibtex_repeated_field_kept_and_logged_bad_entry_quarantined(tmp_path: P
     assert len(result.quarantined) == 1 and result.quarantined[0].location.startswith("line ")
 
 
+def test_bibtex_latex_quotes_and_escapes_become_text(tmp_path: Path) -> None:
+    # As the Web of Science BibTeX of the dropout corpus writes them.
+    text = (
+        "@article{k, title = {``Everybody Grieves, but Still Nobody Sees'': Toward a Praxis},\n"
+        "  abstract = {Households living on US\\$1 a day: 40\\% of {HIV} cases \\& R\\_D.}, year = 2012}\n"
+    )
+    fields = read_file(write(tmp_path, "wos.bib", text)).records[0].fields
+    assert fields["title"] == "\u201cEverybody Grieves, but Still Nobody Sees\u201d: Toward a Praxis"
+    assert fields["abstract"] == "Households living on US$1 a day: 40% of HIV cases & R_D."
+
+
 def test_bibtex_string_expressions_are_resolved(tmp_path: Path) -> None:
     # Found by benchmarks/fuzz_readers.py: '#' concatenation and month macros.
     text = '@article{k, title = "Badges in " # jan # {2020}, author = "Doe, J.", year = 2020}\n'

@@ -124,9 +124,15 @@ def _rename_repeated_fields(chunk: str) -> tuple[str, list[str]]:
     return "".join(out), sorted(k for k, v in seen.items() if v > 1)
 
 
+# What LaTeX leaves in the text of Scopus, WoS and reference-manager exports (counted in
+# the shared .bib files: escaped &, %, $ and TeX quotes; no accent commands).
+_LATEX_TEXT = {"\\&": "&", "\\%": "%", "\\_": "_", "\\$": "$", "``": "\u201c", "''": "\u201d"}
+
+
 def _bib_clean(value: str) -> str:
     value = re.sub(r"[{}]", "", value or "")
-    value = value.replace("\\&", "&").replace("\\%", "%").replace("\\_", "_")
+    for latex, text in _LATEX_TEXT.items():
+        value = value.replace(latex, text)
     return re.sub(r"\s+", " ", value).strip()
 
 
