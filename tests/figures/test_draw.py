@@ -93,6 +93,25 @@ def test_corpus_by_year_stacks_sources_per_year_and_fills_missing_years() -> Non
     assert note == "n = 9 records with a year"
 
 
+def test_corpus_by_year_lumps_the_smallest_of_many_files_and_keeps_year_labels_apart() -> None:
+    # An OpenAlex export in 11 pages of 25 works, 1983-2021 (the SYNERGY corpus's shape).
+    rows = [
+        {"year": 1983 + (page * 7 + k) % 39, "source": f"works_{page * 25}_{page * 25 + 25}.json", "records": 1 + page}
+        for page in range(11)
+        for k in range(5)
+    ]
+    table = pd.DataFrame(rows).groupby(["year", "source"], as_index=False)["records"].sum()
+    fig, _ = draw("corpus_by_year", {"corpus_by_year": table})
+    ax = fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    # Seven colours for the largest pages, the eighth for the other four together.
+    assert len(legend) == 8 and legend[-1] == "4 other files"
+    assert "works_250_275.json" in legend and "works_0_25.json" not in legend
+    assert round(sum(p.get_height() for p in ax.patches)) == table["records"].sum()
+    low, high = ax.get_xlim()
+    assert len([tick for tick in ax.get_xticks() if low <= tick <= high]) <= 11
+
+
 def test_an_empty_table_gives_a_figure_that_says_so() -> None:
     table = pd.DataFrame(
         {"year": pd.Series([], dtype=int), "source": pd.Series([], dtype=str), "records": pd.Series([], dtype=int)}

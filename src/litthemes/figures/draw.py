@@ -114,11 +114,18 @@ def fig_corpus_by_year(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebo
         wide = df.pivot_table(index="year", columns="source", values="records", fill_value=0).sort_index()
         years = np.arange(wide.index.min(), wide.index.max() + 1)
         wide = wide.reindex(years, fill_value=0)
+        # An export split into pages (OpenAlex's works_0_25.json, ...) has more files than
+        # the palette has colours: the largest keep theirs, the rest stack as one.
+        if len(wide.columns) > len(OKABE_ITO):
+            by_size = sorted(wide.columns, key=lambda source: (-wide[source].sum(), source))
+            kept, rest = sorted(by_size[: len(OKABE_ITO) - 1]), by_size[len(OKABE_ITO) - 1 :]
+            wide = wide[kept].assign(**{f"{len(rest)} other files": wide[rest].sum(axis=1)})
         bottom = np.zeros(len(wide))
         for i, source in enumerate(wide.columns):
             ax.bar(wide.index, wide[source], bottom=bottom, label=source, color=OKABE_ITO[i % len(OKABE_ITO)])
             bottom += wide[source].to_numpy()
-        ax.set_xticks(years[:: max(1, len(years) // 15)])
+        # Whole years, few enough that four-digit labels do not run into each other.
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
         ax.legend(fontsize=7, loc="upper left")
     ax.set_xlabel("Publication year")
     ax.set_ylabel("Records (count)")
