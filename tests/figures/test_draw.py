@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from litthemes.codebook import load_codebook
-from litthemes.figures.draw import FIGURES, GROUP_COLOURS, FigureWriter, render
+from litthemes.figures.draw import FIGURES, GROUP_COLOURS, FigureWriter, group_colours, render
 
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,6 +141,21 @@ def test_theme_prevalence_draws_mentioned_and_main_bars_per_theme_without_groups
     expected = matplotlib.colors.to_rgb(GROUP_COLOURS[themes["group"].iloc[0]])
     assert pale.get_facecolor()[:3] == pytest.approx(expected) and pale.get_alpha() < 1 and dark.get_alpha() is None
     assert "main theme" in ax.get_xlabel() and note == "n = 40 records"
+
+
+def test_a_study_codebooks_groups_have_their_own_colours_and_legend() -> None:
+    # A drafted codebook: one group of its own, none of the bundled study's four.
+    book = load_codebook(ROOT / "src" / "litthemes" / "resources" / "codebook-template.yaml")
+    theme = book.themes[0]
+    table = prevalence().iloc[:1].assign(theme=theme.id, group=theme.group)
+    capture = Capture()
+    FIGURES["theme_prevalence"]({"prevalence": table}, capture, book)
+    ax = capture.figures["theme_prevalence"][0].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [book.groups[theme.group]]
+    colour = ax.patches[0].get_facecolor()[:3]
+    assert colour == pytest.approx(ax.get_legend().legend_handles[0].get_facecolor()[:3])
+    assert colour != pytest.approx(matplotlib.colors.to_rgb("#777777"))
+    assert group_colours(BOOK) == GROUP_COLOURS
 
 
 def test_theme_trends_has_one_panel_per_theme_with_its_label() -> None:

@@ -29,6 +29,21 @@ from litthemes.codebook import Codebook
 log = logging.getLogger(__name__)
 
 GROUP_COLOURS = {"trends": "#0072B2", "challenges": "#D55E00", "impacts": "#009E73", "future": "#CC79A7"}
+NO_GROUP = "#777777"
+
+
+def group_colours(book: Codebook) -> dict[str, str]:
+    """A colour for each of ``book``'s theme groups that has themes, in the codebook's order:
+    the bundled study's four keep theirs in every figure, other groups take the palette's
+    colours those leave free."""
+    spare = [colour for colour in OKABE_ITO if colour not in GROUP_COLOURS.values()]
+    colours: dict[str, str] = {}
+    for group in book.groups:
+        if any(theme.group == group for theme in book.themes):
+            colours[group] = GROUP_COLOURS.get(group) or (spare.pop(0) if spare else NO_GROUP)
+    return colours
+
+
 STYLE: dict[str, Any] = {
     "figure.dpi": 100,
     "savefig.bbox": "tight",
@@ -152,7 +167,8 @@ def fig_theme_prevalence(t: dict[str, pd.DataFrame], w: FigureWriter, book: Code
     label = _label_of(book)
     fig, ax = plt.subplots(figsize=(7, 5.5))
     y = np.arange(len(df))
-    colours = [GROUP_COLOURS.get(g, "#777777") for g in df["group"]]
+    by_group = group_colours(book)
+    colours = [by_group.get(g, NO_GROUP) for g in df["group"]]
     height = 0.4
     ax.barh(y + height / 2, df["share"] * 100, height=height, color=colours, alpha=0.45)
     ax.errorbar(
@@ -177,8 +193,8 @@ def fig_theme_prevalence(t: dict[str, pd.DataFrame], w: FigureWriter, book: Code
     ax.set_yticks(y, [label(x) for x in df["theme"]])
     ax.set_xlabel("Records (%): pale bar, theme mentioned; dark bar, the record's main theme")
     ax.set_title("Prevalence of themes: mentioned and main theme")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in GROUP_COLOURS.values()]
-    ax.legend(handles, [book.groups.get(g, g) for g in GROUP_COLOURS], loc="lower right", fontsize=7)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in by_group.values()]
+    ax.legend(handles, [book.groups[g] for g in by_group], loc="lower right", fontsize=7)
     n = int(df["records"].iloc[0]) if len(df) else 0
     w.save(fig, "theme_prevalence", f"n = {n} records")
 
@@ -191,9 +207,10 @@ def fig_theme_trends(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook
     rows = int(np.ceil(len(themes) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(11, 2.3 * rows), sharex=True, squeeze=False)
     sparse_years: set[int] = set()
+    by_group = group_colours(book)
     for ax, theme in zip(axes.flat, themes, strict=False):
         s = df[df["theme"] == theme.id].sort_values("year")
-        colour = GROUP_COLOURS.get(theme.group or "", "#333333")
+        colour = by_group.get(theme.group or "", "#333333")
         ax.set_title(textwrap.fill(theme.label, 30), fontsize=8.5, color=colour)
         if s.empty:
             _empty(ax, "No dated records")
@@ -213,12 +230,12 @@ def fig_theme_trends(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook
     for ax in axes[-1]:
         ax.set_xlabel("Publication year", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-    handles = [plt.Line2D([0], [0], color=c, lw=2) for c in GROUP_COLOURS.values()]
+    handles = [plt.Line2D([0], [0], color=c, lw=2) for c in by_group.values()]
     fig.legend(
         handles,
-        [book.groups.get(g, g) for g in GROUP_COLOURS],
+        [book.groups[g] for g in by_group],
         loc="upper center",
-        ncol=4,
+        ncol=min(4, max(1, len(by_group))),
         bbox_to_anchor=(0.5, 1.02),
         fontsize=8,
     )
@@ -245,7 +262,8 @@ def fig_covid_change(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook
         _empty(ax, "Not enough records on both sides of the split year")
     else:
         y = np.arange(len(df))
-        colours = [GROUP_COLOURS.get(g, "#777777") for g in df["group"]]
+        by_group = group_colours(book)
+        colours = [by_group.get(g, NO_GROUP) for g in df["group"]]
         ax.errorbar(
             df["difference"] * 100,
             y,
