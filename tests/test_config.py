@@ -73,6 +73,29 @@ def test_report_captions_match_the_package() -> None:
         assert (ROOT / "workflow" / "report" / "tables" / f"{name}.rst").read_text().strip() == caption
 
 
+def test_a_stage_given_settings_its_section_refuses_ends_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "figures",
+            "--trends-dir",
+            str(tmp_path),
+            "--out-dir",
+            str(tmp_path),
+            "--codebook",
+            str(ROOT / "config" / "codebook.yaml"),
+            "--only",
+            "corpus_by_year",
+            "--settings",
+            '{"dpi": 10}',
+        ],
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        "error: --settings (FigureSettings): dpi: Input should be greater than or equal to 72"
+    ]
+
+
 def test_cli_check_reports_errors(tmp_path: Path) -> None:
     bad = tmp_path / "config.yaml"
     bad.write_text("inputs: []\ntopics: {method: lda}\n")

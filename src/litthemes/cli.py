@@ -65,12 +65,20 @@ class _Group(click.Group):
     """Bad input (a config, a codebook, a coding file) ends in one error line and exit status 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from pydantic import ValidationError
+
         from litthemes.agree.readers import CodingError
 
         try:
             return super().invoke(ctx)
         except (ConfigError, CodingError) as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except ValidationError as exc:
+            # A stage's --settings that its section of the config would refuse (the
+            # workflow passes validated settings; a person calling the stage may not).
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+            click.echo(f"error: --settings ({exc.title}): {problems}", err=True)
             sys.exit(2)
 
 
