@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,24 @@ def test_a_study_codebooks_groups_have_their_own_colours_and_legend() -> None:
     assert colour == pytest.approx(ax.get_legend().legend_handles[0].get_facecolor()[:3])
     assert colour != pytest.approx(matplotlib.colors.to_rgb("#777777"))
     assert group_colours(BOOK) == GROUP_COLOURS
+
+
+def test_thematic_map_labels_points_on_the_right_to_their_left() -> None:
+    ids = [t.id for t in BOOK.themes[:3]]
+    table = pd.DataFrame(
+        {
+            "cluster": ids,
+            "items": 1,
+            "occurrences": [5, 8, 3],
+            "centrality": [1.0, 5.0, 9.0],
+            "density": [2.0, 4.0, 3.0],
+            "quadrant": ["niche", "basic", "motor"],
+        }
+    ).rename(columns={"cluster": "theme"})
+    fig, _ = draw("thematic_map_themes", {"thematic_map_themes": table})
+    shown = [textwrap.shorten(LABEL[i], 30) for i in ids]
+    labels = {a.get_text(): a.get_horizontalalignment() for a in fig.axes[0].texts if a.get_text() in shown}
+    assert labels == {shown[0]: "left", shown[1]: "left", shown[2]: "right"}
 
 
 def test_theme_trends_has_one_panel_per_theme_with_its_label() -> None:

@@ -440,14 +440,18 @@ def _map(name: str, key: str, title: str) -> Callable[[dict[str, pd.DataFrame], 
             ax.scatter(df["centrality"], df["density"], s=size, c=[colours[q] for q in df["quadrant"]], alpha=0.8)
             ax.axvline(df["centrality"].median(), color="#999999", lw=0.8, ls="--")
             ax.axhline(df["density"].median(), color="#999999", lw=0.8, ls="--")
+            middle = (df["centrality"].min() + df["centrality"].max()) / 2
             for r in df.itertuples():
                 text = label(getattr(r, key)) if key == "theme" else getattr(r, key)
+                # Points in the right half are labelled to their left: a label never runs past the axes.
+                right = r.centrality > middle
                 ax.annotate(
                     textwrap.shorten(str(text), 30),
                     (r.centrality, r.density),
                     fontsize=6.5,
-                    xytext=(3, 3),
+                    xytext=(-3 if right else 3, 3),
                     textcoords="offset points",
+                    ha="right" if right else "left",
                 )
             for quadrant, (x, y, ha, va) in {
                 "motor": (0.98, 0.98, "right", "top"),
