@@ -48,6 +48,23 @@ def test_claims_ledger_finds_quantities() -> None:
     assert claims["citation"].iloc[0].startswith("Doe & Roe (2022)")
 
 
+@pytest.mark.parametrize(
+    ("text", "claims"),
+    [
+        # Numbers in words take more than one token (the dropout corpus's "Ninety-four percent").
+        ("Ninety-four percent of the baseline sample was interviewed.", ["Ninety-four percent"]),
+        ("We surveyed twenty five students and thirty-two teachers.", ["twenty five students", "thirty-two teachers"]),
+        ("About 10-20% of adults earned a badge.", ["10-20%"]),
+        # An ordinal counts nothing.
+        ("Among second grade students, reading rose.", []),
+    ],
+)
+def test_claims_read_whole_numbers(text: str, claims: list[str]) -> None:
+    segs = pd.DataFrame([{"record_id": "r", "segment_index": 1, "field": "abstract", "text": text}])
+    recs = pd.DataFrame([{"record_id": "r", "authors": "Doe, J.", "year": 2022, "title": "Badges", "doi": ""}])
+    assert find_claims(segs, recs)["value"].tolist() == claims
+
+
 def test_claims_prefilter_drops_only_text_without_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [
         "Twenty thousand learners enrolled in the first cohort.",

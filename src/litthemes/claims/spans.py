@@ -31,6 +31,15 @@ CLAIM_SPANS = pa.schema(
 CLAIM_FIELDS = ("abstract", "fulltext")
 
 _NUMBER = {"LIKE_NUM": True}
+# A number written in words may take two tokens or three ("ninety four", "Ninety-four":
+# spaCy splits the hyphen off); without them "Ninety-four percent" was read as "four percent".
+_NUMBER_WORDS_JOINED: list[dict[str, Any]] = [
+    {"ORTH": {"IN": ["-", "\u2013"]}, "OP": "?"},
+    {"LIKE_NUM": True, "OP": "?"},
+]
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+# A count counts: "second grade students" is no number of students.
+_CARDINAL: dict[str, Any] = {"LIKE_NUM": True, "LOWER": {"NOT_IN": _ORDINALS}}
 _SCALE = {"LOWER": {"IN": ["thousand", "million", "billion", "trillion", "k", "m", "bn"]}, "OP": "?"}
 _COUNTED = {
     "LEMMA": {
@@ -64,8 +73,8 @@ _COUNTED = {
 
 PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
     "percentage": [
-        [_NUMBER, {"ORTH": "%"}],
-        [_NUMBER, {"LOWER": {"IN": ["percent", "per", "pct"]}}, {"LOWER": "cent", "OP": "?"}],
+        [_NUMBER, *_NUMBER_WORDS_JOINED, {"ORTH": "%"}],
+        [_NUMBER, *_NUMBER_WORDS_JOINED, {"LOWER": {"IN": ["percent", "per", "pct"]}}, {"LOWER": "cent", "OP": "?"}],
         [{"TEXT": {"REGEX": r"^\d+(\.\d+)?%$"}}],
     ],
     "money": [
@@ -74,7 +83,7 @@ PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
         [_NUMBER, _SCALE, {"LOWER": {"IN": ["dollars", "euros", "pounds", "usd", "eur"]}}],
     ],
     "count": [
-        [_NUMBER, _SCALE, {"OP": "?", "IS_ALPHA": True, "IS_STOP": False}, _COUNTED],
+        [_CARDINAL, *_NUMBER_WORDS_JOINED, _SCALE, {"OP": "?", "IS_ALPHA": True, "IS_STOP": False}, _COUNTED],
         [{"TEXT": {"REGEX": r"^\d{1,3}(,\d{3})+$"}}, {"OP": "?"}, _COUNTED],
     ],
     "growth": [
