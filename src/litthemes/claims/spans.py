@@ -41,6 +41,9 @@ _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", 
 # A count counts: "second grade students" is no number of students.
 _CARDINAL: dict[str, Any] = {"LIKE_NUM": True, "LOWER": {"NOT_IN": _ORDINALS}}
 _SCALE = {"LOWER": {"IN": ["thousand", "million", "billion", "trillion", "k", "m", "bn"]}, "OP": "?"}
+_GROWTH_VERB = {"LEMMA": {"IN": ["grow", "increase", "rise", "double", "triple", "decline", "decrease", "fall"]}}
+_GROWTH_LINK = {"LOWER": {"IN": ["by", "to", "from", "of"]}, "OP": "?"}
+_WORD_BETWEEN = {"IS_PUNCT": False, "OP": "?"}
 _COUNTED = {
     "LEMMA": {
         "IN": [
@@ -87,13 +90,13 @@ PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
         [{"TEXT": {"REGEX": r"^\d{1,3}(,\d{3})+$"}}, {"OP": "?"}, _COUNTED],
     ],
     "growth": [
-        [
-            {"LEMMA": {"IN": ["grow", "increase", "rise", "double", "triple", "decline", "decrease", "fall"]}},
-            {"LOWER": {"IN": ["by", "to", "from", "of"]}, "OP": "?"},
-            _NUMBER,
-            {"ORTH": "%", "OP": "?"},
-        ],
-        [{"LOWER": {"IN": ["cagr", "growth"]}}, {"OP": "?"}, {"OP": "?"}, _NUMBER, {"ORTH": "%", "OP": "?"}],
+        [_GROWTH_VERB, _GROWTH_LINK, _NUMBER, *_NUMBER_WORDS_JOINED, *unit]
+        for unit in ([{"LOWER": {"IN": ["%", "percent", "pct"]}, "OP": "?"}], [{"LOWER": "per"}, {"LOWER": "cent"}])
+    ]
+    + [
+        # Two words may stand between (a "growth rate of 5%"), but no punctuation: in "economic
+        # growth, (2) ..." the number starts the next item of a list.
+        [{"LOWER": {"IN": ["cagr", "growth"]}}, _WORD_BETWEEN, _WORD_BETWEEN, _NUMBER, {"ORTH": "%", "OP": "?"}],
     ],
 }
 
