@@ -57,6 +57,7 @@ def test_claims_ledger_finds_quantities() -> None:
         ("About 10-20% of adults earned a badge.", ["10-20%"]),
         # An ordinal counts nothing.
         ("Among second grade students, reading rose.", []),
+        ("Skills of twenty-first century learners matter.", []),
         # A change in percent keeps its unit; an enumeration after "growth" is no growth.
         ("Wages fell, a decline of 28 percent.", ["decline of 28 percent"]),
         ("Pay rose by 4 per cent a year.", ["rose by 4 per cent"]),

@@ -38,8 +38,10 @@ _NUMBER_WORDS_JOINED: list[dict[str, Any]] = [
     {"LIKE_NUM": True, "OP": "?"},
 ]
 _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
-# A count counts: "second grade students" is no number of students.
+_ORDINALS += ["eleventh", "twelfth", "twentieth", "thirtieth", "fiftieth", "hundredth", "thousandth"]
+# A count counts: "second grade students" and "twenty-first century learners" are no number.
 _CARDINAL: dict[str, Any] = {"LIKE_NUM": True, "LOWER": {"NOT_IN": _ORDINALS}}
+_CARDINAL_JOINED: list[dict[str, Any]] = [_NUMBER_WORDS_JOINED[0], {**_CARDINAL, "OP": "?"}]
 _SCALE = {"LOWER": {"IN": ["thousand", "million", "billion", "trillion", "k", "m", "bn"]}, "OP": "?"}
 _GROWTH_VERB = {"LEMMA": {"IN": ["grow", "increase", "rise", "double", "triple", "decline", "decrease", "fall"]}}
 _GROWTH_LINK = {"LOWER": {"IN": ["by", "to", "from", "of"]}, "OP": "?"}
@@ -86,7 +88,7 @@ PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
         [_NUMBER, _SCALE, {"LOWER": {"IN": ["dollars", "euros", "pounds", "usd", "eur"]}}],
     ],
     "count": [
-        [_CARDINAL, *_NUMBER_WORDS_JOINED, _SCALE, {"OP": "?", "IS_ALPHA": True, "IS_STOP": False}, _COUNTED],
+        [_CARDINAL, *_CARDINAL_JOINED, _SCALE, {"OP": "?", "IS_ALPHA": True, "IS_STOP": False}, _COUNTED],
         [{"TEXT": {"REGEX": r"^\d{1,3}(,\d{3})+$"}}, {"OP": "?"}, _COUNTED],
     ],
     "growth": [
