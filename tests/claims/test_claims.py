@@ -62,6 +62,7 @@ def test_claims_ledger_finds_quantities() -> None:
         ("Wages fell, a decline of 28 percent.", ["decline of 28 percent"]),
         ("Pay rose by 4 per cent a year.", ["rose by 4 per cent"]),
         ("Indicators cause economic growth, (2) growth causes indicators.", []),
+        ("The growth of the one sector slowed, at a growth rate of 5% overall.", ["growth rate of 5%"]),
     ],
 )
 def test_claims_read_whole_numbers(text: str, claims: list[str]) -> None:

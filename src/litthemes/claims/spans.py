@@ -96,9 +96,16 @@ PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
         for unit in ([{"LOWER": {"IN": ["%", "percent", "pct"]}, "OP": "?"}], [{"LOWER": "per"}, {"LOWER": "cent"}])
     ]
     + [
-        # Two words may stand between (a "growth rate of 5%"), but no punctuation: in "economic
-        # growth, (2) ..." the number starts the next item of a list.
-        [{"LOWER": {"IN": ["cagr", "growth"]}}, _WORD_BETWEEN, _WORD_BETWEEN, _NUMBER, {"ORTH": "%", "OP": "?"}],
+        # Two words may stand between (a "growth rate of 5%"), but no punctuation (in "economic
+        # growth, (2) ..." the number starts the next item of a list), and a rate has its unit
+        # ("the growth of the one ..." is none).
+        [
+            {"LOWER": {"IN": ["cagr", "growth"]}},
+            _WORD_BETWEEN,
+            _WORD_BETWEEN,
+            _NUMBER,
+            {"LOWER": {"IN": ["%", "percent"]}},
+        ],
     ],
 }
 
