@@ -55,6 +55,14 @@ FIGURE_TABLES: dict[str, tuple[str, ...]] = {
 FOOTER_TABLE = "field_availability"
 
 # Okabe-Ito's colour-blind-safe palette: the figures' colours, and those of drafted codes.
+# The theme x dimension figures (and the trend tables of the same names), and the
+# codebook dimension each reads.
+CROSS_DIMENSIONS = {
+    "theme_by_stakeholder": "stakeholder",
+    "theme_by_credential_type": "credential_type",
+    "theme_by_setting": "setting",
+}
+
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 
 

@@ -23,7 +23,7 @@ from cycler import cycler
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
-from litthemes.captions import FIGURE_CAPTIONS, OKABE_ITO
+from litthemes.captions import CROSS_DIMENSIONS, FIGURE_CAPTIONS, OKABE_ITO
 from litthemes.codebook import Codebook
 
 log = logging.getLogger(__name__)
@@ -547,9 +547,10 @@ FIGURES: dict[str, Callable[[dict[str, pd.DataFrame], FigureWriter, Codebook], N
     "terminology_shift": fig_terminology,
     "challenge_cooccurrence": fig_challenge_cooccurrence,
     "challenge_network": fig_challenge_network,
-    "theme_by_stakeholder": _cross("theme_by_stakeholder", "stakeholder", "Themes by stakeholder"),
-    "theme_by_credential_type": _cross("theme_by_credential_type", "credential_type", "Themes by credential type"),
-    "theme_by_setting": _cross("theme_by_setting", "setting", "Themes by setting"),
+    **{
+        name: _cross(name, dimension, f"Themes by {dimension.replace('_', ' ')}")
+        for name, dimension in CROSS_DIMENSIONS.items()
+    },
     "thematic_map_themes": _map("thematic_map_themes", "theme", "Thematic map of themes"),
     "thematic_map_topics": _map("thematic_map_topics", "topic", "Thematic map of topics"),
     "opportunity_risk": fig_opportunity_risk,

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from litthemes.captions import FIGURE_CAPTIONS
+from litthemes.captions import CROSS_DIMENSIONS, FIGURE_CAPTIONS
 from litthemes.cite import citation
 from litthemes.codebook import THEME, Codebook, agreement_reasons, load_codebook
 from litthemes.report.fit import percent
@@ -73,9 +73,9 @@ def _image(path: Path) -> str:
     return f"data:{_MIME[path.suffix]};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _figures(figures_dir: str | Path) -> dict[str, str]:
-    """Data URIs of the figures' PNGs (the HTML brief)."""
-    return {p.stem: _image(p) for p in sorted(Path(figures_dir).glob("*.png"))}
+def _figures(figures_dir: str | Path, shown: set[str]) -> dict[str, str]:
+    """Data URIs of the PNGs of the figures ``shown`` (the HTML brief)."""
+    return {p.stem: _image(p) for p in sorted(Path(figures_dir).glob("*.png")) if p.stem in shown}
 
 
 def shown_figures(book: Codebook) -> set[str]:
@@ -85,10 +85,8 @@ def shown_figures(book: Codebook) -> set[str]:
     dimensions = {code.dimension for code in book.codes}
     groups = {code.group for code in book.themes}
     needs = {
+        **{name: dimension in dimensions for name, dimension in CROSS_DIMENSIONS.items()},
         "terminology_shift": "credential_type" in dimensions,
-        "theme_by_credential_type": "credential_type" in dimensions,
-        "theme_by_stakeholder": "stakeholder" in dimensions,
-        "theme_by_setting": "setting" in dimensions,
         "opportunity_risk": {"trends", "challenges"} <= groups,
         "challenge_cooccurrence": "challenges" in groups,
         "challenge_network": "challenges" in groups,
@@ -118,8 +116,9 @@ def _blank_marker(name: str) -> str:
     return quote(f'id="{_BLANK}{name}"', safe="")
 
 
-def _pdf_figures(figures_dir: str | Path) -> tuple[dict[str, str], dict[str, Path]]:
-    """The figures for the PDF brief, and the ones to place onto its pages afterwards.
+def _pdf_figures(figures_dir: str | Path, shown: set[str] | None = None) -> tuple[dict[str, str], dict[str, Path]]:
+    """The figures for the PDF brief (those ``shown``, else all), and the ones to place onto
+    its pages afterwards.
 
     A figure with a PDF (matplotlib's own vector drawing) is laid out as a blank SVG of
     its size and placed by :func:`_place_figures`; WeasyPrint drawing the figures' SVGs
@@ -130,6 +129,8 @@ def _pdf_figures(figures_dir: str | Path) -> tuple[dict[str, str], dict[str, Pat
     images: dict[str, str] = {}
     placed: dict[str, Path] = {}
     for png in sorted(Path(figures_dir).glob("*.png")):
+        if shown is not None and png.stem not in shown:
+            continue
         pdf, svg = png.with_suffix(".pdf"), png.with_suffix(".svg")
         if pdf.exists():
             with pikepdf.open(pdf) as figure:
@@ -436,12 +437,9 @@ def run(
     template = env.get_template("brief.html.j2")
     shown = shown_figures(book)
     if out:
-        figures = {name: uri for name, uri in _figures(figures_dir).items() if name in shown}
-        write_text(template.render(figures=figures, **context), out)
+        write_text(template.render(figures=_figures(figures_dir, shown), **context), out)
     if pdf_out:
-        images, placed = _pdf_figures(figures_dir)
-        images = {name: image for name, image in images.items() if name in shown}
-        placed = {name: path for name, path in placed.items() if name in shown}
+        images, placed = _pdf_figures(figures_dir, shown)
         _write_pdf(template.render(figures=images, **context), out or pdf_out, pdf_out, placed)
     return out or str(pdf_out)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from litthemes.captions import CROSS_DIMENSIONS
 from litthemes.codebook import load_codebook
 from litthemes.config import TrendSettings
 from litthemes.shards import read_gathered
@@ -67,11 +68,7 @@ def compute(
     tables["terminology"] = terminology(dims, included, settings)
     tables["challenge_cooccurrence"] = cooccurrence(codes, challenge_ids, settings)
     tables["theme_cooccurrence"] = cooccurrence(codes, [t.id for t in book.themes], settings)
-    for dimension, name in (
-        ("stakeholder", "theme_by_stakeholder"),
-        ("credential_type", "theme_by_credential_type"),
-        ("setting", "theme_by_setting"),
-    ):
+    for name, dimension in CROSS_DIMENSIONS.items():
         tables[name] = cross_matrix(codes, dims, dimension)
     tables["thematic_map_themes"] = theme_map(segment_codes, book)
     tables["opportunity_risk"] = opportunity_risk(codes, included, book, settings)
