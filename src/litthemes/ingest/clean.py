@@ -23,13 +23,10 @@ _WS = re.compile(r"\s+")
 # some MathML. Left in, it shows as raw tags in the brief and the QDA export and is read
 # as words by the cues and the encoder (384 of the 12,000 archaeology records of the
 # benchmark corpus carry some).
-_BLOCK_TAGS = re.compile(r"p|br|div|h[1-6]|jats:(?:p|title|sec|list-item)", re.I)
-_MARKUP = re.compile(
-    r"<(/?)(p|br|div|h[1-6]|jats:(?:p|title|sec|list-item)"
-    r"|i|b|u|em|strong|bold|italic|sup|sub|inf|scp|sc|small|span|xref"
-    r"|jats:[a-z-]+|mml:[a-z-]+)(?:\s[^<>]*)?/?>",
-    re.I,
-)
+_BLOCK = r"p|br|div|h[1-6]|jats:(?:p|title|sec|list-item)"
+_INLINE = r"i|b|u|em|strong|bold|italic|sup|sub|inf|scp|sc|small|span|xref|jats:[a-z-]+|mml:[a-z-]+"
+_BLOCK_TAGS = re.compile(_BLOCK, re.I)
+_MARKUP = re.compile(rf"<(/?)({_BLOCK}|{_INLINE})(?:\s[^<>]*)?/?>", re.I)
 
 
 def _markup_gap(match: re.Match[str]) -> str:
