@@ -11,6 +11,7 @@ kept and codes are added for its emergent topics only.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ class DraftCode:
     terms: list[str]
     examples: list[str] = field(default_factory=list)
     unstable: bool = False
+    label: str = ""
+    definition: str = ""
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -63,8 +66,8 @@ def merge_topics(centroids: dict[int, np.ndarray], similarity: float) -> list[li
     return sorted(unique.values())
 
 
-def _slug(terms: list[str], taken: set[str]) -> str:
-    words = re.findall(r"[a-z0-9]+", " ".join(terms[:2]).lower())
+def _slug(label: str, taken: set[str]) -> str:
+    words = [word for word in re.findall(r"[a-z0-9]+", label.lower()) if word != "and"]
     base = "_".join(words[:4]) or "topic"
     base = base if base[0].isalpha() else f"t_{base}"
     slug, n = base, 2
@@ -72,6 +75,46 @@ def _slug(terms: list[str], taken: set[str]) -> str:
         slug, n = f"{base}_{n}", n + 1
     taken.add(slug)
     return slug
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)$")
+
+
+def corpus_casing(texts: pd.Series, words: set[str]) -> dict[str, str]:
+    """How the corpus writes each of ``words`` (lowercase) inside a sentence: its most
+    common form there, so that topic terms, which are lowercased lemmas, read "MOOC" or
+    "COVID-19" in a label; lower case wherever the corpus writes the word so a quarter of
+    the time ("university" beside "Stanford University"). A sentence's first word says
+    nothing about its case and is not counted; titles are left out (their words are
+    capitalised by style)."""
+    forms: dict[str, Counter[str]] = {word: Counter() for word in words}
+    for text in texts:
+        for match in _WORD.finditer(str(text)):
+            counter = forms.get(match.group().lower())
+            if counter is not None and not _SENTENCE_START.search(str(text)[max(0, match.start() - 3) : match.start()]):
+                counter[match.group()] += 1
+    return {
+        word: word if counter[word] * 4 >= counter.total() else min(counter, key=lambda form: (-counter[form], form))
+        for word, counter in forms.items()
+        if counter
+    }
+
+
+def _stems(term: str) -> set[str]:
+    # Five letters tell "education" and "educational" for one word, "course" from "curriculum".
+    return {word[:5] for word in term.split()}
+
+
+def draft_label(terms: list[str], casing: dict[str, str]) -> str:
+    """A label from a code's two leading terms that share no word, as the corpus writes
+    them ("MOOC dropout", not "Mooc dropout and learners dropout")."""
+    if not terms:
+        return "Topic"
+    second = [t for t in terms[1:] if not _stems(t) & _stems(terms[0])][:1]
+    chosen = [terms[0], *second]
+    written = " and ".join(" ".join(casing.get(word, word) for word in term.split()) for term in chosen)
+    return written[0].upper() + written[1:]
 
 
 def _example_pool(segments: pd.DataFrame, vectors_path: str, record_ids: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -152,6 +195,14 @@ def draft_codes(
     for code in codes:
         own = [t for t in code.terms if counts[t] == 1]
         code.terms = own or code.terms
+    casing = corpus_casing(
+        records.loc[[r for ids in members.values() for r in ids], "abstract"],
+        {word for code in codes for term in code.terms for word in term.split()},
+    )
+    for code in codes:
+        code.label = draft_label(code.terms, casing)
+        written = [" ".join(casing.get(word, word) for word in term.split()) for term in code.terms[:4]]
+        code.definition = f"Passages about {', '.join(written)}."
     # The background: the title of the record nearest each topic's centroid, so that it
     # covers every part of the corpus, not only its centre.
     titles: list[str] = []
@@ -166,14 +217,13 @@ def draft_codes(
 
 
 def _code_yaml(code: DraftCode, code_id: str, colour: str) -> str:
-    label = code.terms[0].capitalize() + (f" and {code.terms[1]}" if len(code.terms) > 1 else "")
     entry: dict[str, Any] = {
         "id": code_id,
         "dimension": THEME,
         "group": DRAFT_GROUP,
-        "label": label,
+        "label": code.label,
         "colour": colour,
-        "definition": f"Passages about {', '.join(code.terms[:4])}.",
+        "definition": code.definition,
         "include": {"terms": code.terms, "weak_terms": []},
         "exclude": {"terms": []},
         "examples": code.examples,
@@ -232,7 +282,7 @@ def draft_codebook(
         )
         text = header + yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100) + "codes:\n"
     for i, code in enumerate(codes):
-        text += _code_yaml(code, _slug(code.terms, taken), OKABE_ITO[i % len(OKABE_ITO)])
+        text += _code_yaml(code, _slug(code.label, taken), OKABE_ITO[i % len(OKABE_ITO)])
     write_text(text, out)
     load_codebook(out)  # the draft is a valid codebook
     return len(codes)
