@@ -157,6 +157,13 @@ def software_versions() -> dict[str, str]:
     return found
 
 
+def outside_codebook(topics: pd.DataFrame, emergent_threshold: float) -> pd.Series:
+    """Emergent topics that a theme resembles (they align) but whose records mostly lie
+    outside the codebook's literature (:func:`litthemes.topics.align.align`), as opposed
+    to those no theme resembles."""
+    return topics["emergent"] & (topics["alignment"] >= emergent_threshold) & (topics["domain_share"] < 0.5)
+
+
 def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
     """Key findings as sentences built from the tables, each pointing at its figure."""
     label = {c.id: c.label for c in book.codes}
@@ -265,16 +272,19 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
     if len(topics):
         if len(emergent):
             names = "; ".join(
-                f"“{', '.join(str(r.top_terms).split('; ')[:4])}” ({int(r.size)} records)"
+                f"“{', '.join(str(r.top_terms).split('; ')[:4])}” ({int(r.size)} records"
+                + (", outside the codebook's literature)" if getattr(r, "outside_codebook", False) else ")")
                 for r in emergent.head(3).itertuples()
             )
-            out.append(
-                {
-                    "text": f"{len(emergent)} inductive topic(s) match no codebook theme: {names}.",
-                    "figure": "topics",
-                    "theme": "",
-                }
-            )
+            n = len(emergent)
+            subject = f"{n} inductive topics are" if n != 1 else "1 inductive topic is"
+            text = f"{subject} not named by the codebook: {names}."
+            if any(getattr(r, "outside_codebook", False) for r in emergent.head(3).itertuples()):
+                text += (
+                    " A topic outside the codebook's literature resembles a theme, but most of its records are unlike "
+                    "the codebook's background texts."
+                )
+            out.append({"text": text, "figure": "topics", "theme": ""})
         else:
             out.append(
                 {
@@ -351,7 +361,7 @@ def run(
     """
     if not out and not pdf_out:
         raise ValueError("nothing to write: give the HTML path, the PDF path or both")
-    from litthemes.config import ReportSettings
+    from litthemes.config import ReportSettings, TopicSettings
 
     params = ReportSettings.model_validate(report_settings or {})
     book = load_codebook(codebook_path)
@@ -362,6 +372,8 @@ def run(
     evidence = read_table(evidence_path, EVIDENCE)
     t = read_trend_tables(trends_dir)
     topics = read_table(topics_path, TOPICS)
+    threshold = TopicSettings.model_validate(settings.get("topics") or {}).emergent_threshold
+    topics = topics.assign(outside_codebook=outside_codebook(topics, threshold))
     topic_summary = json.loads(Path(topic_summary_path).read_text(encoding="utf-8"))
     training = json.loads(Path(training_report).read_text(encoding="utf-8")) if training_report else None
     fit = json.loads(Path(fit_check).read_text(encoding="utf-8")) if fit_check else None
