@@ -27,8 +27,8 @@ FIGURE_CAPTIONS = {
     "thematic_map_topics": "Thematic map of inductive topics (Callon centrality x density).",
     "opportunity_risk": "Share of each year's records discussing trend themes (opportunity) vs challenge themes "
     "(risk).",
-    "topics": "Size of each inductive topic; orange: emergent (matches no codebook theme); hatched: unstable across "
-    "seeds.",
+    "topics": "Size of each inductive topic; orange: emergent (not named by the codebook: no theme matches, or "
+    "its records lie outside the codebook's literature); hatched: unstable across seeds.",
 }
 
 # The tables each figure is drawn from: trend tables by name, and "topics" for the
@@ -96,6 +96,7 @@ TABLE_CAPTIONS = {
     "theme_by_setting": "Records carrying each theme and setting.",
     "thematic_map_themes": "Callon centrality and density of themes, and their quadrant.",
     "topics": "Inductive topics: size, top terms, best-matching theme, alignment, emergent flag and stability.",
-    "emergent_topics": "Topics that match no codebook theme.",
+    "emergent_topics": "Topics the codebook does not name: no theme matches them, or their records lie outside the "
+    "codebook's literature.",
     "claims": "Claims ledger: quantitative statements with their sentence and source.",
 }

@@ -55,7 +55,7 @@ def fit_checks(
     if without_theme == without_theme and without_theme > 0.5:
         warnings.append(f"{percent(without_theme)} of the records carry no theme of the codebook.")
     if len(real) and emergent / len(real) > 0.5:
-        warnings.append(f"{emergent} of {len(real)} topics match no theme of the codebook (emergent).")
+        warnings.append(f"{emergent} of {len(real)} topics are not named by the codebook (emergent).")
     ubiquitous = _ubiquitous_themes(codes)
     for theme, (mentioned, of) in ubiquitous.items():
         warnings.append(
