@@ -8,6 +8,6 @@ follows it (its params changed) instead of the next stage failing on the old tab
 from __future__ import annotations
 
 # Normalisation of a record's fields at ingest (the ingest cache keeps normalised rows under it).
-NORMALIZATION_VERSION = 3
+NORMALIZATION_VERSION = 4
 # The meaning of a cached lexical or segment-code row, and the columns of the segment-code table.
 CODING_MODEL = 4

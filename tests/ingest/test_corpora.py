@@ -148,3 +148,13 @@ def test_markup_in_real_titles_and_abstracts_is_dropped(corpora: Path) -> None:
     text = records["title"] + " " + records["abstract"]
     assert not text.str.contains(r"</?(?:i|sup|sub|scp)>", regex=True).any()
     assert records["title"].str.startswith("The UNESCO Convention on the Protection of the Underwater").any()
+
+
+def test_early_access_articles_keep_their_year(corpora: Path) -> None:
+    # The comp-data-sci review's Web of Science CSV: three early-access articles have no
+    # publication year, only an "Early Access Date" (Nov-21, Dec-21, Jan-22).
+    path = corpora / "labelled" / "comp-data-sci" / "01-database-extraction" / "web-of-science.csv"
+    records, _ = ingest([str(path)])
+    assert records["year"].notna().all()
+    year = dict(zip(records["doi"], records["year"], strict=True))
+    assert [year[f"10.3934/fods.20210{n}"] for n in (31, 32, 35)] == [2021, 2021, 2022]

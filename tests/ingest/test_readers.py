@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from litthemes.ingest import ingest
 from litthemes.ingest.readers import RawRecord, UnreadableFile, detect_format, read_file
 from litthemes.ingest.readers.openalex import rebuild_abstract
 
@@ -56,6 +58,20 @@ def test_wos_plain_text_multiline_fields_and_bom(tmp_path: Path) -> None:
     assert first["authors"] == "Smith, J; Doe, A"
     assert first["abstract"] == "First sentence of the abstract. Second line of the abstract."
     assert first["source_id"] == "WOS:000000000000001"
+
+
+def test_early_access_date_gives_the_year_an_article_without_one_appeared(tmp_path: Path) -> None:
+    # Web of Science gives an article online ahead of its issue no PY, only its early-access
+    # date: "EA NOV 2021" in the tagged export, "Nov-21" in a CSV a spreadsheet has rewritten.
+    tagged = WOS.replace("PY 2021\n", "EA NOV 2021\n").replace("PY 2019\n", "PY 2019\nEA MAR 2018\n")
+    records, _ = ingest([write(tmp_path, "savedrecs.txt", tagged)])
+    assert sorted(records["year"].tolist()) == [2019, 2021]  # PY wins where there is one
+    csv_text = (
+        "Article Title,Publication Year,Early Access Date\nOnline first,,Nov-21\nIn print,2020,Jan-19\nUndated,,\n"
+    )
+    records, _ = ingest([write(tmp_path, "wos.csv", csv_text)])
+    years = dict(zip(records["title"], records["year"], strict=True))
+    assert years["Online first"] == 2021 and years["In print"] == 2020 and pd.isna(years["Undated"])
 
 
 def test_wos_truncated_record_is_quarantined(tmp_path: Path) -> None:

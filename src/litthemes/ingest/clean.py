@@ -152,6 +152,19 @@ def normalize_year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
+_MONTH_AND_SHORT_YEAR = re.compile(r"^[A-Za-z]{3,9}[- ](\d{2})$")
+
+
+def early_access_year(value: Any) -> int | None:
+    """The year of a Web of Science early-access date ("NOV 2021", or "Nov-21" once a
+    spreadsheet has rewritten it): an article online ahead of its issue has no
+    publication year yet, and this is when it appeared."""
+    year = normalize_year(value)
+    if year is None and (match := _MONTH_AND_SHORT_YEAR.match(clean_text(value))):
+        year = 2000 + int(match.group(1))  # early access began in the 2010s
+    return year
+
+
 def normalize_language(value: Any) -> str:
     text = clean_text(value).lower().split(";")[0].strip()
     return LANGUAGES.get(text, text[:2] if len(text) == 2 else (text and "other"))
@@ -199,7 +212,7 @@ def normalize_record(fields: dict[str, Any]) -> dict[str, Any]:
         "title": normalize_title(fields.get("title")),
         "abstract": normalize_abstract(fields.get("abstract")),
         "fulltext": str(fields.get("fulltext") or ""),
-        "year": normalize_year(fields.get("year")),
+        "year": normalize_year(fields.get("year")) or early_access_year(fields.get("early_access")),
         "doi": doi,
         "url": url,
         "authors": normalize_authors(fields.get("authors")),

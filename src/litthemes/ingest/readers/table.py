@@ -18,6 +18,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "document title", "article title", "item title", "ti", "primary title"),
     "abstract": ("abstract", "ab", "summary"),
     "year": ("year", "publication year", "py", "pubyear", "date", "publication_year"),
+    "early_access": ("early access date", "ea"),
     "doi": ("doi", "item doi", "di"),
     "url": ("url", "urls", "link", "pdf link"),
     "authors": ("authors", "author", "au", "author full names", "af", "author names"),

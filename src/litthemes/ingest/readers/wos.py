@@ -14,6 +14,7 @@ WOS_TAGS: dict[str, str] = {
     "TI": "title",
     "AB": "abstract",
     "PY": "year",
+    "EA": "early_access",
     "DI": "doi",
     "AU": "authors",
     "AF": "authors_full",
