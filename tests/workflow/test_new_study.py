@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -60,6 +61,14 @@ def test_a_new_study_from_init_to_notebook(corpora: Path, tmp_path: Path, embed_
     assert done.returncode == 0, done.stderr
     draft = yaml.safe_load((tmp_path / "dse" / "codebook.draft.yaml").read_text())
     assert len(draft["codes"]) >= 5 and all(code["examples"] and code["include"]["terms"] for code in draft["codes"])
+    # The background's titles come from other records than the examples: a passage sits
+    # closer to its own record's title than to any other, which would set the fit check's
+    # bar (how close the examples come to the background) above the rest of the corpus.
+    segments = pd.read_parquet(tmp_path / "dse" / "data" / "interim" / "segments.parquet")
+    records = pd.read_parquet(tmp_path / "dse" / "data" / "interim" / "records.parquet").set_index("record_id")
+    examples = {text for code in draft["codes"] for text in code["examples"]}
+    sources = set(segments.loc[segments["text"].isin(examples), "record_id"])
+    assert sources and not set(records.loc[sorted(sources), "title"]) & set(draft["background"])
     shutil.copy(tmp_path / "dse" / "codebook.draft.yaml", tmp_path / "dse" / "codebook.yaml")
     second = _snakemake(tmp_path, "dse/config.yaml")
     assert second.returncode == 0, second.stderr[-4000:]

@@ -132,14 +132,17 @@ def _example_pool(segments: pd.DataFrame, vectors_path: str, record_ids: set[str
     return pool, vectors
 
 
-def _examples(pool: pd.DataFrame, vectors: np.ndarray, members: list[str], centroid: np.ndarray, k: int) -> list[str]:
-    """The ``k`` passages of ``pool`` (one per record) of ``members`` closest to ``centroid``."""
+def _examples(
+    pool: pd.DataFrame, vectors: np.ndarray, members: list[str], centroid: np.ndarray, k: int
+) -> tuple[list[str], list[str]]:
+    """The ``k`` passages of ``pool`` (one per record) of ``members`` closest to
+    ``centroid``, and the records they come from."""
     mine = pool[pool["record_id"].isin(set(members))]
     if mine.empty:
-        return []
+        return [], []
     mine = mine.assign(score=-(vectors[mine["row"].to_numpy(dtype=np.int64)] @ centroid))
-    best = mine.sort_values(["score", "record_id", "segment_index"], kind="stable").drop_duplicates("record_id")
-    return [str(text) for text in best["text"].head(k)]
+    best = mine.sort_values(["score", "record_id", "segment_index"], kind="stable").drop_duplicates("record_id").head(k)
+    return [str(text) for text in best["text"]], [str(rid) for rid in best["record_id"]]
 
 
 def draft_codes(
@@ -170,6 +173,7 @@ def draft_codes(
         segments, str(interim / "segment_embeddings.parquet"), {r for ids in members.values() for r in ids}
     )
     codes = []
+    example_records: set[str] = set()
     for group in merge_topics(centroids, merge_similarity):
         terms: list[str] = []
         for t in group:
@@ -178,12 +182,14 @@ def draft_codes(
                     terms.append(term)
         ids = [r for t in group for r in members[t]]
         centroid = _unit(doc_vectors[[position[r] for r in ids]].mean(axis=0))
+        examples, sources = _examples(pool, segment_vectors, ids, centroid, n_examples)
+        example_records.update(sources)
         codes.append(
             DraftCode(
                 topics=group,
                 size=len(ids),
                 terms=terms[:n_terms],
-                examples=_examples(pool, segment_vectors, ids, centroid, n_examples),
+                examples=examples,
                 unstable=not bool(by_topic.loc[group, "stable"].all()),
             )
         )
@@ -204,12 +210,15 @@ def draft_codes(
         written = [" ".join(casing.get(word, word) for word in term.split()) for term in code.terms[:4]]
         code.definition = f"Passages about {', '.join(written)}."
     # The background: the title of the record nearest each topic's centroid, so that it
-    # covers every part of the corpus, not only its centre.
+    # covers every part of the corpus, not only its centre. Not from a record an example
+    # was taken from: the fit check measures how close the examples come to the
+    # background, and a passage is closer to its own record's title than to any other.
     titles: list[str] = []
     for topic, ids in sorted(members.items()):
-        if ids:
-            rows = [position[r] for r in ids]
-            nearest = ids[int(np.argmax(doc_vectors[rows] @ centroids[topic]))]
+        candidates = [r for r in ids if r not in example_records] or ids
+        if candidates:
+            rows = [position[r] for r in candidates]
+            nearest = candidates[int(np.argmax(doc_vectors[rows] @ centroids[topic]))]
             title = str(records.loc[nearest, "title"])
             if title and title not in titles:
                 titles.append(title)
