@@ -10,4 +10,4 @@ from __future__ import annotations
 # Normalisation of a record's fields at ingest (the ingest cache keeps normalised rows under it).
 NORMALIZATION_VERSION = 4
 # The meaning of a cached lexical or segment-code row, and the columns of the segment-code table.
-CODING_MODEL = 4
+CODING_MODEL = 5

@@ -200,6 +200,30 @@ def test_a_main_theme_without_a_coded_segment_needs_its_evidence_near_the_codebo
     assert theme.loc["near", "present"] and not theme.loc["far", "present"]
 
 
+def test_a_hit_names_the_term_as_the_codebook_writes_it() -> None:
+    from litthemes.codebook import Code
+    from litthemes.segment import lemmatize
+
+    code = Code.model_validate(
+        {
+            "id": "x",
+            "dimension": "theme",
+            "label": "X",
+            "definition": "X.",
+            "include": {
+                "terms": ["higher education", "learners", "learner"],
+                "patterns": [[{"LEMMA": "stack"}, {"LEMMA": "credential"}]],
+            },
+        }
+    )
+    coder = LexicalCoder([code], load_pipeline())
+    found = coder.match(lemmatize(["Learners in higher education stack credentials."])[0])["x"]
+    # The evidence quotes "higher education", as the text and the codebook do, not its
+    # lemmas "high education"; of two terms with the same lemmas, the first; a pattern's
+    # hit has no written form, so its lemmas.
+    assert found == [("learners", 1.0), ("higher education", 1.0), ("stack credential", 1.0)]
+
+
 def test_weak_terms_overlaps_and_negation() -> None:
     from litthemes.codebook import Code
     from litthemes.segment import lemmatize
@@ -219,7 +243,7 @@ def test_weak_terms_overlaps_and_negation() -> None:
         return coder.match(lemmatize([text])[0]).get("x", [])
 
     # A term counts 1, a weak term 0.5, and a weak term inside a term is not counted again.
-    assert hits("The skills gap worries employers.") == [("skill gap", 1.0), ("employer", 0.5)]
+    assert hits("The skills gap worries employers.") == [("skills gap", 1.0), ("employer", 0.5)]
     # After a negation a term counts as a weak one and a weak one not at all ('not only' is no negation).
     assert hits("This study does not address employability.") == [("employability", 0.5)]
     assert hits("There were no employers in the sample.") == []

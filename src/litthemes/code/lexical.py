@@ -30,7 +30,8 @@ from litthemes.codebook import Code, Codebook
 from litthemes.config import ConfigError
 from litthemes.segment import lemma_string
 
-# A cue occurrence: the matched text (lemmas) and how much it counts.
+# A cue occurrence: the cue as the codebook writes it (a term; a pattern's match as
+# lemmas), and how much it counts.
 CueHit = tuple[str, float]
 
 NEGATORS = frozenset({"no", "not", "never", "without", "nor", "neither", "hardly", "barely"})
@@ -120,6 +121,12 @@ class LexicalCoder:
             words |= _pattern_words(c.include.patterns) | _pattern_words(c.exclude.patterns)
         ordered = sorted(words)
         lemma_of = dict(zip(ordered, [lemma_string(doc) for doc in nlp.pipe(ordered)], strict=True))
+        # A hit names the term as the codebook writes it ("higher education"), not its
+        # lemmas ("high education"); of two terms with the same lemmas, the first.
+        self._written: dict[tuple[str, str], str] = {}
+        for code in self.codes:
+            for term in (*code.include.terms, *code.include.weak_terms):
+                self._written.setdefault((code.id, lemma_of[term]), term)
         for code in self.codes:
             self._add_terms(code.id, code.include.terms, lemma_of, self.matchers.terms)
             self._add_terms(code.id, code.include.weak_terms, lemma_of, self.matchers.weak_terms)
@@ -203,7 +210,8 @@ class LexicalCoder:
                 if _negated(words, start):
                     weight = self.weak_weight if weight >= 1.0 else 0.0
                 if weight > 0:
-                    hits.append((doc[start:end].text, weight))
+                    matched = doc[start:end].text
+                    hits.append((self._written.get((code_id, matched), matched), weight))
             result[code_id] = hits
         return result
 
