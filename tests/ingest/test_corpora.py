@@ -158,3 +158,8 @@ def test_early_access_articles_keep_their_year(corpora: Path) -> None:
     assert records["year"].notna().all()
     year = dict(zip(records["doi"], records["year"], strict=True))
     assert [year[f"10.3934/fods.20210{n}"] for n in (31, 32, 35)] == [2021, 2021, 2022]
+    # Web of Science's BibTeX writes the same field as "Early Access Date = {{AUG 2020}}".
+    records, _ = ingest([str(corpora / "education-exports" / "dropout-bibliometrics" / "savedrecs.bib")])
+    assert records["year"].notna().all()
+    year = dict(zip(records["doi"], records["year"], strict=True))
+    assert year["10.1080/00131911.2020.1793734"] == 2020

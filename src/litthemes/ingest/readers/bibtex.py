@@ -78,6 +78,7 @@ def read_bibtex(path: str, data: bytes) -> ReadResult:
             "title": title,
             "abstract": abstract,
             "year": _bib_clean(entry.get("year", "")),
+            "early_access": _bib_clean(entry.get("early_access_date", "")),
             "doi": _bib_clean(entry.get("doi", "")),
             "url": _bib_clean(entry.get("url", "")),
             "authors": "; ".join(authors),
