@@ -42,6 +42,9 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     (tmp / "noise.csv").write_bytes(noise)
     (tmp / "broken-utf16.csv").write_bytes(b"\xff\xfeu\x00n\x00i\x00t\x00\x00\xd8")
     (tmp / "empty.csv").write_bytes(b"")
+    # Text pasted into the code column: laying out such a "code" on a figure's axis ran
+    # out of memory (a traceback).
+    (tmp / "paragraph-code.csv").write_text("unit,code\nu1," + "words " * 40_000 + "\n")
     (tmp / "folder").mkdir()
     (tmp / "folder" / "a.txt").write_bytes(b"\x00\x01binary")
     return {
@@ -63,6 +66,7 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         "binary CSV without a NUL": (tmp / "noise.csv", "binary file"),
         "broken UTF-16 CSV": (tmp / "broken-utf16.csv", "broken UTF-16"),
         "empty CSV": (tmp / "empty.csv", "file is empty"),
+        "a paragraph as a code": (tmp / "paragraph-code.csv", "a code is a name"),
         "binary annotated file": (tmp / "folder", "binary file"),
     }
 

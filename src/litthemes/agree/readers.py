@@ -37,6 +37,9 @@ MAX_ARCHIVE_MEMBERS = 100_000
 MAX_MEMBER_BYTES = 100_000_000
 MAX_ARCHIVE_BYTES = 500_000_000
 MAX_TEXT_FILE_BYTES = 20_000_000
+# A code is a name; a longer cell is text in the wrong column (and a figure's axis would
+# try to lay it out).
+MAX_CODE_CHARS = 200
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 _ANNOTATION = re.compile(r"^\{\{(.*)\}\}\s*$")
@@ -78,6 +81,13 @@ def read_units(path: str | Path) -> pd.DataFrame:
         raise
     except Exception as exc:  # a reader met something it did not expect: say so, in one line
         raise CodingError(f"{path}: cannot read ({type(exc).__name__}: {_reason(exc)})") from None
+    too_long = units[units["code"].str.len() > MAX_CODE_CHARS]
+    if len(too_long):
+        unit, code = str(too_long["unit"].iloc[0]), str(too_long["code"].iloc[0])
+        raise CodingError(
+            f"{path}: unit {unit[:40]!r} has a code of {len(code)} characters ({code[:30]!r}...); "
+            f"a code is a name of at most {MAX_CODE_CHARS}"
+        )
     return units[UNITS].reset_index(drop=True)
 
 
