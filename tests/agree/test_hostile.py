@@ -54,6 +54,11 @@ def hostile_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         "external entity": (_zip(tmp / "xxe.qdpx", {"project.qde": xxe.encode()}), "entities"),
         "billion laughs": (_zip(tmp / "laughs.qdpx", {"project.qde": laughs.encode()}), "entities"),
         "no project": (_zip(tmp / "noproject.qdpx", {"readme.txt": b"hello"}), "no project.qde"),
+        # A member named to climb out of a folder is read in memory, never extracted.
+        "an empty project outside the archive's folder": (
+            _zip(tmp / "climb.qdpx", {"../../project.qde": b'<Project xmlns="urn:QDA-XML:project:1.0"/>'}),
+            "holds no text selections",
+        ),
         "zip bomb": (
             _zip(
                 tmp / "bomb.qdpx",

@@ -322,6 +322,10 @@ def _read_qdpx(path: Path) -> pd.DataFrame:
                     rows.append(
                         {"unit": unit, "document": document, "position": position, "text": passage, "code": code}
                     )
+    if not rows:
+        raise CodingError(
+            f"{path}: {project[0].filename} holds no text selections (no TextSource with a coded passage)"
+        )
     return pd.DataFrame(rows, columns=UNITS)
 
 
