@@ -10,6 +10,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from litthemes.codebook import load_codebook
 from litthemes.figures.draw import FIGURES, GROUP_COLOURS, FigureWriter, group_colours, render
@@ -159,22 +160,39 @@ def test_a_study_codebooks_groups_have_their_own_colours_and_legend() -> None:
     assert group_colours(BOOK) == GROUP_COLOURS
 
 
-def test_thematic_map_labels_points_on_the_right_to_their_left() -> None:
-    ids = [t.id for t in BOOK.themes[:3]]
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_thematic_map_labels_do_not_overlap_and_stay_inside(seed: int) -> None:
+    # Sixteen themes spread as a real map's are: most near the origin, a few far out.
+    # Labelled beside their points as before, two to six pairs of labels overlapped.
+    ids = [t.id for t in BOOK.themes]
+    rng = np.random.default_rng(seed)
     table = pd.DataFrame(
         {
-            "cluster": ids,
+            "theme": ids,
             "items": 1,
-            "occurrences": [5, 8, 3],
-            "centrality": [1.0, 5.0, 9.0],
-            "density": [2.0, 4.0, 3.0],
-            "quadrant": ["niche", "basic", "motor"],
+            "occurrences": rng.integers(1, 50, len(ids)),
+            "centrality": rng.gamma(2, 10, len(ids)),
+            "density": rng.gamma(2, 1.5, len(ids)),
+            "quadrant": ["basic"] * len(ids),
         }
-    ).rename(columns={"cluster": "theme"})
+    )
     fig, _ = draw("thematic_map_themes", {"thematic_map_themes": table})
-    shown = [textwrap.shorten(LABEL[i], 30) for i in ids]
-    labels = {a.get_text(): a.get_horizontalalignment() for a in fig.axes[0].texts if a.get_text() in shown}
-    assert labels == {shown[0]: "left", shown[1]: "left", shown[2]: "right"}
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    shown = {textwrap.shorten(LABEL[i], 30) for i in ids}
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts if t.get_text() in shown]
+    assert len(boxes) == len(ids)
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
+    inside = ax.get_window_extent(renderer)
+    assert all(inside.x0 <= b.x0 and b.x1 <= inside.x1 and inside.y0 <= b.y0 and b.y1 <= inside.y1 for b in boxes)
+    # The quadrants are named in a legend, not in the corners where points sit.
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "motor themes",
+        "niche themes",
+        "emerging or declining themes",
+        "basic themes",
+    ]
 
 
 def test_theme_trends_has_one_panel_per_theme_with_its_label() -> None:

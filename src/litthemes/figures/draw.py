@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from cycler import cycler
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
@@ -422,6 +424,87 @@ def _cross(name: str, dimension: str, title: str) -> Callable[[dict[str, pd.Data
     return draw
 
 
+# Where a map's label may go around its point (offset direction, alignment), in the order
+# tried: right, left, above, below, then the diagonals; then the same again further out,
+# with a leader line.
+_LABEL_SPOTS = [
+    ((1, 0), "left", "center"),
+    ((-1, 0), "right", "center"),
+    ((0, 1), "center", "bottom"),
+    ((0, -1), "center", "top"),
+    ((0.7, 0.7), "left", "bottom"),
+    ((-0.7, 0.7), "right", "bottom"),
+    ((0.7, -0.7), "left", "top"),
+    ((-0.7, -0.7), "right", "top"),
+]
+
+
+def place_labels(ax: Any, x: np.ndarray, y: np.ndarray, sizes: np.ndarray, texts: list[str]) -> list[Any]:
+    """Label each scatter point (``sizes`` in points squared, as ``scatter``'s ``s``) beside
+    it, at the first spot around it where the label covers no other label, no point and
+    stays inside the axes; where none is free, at the spot it overlaps least. Largest
+    points first, since they are the hardest to label away from. A search over a few spots
+    instead of adjustText's relaxation, which every rerun's figures would wait for
+    (docs/performance.md)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    to_pixels = fig.dpi / 72
+    ax.get_xlim(), ax.get_ylim()  # the autoscaled limits, which matplotlib sets only when asked or drawn
+    centres = ax.transData.transform(np.column_stack([x, y]))
+    radii = np.sqrt(sizes) / 2 * to_pixels
+    points = np.column_stack([centres - radii[:, None], centres + radii[:, None]])
+    frame = ax.get_window_extent(renderer)
+    placed: list[np.ndarray] = []
+    annotations = []
+    for i in sorted(range(len(texts)), key=lambda k: (-sizes[k], k)):
+        near = radii[i] / to_pixels + 2  # points
+        best: tuple[float, tuple[float, float], str, str] | None = None
+        annotation = ax.annotate(texts[i], (x[i], y[i]), xytext=(0, 0), textcoords="offset points", fontsize=6.5)
+        spots = [(near + extra, spot) for extra in (0, 14, 28) for spot in _LABEL_SPOTS]
+        for gap, ((dx, dy), ha, va) in spots:
+            offset = (dx * gap, dy * gap)
+            annotation.xyann = offset
+            annotation.set_horizontalalignment(ha)
+            annotation.set_verticalalignment(va)
+            box = annotation.get_window_extent(renderer)
+            corners = np.array([box.x0, box.y0, box.x1, box.y1])
+            others = np.array(placed + [row for k, row in enumerate(points) if k != i]).reshape(-1, 4)
+            width = np.clip(np.minimum(corners[2], others[:, 2]) - np.maximum(corners[0], others[:, 0]), 0, None)
+            height = np.clip(np.minimum(corners[3], others[:, 3]) - np.maximum(corners[1], others[:, 1]), 0, None)
+            outside = max(frame.x0 - box.x0, box.x1 - frame.x1, frame.y0 - box.y0, box.y1 - frame.y1, 0.0)
+            cost = float((width * height).sum()) + outside * box.height * 10
+            if best is None or cost < best[0]:
+                best = (cost, offset, ha, va)
+            if cost == 0:
+                break
+        assert best is not None
+        _, offset, ha, va = best
+        if np.hypot(*offset) > near + 1:
+            annotation.remove()
+            annotation = ax.annotate(
+                texts[i],
+                (x[i], y[i]),
+                xytext=offset,
+                textcoords="offset points",
+                fontsize=6.5,
+                arrowprops={
+                    "arrowstyle": "-",
+                    "color": "#888888",
+                    "lw": 0.4,
+                    "shrinkA": 0,
+                    "shrinkB": radii[i] / to_pixels,
+                },
+            )
+        annotation.xyann = offset
+        annotation.set_horizontalalignment(ha)
+        annotation.set_verticalalignment(va)
+        annotation.update_positions(renderer)
+        box = Text.get_window_extent(annotation, renderer)  # the label, without its leader line
+        placed.append(np.array([box.x0, box.y0, box.x1, box.y1]))
+        annotations.append(annotation)
+    return annotations
+
+
 def _map(name: str, key: str, title: str) -> Callable[[dict[str, pd.DataFrame], FigureWriter, Codebook], None]:
     def draw(t: dict[str, pd.DataFrame], w: FigureWriter, book: Codebook) -> None:
         df = t[name]
@@ -440,37 +523,24 @@ def _map(name: str, key: str, title: str) -> Callable[[dict[str, pd.DataFrame], 
             ax.scatter(df["centrality"], df["density"], s=size, c=[colours[q] for q in df["quadrant"]], alpha=0.8)
             ax.axvline(df["centrality"].median(), color="#999999", lw=0.8, ls="--")
             ax.axhline(df["density"].median(), color="#999999", lw=0.8, ls="--")
-            middle = (df["centrality"].min() + df["centrality"].max()) / 2
-            for r in df.itertuples():
-                text = label(getattr(r, key)) if key == "theme" else getattr(r, key)
-                # Points in the right half are labelled to their left: a label never runs past the axes.
-                right = r.centrality > middle
-                ax.annotate(
-                    textwrap.shorten(str(text), 30),
-                    (r.centrality, r.density),
-                    fontsize=6.5,
-                    xytext=(-3 if right else 3, 3),
-                    textcoords="offset points",
-                    ha="right" if right else "left",
-                )
-            for quadrant, (x, y, ha, va) in {
-                "motor": (0.98, 0.98, "right", "top"),
-                "niche": (0.02, 0.98, "left", "top"),
-                "emerging or declining": (0.02, 0.02, "left", "bottom"),
-                "basic": (0.98, 0.02, "right", "bottom"),
-            }.items():
-                ax.text(
-                    x,
-                    y,
-                    quadrant + " themes",
-                    transform=ax.transAxes,
-                    ha=ha,
-                    va=va,
-                    fontsize=8,
-                    color=colours[quadrant],
-                    weight="bold",
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.5},
-                )
+            # The quadrants' names go in a legend under the axes: in the corners they
+            # covered the points (and labels) that sit there.
+            ax.legend(
+                handles=[
+                    Line2D([], [], ls="", marker="o", markersize=6, color=colour, alpha=0.8, label=f"{quadrant} themes")
+                    for quadrant, colour in colours.items()
+                ],
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.12),
+                ncol=4,
+                frameon=False,
+                fontsize=8,
+            )
+            texts = [
+                textwrap.shorten(str(label(getattr(r, key)) if key == "theme" else getattr(r, key)), 30)
+                for r in df.itertuples()
+            ]
+            place_labels(ax, df["centrality"].to_numpy(), df["density"].to_numpy(), size.to_numpy(), texts)
         ax.set_xlabel("Centrality (10 x sum of external equivalence index)")
         ax.set_ylabel("Density (100 x mean internal equivalence index)")
         ax.set_title(title)
