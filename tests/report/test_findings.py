@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from litthemes.report.brief import findings, outside_codebook
+from litthemes.report.brief import findings
+from litthemes.topics.align import outside_codebook
 from trend_tables import BOOK, trend_tables
 
 

@@ -439,7 +439,7 @@ _LABEL_SPOTS = [
 ]
 
 
-def place_labels(ax: Any, x: np.ndarray, y: np.ndarray, sizes: np.ndarray, texts: list[str]) -> list[Any]:
+def place_labels(ax: Any, x: np.ndarray, y: np.ndarray, sizes: np.ndarray, texts: list[str]) -> None:
     """Label each scatter point (``sizes`` in points squared, as ``scatter``'s ``s``) beside
     it, at the first spot around it where the label covers no other label, no point and
     stays inside the axes; where none is free, at the spot it overlaps least. Largest
@@ -455,22 +455,20 @@ def place_labels(ax: Any, x: np.ndarray, y: np.ndarray, sizes: np.ndarray, texts
     points = np.column_stack([centres - radii[:, None], centres + radii[:, None]])
     frame = ax.get_window_extent(renderer)
     placed: list[np.ndarray] = []
-    annotations = []
     for i in sorted(range(len(texts)), key=lambda k: (-sizes[k], k)):
         near = radii[i] / to_pixels + 2  # points
+        # What this label must not cover: the labels placed so far and every other point.
+        others = np.vstack([*placed, np.delete(points, i, axis=0)])
+        probe = ax.annotate(texts[i], (x[i], y[i]), xytext=(0, 0), textcoords="offset points", fontsize=6.5)
         best: tuple[float, tuple[float, float], str, str] | None = None
-        annotation = ax.annotate(texts[i], (x[i], y[i]), xytext=(0, 0), textcoords="offset points", fontsize=6.5)
-        spots = [(near + extra, spot) for extra in (0, 14, 28) for spot in _LABEL_SPOTS]
-        for gap, ((dx, dy), ha, va) in spots:
+        for gap, ((dx, dy), ha, va) in [(near + extra, spot) for extra in (0, 14, 28) for spot in _LABEL_SPOTS]:
             offset = (dx * gap, dy * gap)
-            annotation.xyann = offset
-            annotation.set_horizontalalignment(ha)
-            annotation.set_verticalalignment(va)
-            box = annotation.get_window_extent(renderer)
-            corners = np.array([box.x0, box.y0, box.x1, box.y1])
-            others = np.array(placed + [row for k, row in enumerate(points) if k != i]).reshape(-1, 4)
-            width = np.clip(np.minimum(corners[2], others[:, 2]) - np.maximum(corners[0], others[:, 0]), 0, None)
-            height = np.clip(np.minimum(corners[3], others[:, 3]) - np.maximum(corners[1], others[:, 1]), 0, None)
+            probe.xyann = offset
+            probe.set_horizontalalignment(ha)
+            probe.set_verticalalignment(va)
+            box = probe.get_window_extent(renderer)
+            width = np.clip(np.minimum(box.x1, others[:, 2]) - np.maximum(box.x0, others[:, 0]), 0, None)
+            height = np.clip(np.minimum(box.y1, others[:, 3]) - np.maximum(box.y0, others[:, 1]), 0, None)
             outside = max(frame.x0 - box.x0, box.x1 - frame.x1, frame.y0 - box.y0, box.y1 - frame.y1, 0.0)
             cost = float((width * height).sum()) + outside * box.height * 10
             if best is None or cost < best[0]:
@@ -479,30 +477,22 @@ def place_labels(ax: Any, x: np.ndarray, y: np.ndarray, sizes: np.ndarray, texts
                 break
         assert best is not None
         _, offset, ha, va = best
-        if np.hypot(*offset) > near + 1:
-            annotation.remove()
-            annotation = ax.annotate(
-                texts[i],
-                (x[i], y[i]),
-                xytext=offset,
-                textcoords="offset points",
-                fontsize=6.5,
-                arrowprops={
-                    "arrowstyle": "-",
-                    "color": "#888888",
-                    "lw": 0.4,
-                    "shrinkA": 0,
-                    "shrinkB": radii[i] / to_pixels,
-                },
-            )
-        annotation.xyann = offset
-        annotation.set_horizontalalignment(ha)
-        annotation.set_verticalalignment(va)
-        annotation.update_positions(renderer)
-        box = Text.get_window_extent(annotation, renderer)  # the label, without its leader line
-        placed.append(np.array([box.x0, box.y0, box.x1, box.y1]))
-        annotations.append(annotation)
-    return annotations
+        probe.remove()
+        # A label moved out beyond the first ring gets a leader line to its point.
+        leader = {"arrowstyle": "-", "color": "#888888", "lw": 0.4, "shrinkA": 0, "shrinkB": radii[i] / to_pixels}
+        label = ax.annotate(
+            texts[i],
+            (x[i], y[i]),
+            xytext=offset,
+            textcoords="offset points",
+            fontsize=6.5,
+            ha=ha,
+            va=va,
+            arrowprops=leader if np.hypot(*offset) > near + 1 else None,
+        )
+        label.update_positions(renderer)
+        box = Text.get_window_extent(label, renderer)  # the label, without its leader line
+        placed.append(np.array([[box.x0, box.y0, box.x1, box.y1]]))
 
 
 def _map(name: str, key: str, title: str) -> Callable[[dict[str, pd.DataFrame], FigureWriter, Codebook], None]:

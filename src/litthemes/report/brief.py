@@ -32,6 +32,7 @@ from litthemes.tables import (
     read_trend_tables,
     write_text,
 )
+from litthemes.topics.align import outside_codebook
 
 _DOI = re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$")
 SOFTWARE = (
@@ -157,13 +158,6 @@ def software_versions() -> dict[str, str]:
     return found
 
 
-def outside_codebook(topics: pd.DataFrame, emergent_threshold: float) -> pd.Series:
-    """Emergent topics that a theme resembles (they align) but whose records mostly lie
-    outside the codebook's literature (:func:`litthemes.topics.align.align`), as opposed
-    to those no theme resembles."""
-    return topics["emergent"] & (topics["alignment"] >= emergent_threshold) & (topics["domain_share"] < 0.5)
-
-
 def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
     """Key findings as sentences built from the tables, each pointing at its figure."""
     label = {c.id: c.label for c in book.codes}
@@ -271,15 +265,16 @@ def findings(t: dict[str, pd.DataFrame], book: Codebook, topics: pd.DataFrame, l
     emergent = topics[topics["emergent"]] if len(topics) else topics
     if len(topics):
         if len(emergent):
+            named = [(r, bool(getattr(r, "outside_codebook", False))) for r in emergent.head(3).itertuples()]
             names = "; ".join(
                 f"“{', '.join(str(r.top_terms).split('; ')[:4])}” ({int(r.size)} records"
-                + (", outside the codebook's literature)" if getattr(r, "outside_codebook", False) else ")")
-                for r in emergent.head(3).itertuples()
+                + (", outside the codebook's literature)" if outside else ")")
+                for r, outside in named
             )
             n = len(emergent)
             subject = f"{n} inductive topics are" if n != 1 else "1 inductive topic is"
             text = f"{subject} not named by the codebook: {names}."
-            if any(getattr(r, "outside_codebook", False) for r in emergent.head(3).itertuples()):
+            if any(outside for _, outside in named):
                 text += (
                     " A topic outside the codebook's literature resembles a theme, but most of its records are unlike "
                     "the codebook's background texts."

@@ -28,6 +28,8 @@ from litthemes.topics.fit import TopicModelResult
 # The examples of a codebook span its themes' registers on purpose; a bar at their median
 # would call half of the codebook's own examples foreign to its literature.
 DOMAIN_EXAMPLE_QUANTILE = 0.25
+# A topic fewer of whose documents than this are within the codebook's literature is emergent.
+MIN_DOMAIN_SHARE = 0.5
 
 
 def domain_anchor(examples: np.ndarray, background: np.ndarray) -> float:
@@ -51,6 +53,15 @@ def in_domain(
     closest = pd.Series(row_dot(segment_vectors, background).max(axis=1), index=segment_keys["record_id"].to_numpy())
     best = closest.groupby(level=0).max()
     return best.reindex(record_ids).fillna(-1.0).to_numpy() >= anchor
+
+
+def outside_codebook(topics: pd.DataFrame, emergent_threshold: float) -> pd.Series:
+    """Which topics of an aligned topic table are emergent because their documents lie
+    outside the codebook's literature although a theme matches them (see :func:`align`),
+    as opposed to those no theme matches."""
+    return (
+        topics["emergent"] & (topics["alignment"] >= emergent_threshold) & (topics["domain_share"] < MIN_DOMAIN_SHARE)
+    )
 
 
 def align(
@@ -92,7 +103,7 @@ def align(
                     best_theme, best = theme, value
             if domain is not None:
                 domain_share = float(domain[members].mean())
-        outside = domain_share < 0.5  # False for NaN: no background, no domain check
+        outside = domain_share < MIN_DOMAIN_SHARE  # False for NaN: no background, no domain check
         rows.append(
             {
                 "topic": int(topic),

@@ -89,10 +89,10 @@ def corpus_casing(texts: pd.Series, words: set[str]) -> dict[str, str]:
     nothing about its case and is not counted; titles are left out (their words are
     capitalised by style)."""
     forms: dict[str, Counter[str]] = {word: Counter() for word in words}
-    for text in texts:
-        for match in _WORD.finditer(str(text)):
+    for text in texts.astype(str):
+        for match in _WORD.finditer(text):
             counter = forms.get(match.group().lower())
-            if counter is not None and not _SENTENCE_START.search(str(text)[max(0, match.start() - 3) : match.start()]):
+            if counter is not None and not _SENTENCE_START.search(text[max(0, match.start() - 3) : match.start()]):
                 counter[match.group()] += 1
     return {
         word: word if counter[word] * 4 >= counter.total() else min(counter, key=lambda form: (-counter[form], form))
